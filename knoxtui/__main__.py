@@ -1,0 +1,3 @@
+from knoxtui.cli import main
+
+raise SystemExit(main())

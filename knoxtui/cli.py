@@ -1,0 +1,123 @@
+"""The command line (DESIGN.md §4). Parsing is cheap: each area's module registers its
+subcommands, and heavy imports (Textual, the vault driver, httpx) happen inside the handlers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from knoxtui import __version__
+from knoxtui.errors import KnoxError
+
+# Each module has `register(subparsers)`; handlers are set with `parser.set_defaults(handler=...)`
+# and take the parsed `argparse.Namespace`, returning an exit code.
+COMMAND_MODULES = (
+    "knoxtui.commands.inspect",
+    "knoxtui.commands.secret",
+    "knoxtui.commands.route",
+    "knoxtui.commands.audit",
+    "knoxtui.commands.request",
+    "knoxtui.commands.lifecycle",
+    "knoxtui.commands.app",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors already; keep its message short and on stderr."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = _Parser(
+        prog="knoxtui",
+        description="A keyboard-driven console for mutual-TLS APIs. No subcommand opens the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"knoxtui {__version__}")
+    add_vault_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    locate = sub.add_parser("locate", help="print every path knoxtui uses")
+    locate.add_argument("--json", action="store_true", help="print JSON")
+    locate.set_defaults(handler=_locate)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def add_vault_options(parser: argparse.ArgumentParser) -> None:
+    """Vault options, accepted before or after the subcommand."""
+    parser.add_argument(
+        "--vault",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="vault file (default: $KNOXTUI_VAULT, else the platform data dir)",
+    )
+    parser.add_argument(
+        "--vault-passphrase-file",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="F",
+        help="read the vault passphrase from F (else a prompt, else $KNOXTUI_VAULT_PASSPHRASE)",
+    )
+
+
+def _locate(args: argparse.Namespace) -> int:
+    from knoxtui import paths
+    from knoxtui.commands.common import emit_json
+
+    found = paths.locations(getattr(args, "vault", None))
+    if args.json:
+        emit_json({key: str(value) for key, value in found.items()})
+    else:
+        width = max(len(key) for key in found)
+        for key, value in found.items():
+            print(f"{key.ljust(width)}  {value}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("vault", "vault_passphrase_file"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from knoxtui.commands.app import open_tui
+
+        handler = open_tui
+    try:
+        return int(handler(args))
+    except KnoxError as exc:
+        print(f"knoxtui: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("knoxtui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if os.environ.get("KNOXTUI_DEBUG"):
+            raise
+        # The message of an unexpected exception may carry data we must not print; name the type.
+        print(
+            f"knoxtui: internal error ({type(exc).__name__}). This is a bug; "
+            "run again with KNOXTUI_DEBUG=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

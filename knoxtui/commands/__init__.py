@@ -1,0 +1,1 @@
+"""Command-line handlers, one module per area; each has `register(subparsers)`."""

@@ -1,0 +1,123 @@
+"""Helpers shared by command handlers: JSON output, reading files, the vault passphrase."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from knoxtui.errors import InputFileError, UsageError
+
+if TYPE_CHECKING:
+    from knoxtui.vault import Vault
+
+PASSPHRASE_ENV = "KNOXTUI_VAULT_PASSPHRASE"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit_json(value: Any) -> None:
+    """JSON to stdout (messages go to stderr)."""
+    sys.stdout.write(json.dumps(value, indent=2, default=_default, ensure_ascii=False) + "\n")
+
+
+def read_input_file(path: Path, what: str = "file") -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(
+            f"The {what} '{path}' does not exist.", hint="Check the path and try again."
+        ) from None
+    except IsADirectoryError:
+        raise InputFileError(f"The {what} '{path}' is a folder, not a file.") from None
+    except OSError as exc:
+        raise InputFileError(f"Cannot read the {what} '{path}': {exc.strerror}.") from None
+
+
+def read_secret_file(path: Path, what: str = "passphrase file") -> str:
+    """A passphrase from a file: the first line, without its line ending."""
+    raw = read_input_file(path, what)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputFileError(f"The {what} '{path}' is not UTF-8 text.") from None
+    return text.splitlines()[0] if text.splitlines() else ""
+
+
+def stdin_is_interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def prompt_new_passphrase(label: str = "New vault passphrase") -> str:
+    """Ask twice, without echo."""
+    if not stdin_is_interactive():
+        raise UsageError(
+            f"{label} is needed but there is no terminal to ask on.",
+            hint="Give it with a passphrase file option or the environment variable.",
+        )
+    first = getpass.getpass(f"{label}: ")
+    if not first:
+        raise UsageError("An empty passphrase is not allowed.")
+    second = getpass.getpass(f"{label} (again): ")
+    if first != second:
+        raise UsageError("The two passphrases differ; nothing was changed.")
+    return first
+
+
+def vault_passphrase(args: argparse.Namespace, *, creating: bool = False) -> str:
+    """The vault passphrase: a prompt when interactive, else --vault-passphrase-file, else the
+    environment (DESIGN.md §4). A file given explicitly wins over the prompt."""
+    file = getattr(args, "vault_passphrase_file", None)
+    if file is not None:
+        return read_secret_file(file, "vault passphrase file")
+    env = os.environ.get(PASSPHRASE_ENV)
+    if stdin_is_interactive():
+        if creating:
+            return prompt_new_passphrase("New vault passphrase")
+        return getpass.getpass("Vault passphrase: ")
+    if env:
+        return env
+    raise UsageError(
+        "The vault passphrase is needed but there is no terminal to ask on.",
+        hint=f"Use --vault-passphrase-file F or set {PASSPHRASE_ENV}.",
+    )
+
+
+def vault_path(args: argparse.Namespace) -> Path:
+    from knoxtui import paths
+
+    given = getattr(args, "vault", None)
+    return Path(given) if given is not None else paths.default_vault_path()
+
+
+def open_vault(args: argparse.Namespace, *, create: bool = False) -> Vault:
+    """Open the vault named by the arguments; with `create`, make it when it does not exist."""
+    from knoxtui.vault import Vault
+
+    path = vault_path(args)
+    if not path.exists():
+        if not create:
+            raise UsageError(
+                f"There is no vault at '{path}'.",
+                hint="Add a secret to create one (knoxtui secret add ...), or pass --vault PATH.",
+            )
+        return Vault.create(path, vault_passphrase(args, creating=True))
+    return Vault.open(path, vault_passphrase(args))

@@ -1,0 +1,103 @@
+"""DESIGN.md §1: the layers' import rules, checked in a fresh interpreter."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN_EVERYWHERE = {"textual", "rich"}
+
+
+def _loaded_after_import(module: str) -> set[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return set(json.loads(out))
+
+
+def _exists(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+HEADLESS = ["knoxtui.pki", "knoxtui.vault", "knoxtui.net", "knoxtui.routes", "knoxtui.cli"]
+
+
+@pytest.mark.parametrize("module", HEADLESS)
+def test_headless_layers_load_no_ui(module: str) -> None:
+    if not _exists(module):
+        pytest.skip(f"{module} is not built yet")
+    loaded = _loaded_after_import(module)
+    assert not (loaded & FORBIDDEN_EVERYWHERE), f"{module} pulls in {loaded & FORBIDDEN_EVERYWHERE}"
+
+
+@pytest.mark.parametrize("module", ["knoxtui.pki", "knoxtui.vault", "knoxtui.routes", "knoxtui.cli"])
+def test_pyopenssl_only_where_needed(module: str) -> None:
+    if not _exists(module):
+        pytest.skip(f"{module} is not built yet")
+    assert "OpenSSL" not in _loaded_after_import(module)
+
+
+@pytest.mark.parametrize("module", ["knoxtui.pki", "knoxtui.net", "knoxtui.routes"])
+def test_only_vault_touches_sqlcipher(module: str) -> None:
+    if not _exists(module):
+        pytest.skip(f"{module} is not built yet")
+    assert "sqlcipher3" not in _loaded_after_import(module)
+
+
+def test_net_never_imports_vault() -> None:
+    if not _exists("knoxtui.net"):
+        pytest.skip("knoxtui.net is not built yet")
+    code = (
+        "import importlib, sys\n"
+        "importlib.import_module('knoxtui.net')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('knoxtui.vault', 'knoxtui.ui'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_pki_imports_only_stdlib_cryptography_and_leaves() -> None:
+    if not _exists("knoxtui.pki"):
+        pytest.skip("knoxtui.pki is not built yet")
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import knoxtui.pki\n"
+        "new = {m for m in set(sys.modules) - before}\n"
+        "ours = sorted(m for m in new if m.startswith('knoxtui') and not m.startswith('knoxtui.pki'))\n"
+        "third = sorted({m.split('.')[0] for m in new} - set(sys.stdlib_module_names)"
+        " - {'knoxtui', 'cryptography', '_cffi_backend', 'cffi'})\n"
+        "print(ours); print(third)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.splitlines()
+    allowed = {"knoxtui", "knoxtui.errors", "knoxtui.clock", "knoxtui.config", "knoxtui.paths",
+               "knoxtui.refs"}
+    assert set(eval(out[0])) <= allowed
+    assert eval(out[1]) == []
+
+
+def test_cli_parser_is_cheap() -> None:
+    """Building the parser (every subcommand) must not import Textual, httpx or the vault driver."""
+    code = (
+        "import json, sys\n"
+        "from knoxtui.cli import build_parser\n"
+        "build_parser()\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert not set(json.loads(out)) & {"textual", "rich", "httpx", "sqlcipher3", "OpenSSL"}
