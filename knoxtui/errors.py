@@ -82,7 +82,7 @@ class Conflict(KnoxError):
 
 
 class EnvironmentMissing(KnoxError):
-    """A secret has environment values but not the one asked for: a hard failure, never a fallback."""
+    """A secret has environment values but not the one asked for: never a silent fallback."""
 
     code = "environment_missing"
     exit_code = 1

@@ -18,7 +18,7 @@ def _home() -> Path | None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) with mode 0700 for the last component; tighten it if it exists."""
+    """Create `path` (and parents) as 0700; tighten it if it exists."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         if path.stat().st_mode & 0o077:

@@ -16,7 +16,9 @@ TEST_NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     home = tmp_path_factory.mktemp("knoxhome")
     monkeypatch.setenv("KNOXTUI_HOME", str(home))
     for name in ("KNOXTUI_VAULT", "KNOXTUI_VAULT_PASSPHRASE", "KNOXTUI_NOW", "KNOXTUI_DEBUG"):

@@ -39,7 +39,9 @@ def test_headless_layers_load_no_ui(module: str) -> None:
     assert not (loaded & FORBIDDEN_EVERYWHERE), f"{module} pulls in {loaded & FORBIDDEN_EVERYWHERE}"
 
 
-@pytest.mark.parametrize("module", ["knoxtui.pki", "knoxtui.vault", "knoxtui.routes", "knoxtui.cli"])
+@pytest.mark.parametrize(
+    "module", ["knoxtui.pki", "knoxtui.vault", "knoxtui.routes", "knoxtui.cli"]
+)
 def test_pyopenssl_only_where_needed(module: str) -> None:
     if not _exists(module):
         pytest.skip(f"{module} is not built yet")
@@ -75,7 +77,8 @@ def test_pki_imports_only_stdlib_cryptography_and_leaves() -> None:
         "before = set(sys.modules)\n"
         "import knoxtui.pki\n"
         "new = {m for m in set(sys.modules) - before}\n"
-        "ours = sorted(m for m in new if m.startswith('knoxtui') and not m.startswith('knoxtui.pki'))\n"
+        "ours = sorted(m for m in new"
+        " if m.startswith('knoxtui') and not m.startswith('knoxtui.pki'))\n"
         "third = sorted({m.split('.')[0] for m in new} - set(sys.stdlib_module_names)"
         " - {'knoxtui', 'cryptography', '_cffi_backend', 'cffi'})\n"
         "print(ours); print(third)\n"
@@ -83,8 +86,14 @@ def test_pki_imports_only_stdlib_cryptography_and_leaves() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.splitlines()
-    allowed = {"knoxtui", "knoxtui.errors", "knoxtui.clock", "knoxtui.config", "knoxtui.paths",
-               "knoxtui.refs"}
+    allowed = {
+        "knoxtui",
+        "knoxtui.errors",
+        "knoxtui.clock",
+        "knoxtui.config",
+        "knoxtui.paths",
+        "knoxtui.refs",
+    }
     assert set(eval(out[0])) <= allowed
     assert eval(out[1]) == []
 
