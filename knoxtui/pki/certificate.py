@@ -1,0 +1,355 @@
+"""One certificate, described: the fields a user checks before trusting it for mTLS."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+
+from knoxtui.pki import der
+from knoxtui.pki.expiry import (
+    DEFAULT_THRESHOLDS,
+    ExpiryStatus,
+    ExpiryThresholds,
+    days_remaining,
+    expiry_status,
+)
+
+# ETSI EN 319 412-5 / TS 119 495 object identifiers.
+OID_QC_STATEMENTS = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
+QC_COMPLIANCE = "0.4.0.1862.1.1"
+QC_TYPE = "0.4.0.1862.1.6"
+QC_TYPE_NAMES = {
+    "0.4.0.1862.1.6.1": "esign",
+    "0.4.0.1862.1.6.2": "eseal",
+    "0.4.0.1862.1.6.3": "web",
+}
+PSD2_STATEMENT = "0.4.0.19495.2"
+PSD2_ROLES = {
+    "0.4.0.19495.1.1": "PSP_AS",
+    "0.4.0.19495.1.2": "PSP_PI",
+    "0.4.0.19495.1.3": "PSP_AI",
+    "0.4.0.19495.1.4": "PSP_IC",
+}
+
+# Names as openssl and RFC 5280 spell them; others appear as dotted OIDs.
+EKU_NAMES = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
+    ExtendedKeyUsageOID.SMARTCARD_LOGON: "msSmartcardLogin",
+    ExtendedKeyUsageOID.IPSEC_IKE: "ipsecIKE",
+}
+KEY_USAGE_FLAGS = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+)
+KEY_USAGE_NAMES = {
+    "digital_signature": "digitalSignature",
+    "content_commitment": "nonRepudiation",
+    "key_encipherment": "keyEncipherment",
+    "data_encipherment": "dataEncipherment",
+    "key_agreement": "keyAgreement",
+    "key_cert_sign": "keyCertSign",
+    "crl_sign": "cRLSign",
+}
+# rfc4514_string() would print 2.5.4.97 as a dotted OID; PSD2 users know it by this name.
+NAME_OVERRIDES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
+
+
+@dataclass(frozen=True)
+class Psd2Info:
+    """The eIDAS/PSD2 qcStatements of a qualified certificate (QWAC / QSealC)."""
+
+    qc_compliance: bool
+    qc_types: tuple[str, ...]
+    roles: tuple[str, ...]
+    nca_name: str | None
+    nca_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "qc_compliance": self.qc_compliance,
+            "qc_types": list(self.qc_types),
+            "roles": list(self.roles),
+            "nca_name": self.nca_name,
+            "nca_id": self.nca_id,
+        }
+
+
+def iso_z(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    subject: str
+    subject_cn: str | None
+    issuer: str
+    issuer_cn: str | None
+    serial: str
+    valid_from: datetime
+    valid_until: datetime
+    fingerprint_sha256: str
+    key_type: str
+    key_size: int | None
+    curve: str | None
+    san: tuple[str, ...]
+    key_usage: tuple[str, ...]
+    extended_key_usage: tuple[str, ...]
+    client_auth_eku: bool
+    is_ca: bool
+    self_signed: bool
+    signature_algorithm: str
+    organization_identifier: str | None
+    psd2: Psd2Info | None
+    pem: bytes = field(repr=False)
+    certificate: x509.Certificate = field(repr=False, compare=False)
+
+    def days_remaining(self, now: datetime) -> int:
+        return days_remaining(self.valid_until, now)
+
+    def status(
+        self, now: datetime, thresholds: ExpiryThresholds = DEFAULT_THRESHOLDS
+    ) -> ExpiryStatus:
+        return expiry_status(self.valid_from, self.valid_until, now, thresholds)
+
+    @property
+    def label(self) -> str:
+        """How messages name this certificate: its CN, else its whole subject."""
+        return (
+            f"'{self.subject_cn}'" if self.subject_cn else f"'{self.subject or '(empty subject)'}'"
+        )
+
+    def chain_entry(self) -> dict[str, Any]:
+        """The `chain` entry shape of `inspect --json` (DESIGN.md §4)."""
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "valid_until": iso_z(self.valid_until),
+            "fingerprint_sha256": self.fingerprint_sha256,
+        }
+
+    def to_dict(
+        self, now: datetime, thresholds: ExpiryThresholds = DEFAULT_THRESHOLDS
+    ) -> dict[str, Any]:
+        out = self.chain_entry()
+        out.update(
+            {
+                "subject_cn": self.subject_cn,
+                "issuer_cn": self.issuer_cn,
+                "serial": self.serial,
+                "valid_from": iso_z(self.valid_from),
+                "days_remaining": self.days_remaining(now),
+                "status": str(self.status(now, thresholds)),
+                "key_type": self.key_type,
+                "key_size": self.key_size,
+                "curve": self.curve,
+                "san": list(self.san),
+                "key_usage": list(self.key_usage),
+                "extended_key_usage": list(self.extended_key_usage),
+                "client_auth_eku": self.client_auth_eku,
+                "is_ca": self.is_ca,
+                "self_signed": self.self_signed,
+                "signature_algorithm": self.signature_algorithm,
+                "organization_identifier": self.organization_identifier,
+                "psd2": self.psd2.to_dict() if self.psd2 else None,
+                "pem": self.pem.decode("ascii"),
+            }
+        )
+        return out
+
+
+def serial_hex(serial: int) -> str:
+    """Uppercase hex in whole bytes, as `openssl x509 -serial` prints it."""
+    digits = format(abs(serial), "X")
+    if len(digits) % 2:
+        digits = "0" + digits
+    return ("-" if serial < 0 else "") + digits
+
+
+def colon_hex(digest: bytes) -> str:
+    return ":".join(f"{b:02X}" for b in digest)
+
+
+def _common_name(name: x509.Name) -> str | None:
+    try:
+        values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return None
+    return str(values[0].value) if values else None
+
+
+def _rfc4514(name: x509.Name) -> str:
+    try:
+        return name.rfc4514_string(NAME_OVERRIDES)
+    except ValueError:
+        return "(unreadable name)"
+
+
+def public_key_shape(key: Any) -> tuple[str, int | None, str | None]:
+    """(key_type, size in bits, curve) of a public or private key."""
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return "rsa", key.key_size, None
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return "ec", key.curve.key_size, key.curve.name
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return "ed25519", None, None
+    if isinstance(key, ed448.Ed448PublicKey | ed448.Ed448PrivateKey):
+        return "ed448", None, None
+    if isinstance(key, dsa.DSAPublicKey | dsa.DSAPrivateKey):
+        return "dsa", key.key_size, None
+    return (
+        type(key).__name__.lower().removesuffix("publickey").removesuffix("privatekey"),
+        None,
+        None,
+    )
+
+
+def _general_name(name: x509.GeneralName) -> str:
+    if isinstance(name, x509.DNSName):
+        return f"DNS:{name.value}"
+    if isinstance(name, x509.IPAddress):
+        return f"IP:{name.value}"
+    if isinstance(name, x509.RFC822Name):
+        return f"email:{name.value}"
+    if isinstance(name, x509.UniformResourceIdentifier):
+        return f"URI:{name.value}"
+    if isinstance(name, x509.DirectoryName):
+        return f"DirName:{_rfc4514(name.value)}"
+    if isinstance(name, x509.RegisteredID):
+        return f"RID:{name.value.dotted_string}"
+    if isinstance(name, x509.OtherName):
+        return f"othername:{name.type_id.dotted_string}"
+    return str(name)
+
+
+def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
+    """The extension's value, or None when absent or unparseable (we describe, not judge, here)."""
+    try:
+        return cert.extensions.get_extension_for_oid(oid).value
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+
+
+def _key_usage(cert: x509.Certificate) -> tuple[str, ...]:
+    usage = _extension(cert, ExtensionOID.KEY_USAGE)
+    if usage is None:
+        return ()
+    names = [KEY_USAGE_NAMES[flag] for flag in KEY_USAGE_FLAGS if getattr(usage, flag)]
+    if usage.key_agreement:
+        if usage.encipher_only:
+            names.append("encipherOnly")
+        if usage.decipher_only:
+            names.append("decipherOnly")
+    return tuple(names)
+
+
+def parse_qc_statements(raw: bytes) -> Psd2Info | None:
+    """Decode a qcStatements extension value; None when it is not well-formed."""
+    compliance = False
+    qc_types: list[str] = []
+    roles: list[str] = []
+    nca_name: str | None = None
+    nca_id: str | None = None
+    try:
+        top = der.read_tlv(raw)
+        if top.tag != der.SEQUENCE:
+            return None
+        for statement in der.children(top.value):
+            parts = der.children(statement.value)
+            if not parts or parts[0].tag != der.OID:
+                continue
+            statement_id = der.decode_oid(parts[0].value)
+            info = parts[1] if len(parts) > 1 else None
+            if statement_id == QC_COMPLIANCE:
+                compliance = True
+            elif statement_id == QC_TYPE and info is not None:
+                for item in der.children(info.value):
+                    oid = der.decode_oid(item.value)
+                    qc_types.append(QC_TYPE_NAMES.get(oid, oid))
+            elif statement_id == PSD2_STATEMENT and info is not None:
+                fields = der.children(info.value)
+                if fields:
+                    for role in der.children(fields[0].value):
+                        pieces = der.children(role.value)
+                        if pieces and pieces[0].tag == der.OID:
+                            oid = der.decode_oid(pieces[0].value)
+                            name = der.decode_string(pieces[1]) if len(pieces) > 1 else oid
+                            roles.append(PSD2_ROLES.get(oid, name))
+                if len(fields) > 1:
+                    nca_name = der.decode_string(fields[1])
+                if len(fields) > 2:
+                    nca_id = der.decode_string(fields[2])
+    except der.DerError:
+        return None
+    return Psd2Info(compliance, tuple(qc_types), tuple(roles), nca_name, nca_id)
+
+
+def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
+    """Every field of DESIGN.md §4 for one certificate."""
+    der_bytes = cert.public_bytes(serialization.Encoding.DER)
+    try:
+        public_key = cert.public_key()
+        key_type, key_size, curve = public_key_shape(public_key)
+    except (ValueError, TypeError, NotImplementedError):
+        key_type, key_size, curve = "unknown", None, None
+
+    san_value = _extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    san = tuple(_general_name(n) for n in san_value) if san_value is not None else ()
+
+    eku_value = _extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    eku = tuple(EKU_NAMES.get(oid, oid.dotted_string) for oid in eku_value) if eku_value else ()
+    client_auth = eku_value is None or bool({"clientAuth", "anyExtendedKeyUsage"} & set(eku))
+
+    constraints = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    is_ca = bool(constraints and constraints.ca)
+
+    org_ids = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    qc = _extension(cert, OID_QC_STATEMENTS)
+    psd2 = parse_qc_statements(qc.value) if isinstance(qc, x509.UnrecognizedExtension) else None
+
+    try:
+        signature = cert.signature_algorithm_oid._name
+    except ValueError:
+        signature = "unknown"
+
+    return CertificateInfo(
+        subject=_rfc4514(cert.subject),
+        subject_cn=_common_name(cert.subject),
+        issuer=_rfc4514(cert.issuer),
+        issuer_cn=_common_name(cert.issuer),
+        serial=serial_hex(cert.serial_number),
+        valid_from=cert.not_valid_before_utc,
+        valid_until=cert.not_valid_after_utc,
+        fingerprint_sha256=colon_hex(hashlib.sha256(der_bytes).digest()),
+        key_type=key_type,
+        key_size=key_size,
+        curve=curve,
+        san=san,
+        key_usage=_key_usage(cert),
+        extended_key_usage=eku,
+        client_auth_eku=client_auth,
+        is_ca=is_ca,
+        self_signed=cert.issuer == cert.subject,
+        signature_algorithm=signature,
+        organization_identifier=str(org_ids[0].value) if org_ids else None,
+        psd2=psd2,
+        pem=cert.public_bytes(serialization.Encoding.PEM),
+        certificate=cert,
+    )

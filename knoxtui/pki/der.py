@@ -1,0 +1,97 @@
+"""A minimal DER reader: just enough to sniff containers and decode qcStatements without a
+third-party ASN.1 library (pki may import only the stdlib and cryptography)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEQUENCE = 0x30
+SET = 0x31
+INTEGER = 0x02
+OID = 0x06
+UTF8_STRING = 0x0C
+PRINTABLE_STRING = 0x13
+IA5_STRING = 0x16
+CONTEXT_0 = 0xA0
+
+# Object identifiers we look for when sniffing binary input, as DER content bytes.
+OID_PKCS7_DATA = bytes.fromhex("2a864886f70d010701")
+OID_PKCS7_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")
+
+
+class DerError(ValueError):
+    """The bytes are not well-formed DER."""
+
+
+@dataclass(frozen=True)
+class Tlv:
+    tag: int
+    value: bytes
+    end: int  # offset just after this element in the buffer it was read from
+
+
+def read_tlv(data: bytes, offset: int = 0) -> Tlv:
+    """One tag-length-value element at `offset` (definite lengths only, as DER requires)."""
+    if offset + 2 > len(data):
+        raise DerError("short data")
+    tag = data[offset]
+    if tag & 0x1F == 0x1F:
+        raise DerError("multi-byte tags are not used here")
+    first = data[offset + 1]
+    pos = offset + 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise DerError("bad length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > len(data):
+        raise DerError("truncated")
+    return Tlv(tag, data[pos:end], end)
+
+
+def children(value: bytes) -> list[Tlv]:
+    """The elements inside a constructed value."""
+    items = []
+    offset = 0
+    while offset < len(value):
+        item = read_tlv(value, offset)
+        items.append(item)
+        offset = item.end
+    return items
+
+
+def outer_length(data: bytes) -> int | None:
+    """Total length of the first element, or None when it is not readable DER."""
+    try:
+        return read_tlv(data).end
+    except DerError:
+        return None
+
+
+def decode_oid(content: bytes) -> str:
+    """Dotted string of an OBJECT IDENTIFIER's content bytes."""
+    if not content:
+        raise DerError("empty OID")
+    parts: list[int] = []
+    value = 0
+    for byte in content:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            parts.append(value)
+            value = 0
+    if content[-1] & 0x80:
+        raise DerError("unterminated OID")
+    first = parts[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(p) for p in head + parts[1:])
+
+
+def decode_string(item: Tlv) -> str:
+    """A UTF8String, PrintableString or IA5String."""
+    if item.tag not in (UTF8_STRING, PRINTABLE_STRING, IA5_STRING):
+        raise DerError(f"not a string (tag {item.tag:#x})")
+    return item.value.decode("utf-8", "replace")
