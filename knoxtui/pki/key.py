@@ -186,6 +186,8 @@ def _decrypt(
         raise _unsupported_encryption() from None
     except ValueError as exc:
         text = str(exc).lower()
+        if "unknown key encryption" in text or "unsupported" in text:
+            raise _unsupported_encryption() from None
         if "password" in text or "decrypt" in text:
             raise PkiError(
                 "wrong_passphrase",
@@ -209,7 +211,7 @@ def _unsupported_encryption() -> PkiError:
 def _unreadable(exc: Exception) -> PkiError:
     # cryptography's message says "unsupported algorithm" for encryption it does not know.
     text = str(exc).lower()
-    if isinstance(exc, UnsupportedAlgorithm) or ("unsupported" in text and "encrypt" in text):
+    if isinstance(exc, UnsupportedAlgorithm) or "unknown key encryption" in text:
         return _unsupported_encryption()
     return PkiError(
         "corrupt",

@@ -251,9 +251,9 @@ def _read_der_certificates(data: bytes, found: Material, what: str) -> None:
 
 def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, what: str) -> None:
     given = passphrase_bytes(passphrase)
-    # An "empty" PKCS#12 password is either absent or the empty string; tools differ, try both.
-    attempts: list[bytes | None] = [given] if given else []
-    attempts += [None, b""]
+    # An "empty" PKCS#12 password is either absent or the empty string; tools differ, try both,
+    # before the given one, so a file that needs no password is not reported as encrypted.
+    attempts: list[bytes | None] = [None, b""] + ([given] if given else [])
     last_error: Exception | None = None
     for password in attempts:
         try:
