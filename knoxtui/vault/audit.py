@@ -1,0 +1,234 @@
+"""The hash-chained, append-only logs: `secret_audit_log` and `route_request_log`.
+
+Each row stores SHA-256 over its id, its content and the previous row's hash. `verify` then finds
+an edited row (its hash no longer matches), a deleted row (a gap in the ids, a broken link, or a
+tail shorter than sqlite_sequence), and reordered rows (ids are inside the hash). Values never
+enter these tables: only names, types, environments, who, when and where.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import hashlib
+import json
+import os
+import socket
+from typing import Any
+
+from knoxtui import clock
+from knoxtui.vault.models import AuditEntry, AuditVerification, RequestLogEntry, iso, parse_iso
+
+GENESIS = "0" * 64
+
+SECRET_AUDIT_FIELDS = (
+    "operation",
+    "secret_id",
+    "secret_name",
+    "secret_type",
+    "environment_name",
+    "performed_by",
+    "performed_at",
+    "ip_address",
+    "host",
+    "detail",
+)
+REQUEST_LOG_FIELDS = (
+    "route_id",
+    "route_name",
+    "environment_name",
+    "certificate_secret_id",
+    "certificate_secret_name",
+    "certificate_used",
+    "certificate_fingerprint",
+    "method",
+    "url",
+    "status_code",
+    "outcome",
+    "duration_ms",
+    "accessed_at",
+    "client_ip",
+    "performed_by",
+    "host",
+)
+TABLE_FIELDS = {"secret_audit_log": SECRET_AUDIT_FIELDS, "route_request_log": REQUEST_LOG_FIELDS}
+SECRET_OPERATIONS = ("create", "update", "delete", "access", "reveal", "export")
+
+
+@functools.cache
+def local_identity() -> tuple[str, str, str]:
+    """(OS user, host name, this machine's address) for the `who` and `where` columns."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    host = socket.gethostname() or "localhost"
+    address = "127.0.0.1"
+    try:
+        # A UDP "connect" sends nothing; it only asks the kernel which source address it would use.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+    except OSError:
+        pass
+    return user, host, address
+
+
+def row_hash(table: str, row_id: int, prev_hash: str, values: dict[str, Any]) -> str:
+    content = {name: values.get(name) for name in TABLE_FIELDS[table]}
+    payload = json.dumps(
+        {"table": table, "id": row_id, "prev_hash": prev_hash, **content},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class AuditTrail:
+    """Appends to and checks both logs; appends run inside the caller's transaction."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def _append(self, table: str, values: dict[str, Any]) -> int:
+        seq = self._conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)
+        ).fetchone()
+        row_id = (int(seq[0]) if seq else 0) + 1
+        last = self._conn.execute(
+            f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        prev = last[0] if last else GENESIS
+        fields = TABLE_FIELDS[table]
+        digest = row_hash(table, row_id, prev, values)
+        columns = ", ".join(("id", *fields, "prev_hash", "row_hash"))
+        marks = ", ".join("?" * (len(fields) + 3))
+        self._conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+            (row_id, *(values.get(name) for name in fields), prev, digest),
+        )
+        return row_id
+
+    def record(
+        self,
+        operation: str,
+        *,
+        secret_id: str | None = None,
+        secret_name: str | None = None,
+        secret_type: str | None = None,
+        environment: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        user, host, address = local_identity()
+        return self._append(
+            "secret_audit_log",
+            {
+                "operation": operation,
+                "secret_id": secret_id,
+                "secret_name": secret_name,
+                "secret_type": secret_type,
+                "environment_name": environment,
+                "performed_by": user,
+                "performed_at": iso(clock.now()),
+                "ip_address": address,
+                "host": host,
+                "detail": detail,
+            },
+        )
+
+    def record_request(self, values: dict[str, Any]) -> int:
+        user, host, address = local_identity()
+        row = {
+            **values,
+            "accessed_at": iso(clock.now()),
+            "client_ip": address,
+            "performed_by": user,
+            "host": host,
+        }
+        return self._append("route_request_log", row)
+
+    def entries(
+        self,
+        *,
+        secret_ids: tuple[str, ...] = (),
+        secret_name: str | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        where, params = "", []
+        if secret_name is not None:
+            marks = ", ".join("?" * len(secret_ids))
+            where = "WHERE secret_name = ?" + (f" OR secret_id IN ({marks})" if secret_ids else "")
+            params = [secret_name, *secret_ids]
+        sql = (
+            f"SELECT id, {', '.join(SECRET_AUDIT_FIELDS)} FROM secret_audit_log {where} ORDER BY id"
+        )
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY id"
+        return [
+            AuditEntry(
+                id=row[0],
+                operation=row[1],
+                secret_id=row[2],
+                secret_name=row[3],
+                secret_type=row[4],
+                environment_name=row[5],
+                performed_by=row[6],
+                performed_at=parse_iso(row[7]),
+                ip_address=row[8],
+                host=row[9],
+                detail=row[10],
+            )
+            for row in self._conn.execute(sql, params)
+        ]
+
+    def requests(self, *, limit: int | None = None) -> list[RequestLogEntry]:
+        sql = f"SELECT id, {', '.join(REQUEST_LOG_FIELDS)} FROM route_request_log ORDER BY id"
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY id"
+        out = []
+        for row in self._conn.execute(sql):
+            data = dict(zip(("id", *REQUEST_LOG_FIELDS), row, strict=True))
+            data["certificate_used"] = bool(data["certificate_used"])
+            data["accessed_at"] = parse_iso(data["accessed_at"])
+            out.append(RequestLogEntry(**data))
+        return out
+
+    def verify(self) -> AuditVerification:
+        problems: list[str] = []
+        checked = 0
+        for table, fields in TABLE_FIELDS.items():
+            prev = GENESIS
+            expected_id = 1
+            rows = self._conn.execute(
+                f"SELECT id, {', '.join(fields)}, prev_hash, row_hash FROM {table} ORDER BY id"
+            )
+            for row in rows:
+                checked += 1
+                row_id, stored_prev, stored_hash = row[0], row[-2], row[-1]
+                values = dict(zip(fields, row[1:-2], strict=True))
+                if row_id != expected_id:
+                    gap = (
+                        f"row {expected_id}"
+                        if row_id == expected_id + 1
+                        else f"rows {expected_id}-{row_id - 1}"
+                    )
+                    problems.append(f"{table}: {gap} missing (deleted).")
+                if stored_prev != prev:
+                    problems.append(
+                        f"{table}: row {row_id} does not follow the row before it "
+                        "(a row was deleted, inserted or moved)."
+                    )
+                if row_hash(table, row_id, stored_prev, values) != stored_hash:
+                    problems.append(f"{table}: row {row_id} was changed after it was written.")
+                prev = stored_hash
+                expected_id = row_id + 1
+            seq = self._conn.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)
+            ).fetchone()
+            last_written = int(seq[0]) if seq else 0
+            if last_written >= expected_id:
+                problems.append(
+                    f"{table}: rows {expected_id}-{last_written} at the end are missing (deleted)."
+                )
+        return AuditVerification(ok=not problems, checked=checked, problems=problems)
