@@ -1,0 +1,1 @@
+"""The Textual console (DESIGN.md §1): screens, widgets, styles, themes and the command palette."""

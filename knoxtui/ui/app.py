@@ -1,0 +1,297 @@
+"""The knoxtui application: one factory (`make_app`) used by the command line and the tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from knoxtui import clock as knox_clock
+from knoxtui import config as knox_config
+from knoxtui.ui import clipboard
+from knoxtui.ui.commands import ActionCommands, RouteCommands, SecretCommands
+from knoxtui.ui.themes import DEFAULT_THEME, STATUS_VARIABLES, load_themes
+
+if TYPE_CHECKING:
+    from knoxtui.vault import Vault
+
+STYLES = Path(__file__).parent / "styles"
+
+
+class KnoxApp(App[None]):
+    """Owns the open vault and everything decrypted; screens ask it for both."""
+
+    TITLE = "knoxtui"
+    CSS_PATH = [
+        STYLES / "app.tcss",
+        STYLES / "unlock.tcss",
+        STYLES / "inventory.tcss",
+        STYLES / "importing.tcss",
+        STYLES / "detail.tcss",
+        STYLES / "routes.tcss",
+        STYLES / "tester.tcss",
+        STYLES / "audit.tcss",
+        STYLES / "dialogs.tcss",
+    ]
+    COMMANDS = App.COMMANDS | {SecretCommands, RouteCommands, ActionCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+l", "lock", "Lock", priority=True),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(
+        self,
+        vault_path: Path,
+        *,
+        kdf_iter: int | None = None,
+        clock: Callable[[], datetime] | datetime | None = None,
+        config: knox_config.Config | None = None,
+        theme_dirs: list[Path] | None = None,
+        passphrase_hint: str | None = None,
+        demo: Any = None,
+        remember_theme: bool = True,
+    ) -> None:
+        super().__init__()
+        self.vault_path = Path(vault_path)
+        self.kdf_iter = kdf_iter
+        self._clock = clock
+        self.config = config if config is not None else knox_config.load()
+        self.theme_dirs = theme_dirs
+        self.passphrase_hint = passphrase_hint
+        self.demo = demo
+        self.remember_theme = remember_theme
+        self.vault: Vault | None = None
+        self.theme_problems: list[str] = []
+        self.user_theme_names: set[str] = set()
+        self._themes_ready = False
+        self._last_activity = time.monotonic()
+        self.clip = clipboard.Clipboard(self)
+        from knoxtui.pki import ExpiryThresholds
+
+        self.thresholds = ExpiryThresholds(
+            warning_days=self.config.warning_days, urgent_days=self.config.urgent_days
+        )
+
+    # -- time ---------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        if isinstance(self._clock, datetime):
+            return self._clock
+        if callable(self._clock):
+            return self._clock()
+        return knox_clock.now()
+
+    # -- themes -------------------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(STATUS_VARIABLES)
+
+    def load_themes(self) -> None:
+        loaded = load_themes(self.theme_dirs)
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self.user_theme_names = {theme.name for theme in loaded.themes}
+        self.theme_problems = loaded.problems
+        if loaded.problems:
+            shown = "\n".join(loaded.problems[:3])
+            more = f"\n(+{len(loaded.problems) - 3} more)" if len(loaded.problems) > 3 else ""
+            self.notify(
+                f"{shown}{more}", title="A theme file could not be loaded", severity="warning"
+            )
+        wanted = self.config.theme
+        if wanted not in self.available_themes:
+            if wanted != DEFAULT_THEME:
+                self.notify(
+                    f"Theme '{wanted}' is not installed; using {DEFAULT_THEME}.",
+                    severity="warning",
+                )
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        self._themes_ready = True
+
+    def watch_theme(self, theme: str) -> None:
+        if self._themes_ready and self.remember_theme:
+            try:
+                knox_config.save_theme(theme)
+            except OSError as exc:
+                self.notify(f"Could not remember the theme: {exc.strerror}", severity="warning")
+
+    def status_colour(self, status: str) -> str:
+        """The theme's colour for an expiry status (for Rich text built in code)."""
+        variable = {
+            "valid": "knox-valid",
+            "warning": "knox-warning",
+            "urgent": "knox-urgent",
+            "expired": "knox-expired",
+            "not_yet_valid": "knox-notyet",
+        }.get(status)
+        if variable is None:
+            return self.theme_variables.get("foreground", "white")
+        return self.theme_variables.get(variable, STATUS_VARIABLES[variable])
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.load_themes()
+        for problem in self.config.problems:
+            self.notify(problem, title="Settings", severity="warning")
+        from knoxtui.ui.screens.unlock import UnlockScreen
+
+        self.push_screen(UnlockScreen())
+        seconds = self.idle_seconds
+        self.set_interval(max(0.5, min(15.0, seconds / 4)), self.check_idle_lock, name="idle-lock")
+
+    def on_unmount(self) -> None:
+        self.clip.clear_now()
+        self._close_vault()
+        if self.demo is not None:
+            self.demo.close()
+
+    def vault_opened(self, vault: Vault) -> None:
+        from knoxtui.ui.screens.inventory import InventoryScreen
+
+        self.vault = vault
+        self._last_activity = time.monotonic()
+        self.switch_screen(InventoryScreen())
+
+    def _close_vault(self) -> None:
+        vault, self.vault = self.vault, None
+        if vault is not None:
+            try:
+                vault.close()
+            except Exception:
+                pass
+
+    async def action_lock(self) -> None:
+        """Back to the unlock screen with nothing decrypted left in any screen."""
+        from knoxtui.ui.screens.unlock import UnlockScreen
+
+        if self.vault is None:
+            return
+        self.clip.clear_now()
+        self._close_vault()
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await self.switch_screen(UnlockScreen(locked=True))
+
+    @property
+    def idle_seconds(self) -> float:
+        return float(self.config.idle_lock_minutes) * 60.0
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(
+            event,
+            events.Key
+            | events.MouseDown
+            | events.MouseScrollDown
+            | events.MouseScrollUp
+            | events.Paste,
+        ):
+            self._last_activity = time.monotonic()
+        await super().on_event(event)
+
+    async def check_idle_lock(self) -> None:
+        if self.vault is not None and time.monotonic() - self._last_activity >= self.idle_seconds:
+            await self.action_lock()
+            self.notify("Locked after inactivity.", title="Vault locked")
+
+    # -- navigation (palette, screens) ---------------------------------------------------------
+    def open_secret(self, name: str, environment: str | None = None) -> None:
+        from knoxtui.ui.screens.detail import DetailScreen
+
+        if self.vault is not None:
+            self.push_screen(DetailScreen(name, environment))
+
+    def open_route(self, name: str | None) -> None:
+        from knoxtui.ui.screens.routes import RouteEditScreen
+
+        if self.vault is not None:
+            self.push_screen(RouteEditScreen(name))
+
+    def open_tester(self, name: str) -> None:
+        from knoxtui.ui.screens.tester import TesterScreen
+
+        if self.vault is not None:
+            self.push_screen(TesterScreen(name))
+
+    def open_import(self) -> None:
+        from knoxtui.ui.screens.importing import ImportScreen
+
+        if self.vault is not None:
+            self.push_screen(ImportScreen())
+
+    def open_routes(self) -> None:
+        from knoxtui.ui.screens.routes import RoutesScreen
+
+        if self.vault is not None:
+            self.push_screen(RoutesScreen())
+
+    def open_audit(self) -> None:
+        from knoxtui.ui.screens.audit import AuditScreen
+
+        if self.vault is not None:
+            self.push_screen(AuditScreen())
+
+    async def open_inventory(self) -> None:
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+
+    # -- help and palette ---------------------------------------------------------------------
+    def action_help(self) -> None:
+        from knoxtui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Any:
+        yield from super().get_system_commands(screen)
+        if self.vault is not None:
+            yield SystemCommand(
+                "Lock", "Lock the vault and drop decrypted values", self.action_lock
+            )
+
+
+def make_app(
+    vault_path: Path,
+    *,
+    kdf_iter: int | None = None,
+    clock: Callable[[], datetime] | datetime | None = None,
+    config: knox_config.Config | None = None,
+    theme_dirs: list[Path] | None = None,
+    passphrase_hint: str | None = None,
+    demo: Any = None,
+    remember_theme: bool = True,
+) -> KnoxApp:
+    """The app on one vault file (created on the unlock screen when it does not exist)."""
+    return KnoxApp(
+        Path(vault_path),
+        kdf_iter=kdf_iter,
+        clock=clock,
+        config=config,
+        theme_dirs=theme_dirs,
+        passphrase_hint=passphrase_hint,
+        demo=demo,
+        remember_theme=remember_theme,
+    )
+
+
+def make_demo_app(
+    *, folder: Path | None = None, kdf_iter: int | None = None, clock: Any = None, **kwargs: Any
+) -> KnoxApp:
+    """A fresh demo vault (passphrase `demo`) and the local mTLS lab its routes call."""
+    from knoxtui import demo as knox_demo
+
+    session = knox_demo.start_demo(folder, kdf_iter=kdf_iter)
+    return make_app(
+        session.vault_path,
+        kdf_iter=kdf_iter,
+        clock=clock,
+        passphrase_hint=f"Demo vault: the passphrase is '{knox_demo.DEMO_PASSPHRASE}'.",
+        demo=session,
+        **kwargs,
+    )

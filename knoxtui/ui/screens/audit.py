@@ -1,0 +1,140 @@
+"""The audit and request logs, newest first, filterable, with the hash chain's verification state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+AUDIT_COLUMNS = (
+    Column("at", "When (UTC)", 19, 19),
+    Column("operation", "Operation", 9, 12),
+    Column("secret", "Secret", 8, 30),
+    Column("type", "Type", 6, 11),
+    Column("environment", "Environment", 8, 14),
+    Column("by", "By", 4, 16),
+    Column("host", "Host", 4, 18),
+)
+REQUEST_COLUMNS = (
+    Column("at", "When (UTC)", 19, 19),
+    Column("route", "Route", 6, 24),
+    Column("environment", "Environment", 8, 14),
+    Column("method", "Method", 6, 7),
+    Column("status", "Status", 6, 6, justify="right"),
+    Column("outcome", "Outcome", 7, 32),
+    Column("certificate", "Certificate", 8, 26),
+    Column("ms", "ms", 5, 9, justify="right"),
+)
+_TONE = {"reveal": "warning", "export": "warning", "delete": "expired", "access": "plain"}
+
+
+class AuditScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "filter", "Filter"),
+        Binding("f5", "reload", "Reload"),
+    ]
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="audit-verify")
+        yield Input(
+            placeholder="filter (operation, secret, route, user, outcome…)", id="audit-filter"
+        )
+        with TabbedContent(id="audit-tabs"):
+            with TabPane("Audit log", id="tab-audit"):
+                yield RecordTable(AUDIT_COLUMNS, id="audit-table")
+            with TabPane("Requests", id="tab-requests"):
+                yield RecordTable(REQUEST_COLUMNS, id="request-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Audit"
+        self.reload()
+        self.query_one("#audit-table", RecordTable).focus()
+
+    def reload(self) -> None:
+        vault = self.knox.vault
+        if vault is None:
+            return
+        audit = []
+        for entry in vault.audit_entries():
+            cells = (
+                f"{entry.performed_at:%Y-%m-%d %H:%M:%S}",
+                entry.operation,
+                entry.secret_name or entry.secret_id or "",
+                entry.secret_type or "",
+                entry.environment_name or "",
+                entry.performed_by,
+                entry.host or "",
+            )
+            audit.append(
+                Record(
+                    entry.id,
+                    cells,
+                    (-entry.id,) * len(cells),
+                    _TONE.get(entry.operation, "plain"),
+                    " ".join(cells).lower(),
+                )
+            )
+        requests = []
+        for item in vault.request_entries():
+            cells = (
+                f"{item.accessed_at:%Y-%m-%d %H:%M:%S}",
+                item.route_name,
+                item.environment_name,
+                item.method or "",
+                "" if item.status_code is None else str(item.status_code),
+                item.outcome,
+                item.certificate_secret_name or "",
+                "" if item.duration_ms is None else f"{item.duration_ms:.0f}",
+            )
+            tone = "valid" if item.outcome == "ok" else "expired"
+            requests.append(
+                Record(item.id, cells, (-item.id,) * len(cells), tone, " ".join(cells).lower())
+            )
+        audit_table = self.query_one("#audit-table", RecordTable)
+        audit_table.sort_column = 0
+        audit_table.set_records(audit)
+        request_table = self.query_one("#request-table", RecordTable)
+        request_table.sort_column = 0
+        request_table.set_records(requests)
+        verification = vault.verify_audit()
+        label = self.query_one("#audit-verify", Static)
+        if verification.ok:
+            label.update(f"✔ Audit chain intact: {verification.checked} entries verified.")
+            label.set_classes("verify-ok")
+        else:
+            label.update(f"✘ Audit chain BROKEN: {'; '.join(verification.problems[:3])}")
+            label.set_classes("verify-bad")
+
+    @on(Input.Changed, "#audit-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        for table in self.query(RecordTable):
+            table.set_filter(event.value)
+
+    @on(Input.Submitted, "#audit-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#audit-table", RecordTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#audit-filter", Input).focus()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,406 @@
+"""One secret: the verify view as a tree, one tab per environment, the routes using it, actions.
+
+Revealing a value asks first, is audited by the vault (purpose "reveal"), and hides itself again
+after 30 seconds; nothing revealed survives a lock (the screen is dropped)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tree
+
+from knoxtui.ui.inventory_model import STATUS_LABELS
+from knoxtui.ui.screens.dialogs import ConfirmModal, PromptModal
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+REVEAL_SECONDS = 30.0
+
+
+def _tab_id(environment: str) -> str:
+    return "env-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in environment)
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("v", "reveal", "Reveal"),
+        Binding("k", "copy_revealed", "Copy revealed", show=False),
+        Binding("f", "copy_fingerprint", "Copy fingerprint"),
+        Binding("s", "copy_subject", "Copy subject", show=False),
+        Binding("p", "copy_pem", "Copy PEM cert"),
+        Binding("a", "add_value", "Add env value"),
+        Binding("R", "replace_value", "Replace value", show=False),
+        Binding("n", "rename", "Rename"),
+        Binding("x", "remove_value", "Remove env value", show=False),
+        Binding("d", "delete", "Delete"),
+    ]
+
+    def __init__(self, secret_name: str, environment: str | None = None) -> None:
+        super().__init__()
+        self.secret_name = secret_name
+        self.initial_environment = environment
+        self.secret: Any = None
+        self.revealed_text: str | None = None
+        self._reveal_timer: Timer | None = None
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="detail-head")
+        with Horizontal(id="detail-body"):
+            yield TabbedContent(id="envs")
+            with VerticalScroll(id="detail-side"):
+                yield Static("Used by routes", classes="side-title")
+                yield Static(id="routes-using")
+                yield Static("Revealed value", classes="side-title", id="revealed-title")
+                yield Static(id="revealed")
+                yield Static(
+                    "v reveal · k copy revealed · f fingerprint · s subject · p PEM certificate\n"
+                    "a add env value · R replace value · n rename · x remove env value · d delete",
+                    classes="muted",
+                )
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self._set_revealed(None)
+        await self.reload()
+
+    async def reload(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        vault = self.knox.vault
+        if vault is None:
+            return
+        try:
+            self.secret = vault.get_secret(self.secret_name)
+        except KnoxError as exc:
+            self.notify(exc.message, severity="error")
+            self.dismiss()
+            return
+        secret = self.secret
+        self.sub_title = f"{secret.name} · {secret.secret_type}"
+        head = Text()
+        head.append(secret.name, style="bold")
+        head.append(f"  {secret.secret_type}")
+        if secret.status:
+            head.append(f"  [{secret.status}]", style="italic")
+        if secret.description:
+            head.append(f"\n{secret.description}")
+        self.query_one("#detail-head", Static).update(head)
+        tabs = self.query_one("#envs", TabbedContent)
+        await tabs.clear_panes()
+        for value in secret.values:
+            tree = self._tree_for(value)
+            await tabs.add_pane(TabPane(value.environment, tree, id=_tab_id(value.environment)))
+        wanted = self.initial_environment
+        if wanted and wanted in secret.environments:
+            tabs.active = _tab_id(wanted)
+        using = vault.routes_using(secret.name)
+        self.query_one("#routes-using", Static).update(
+            "\n".join(f"• {name}" for name in using) if using else "(none)"
+        )
+
+    @property
+    def environment(self) -> str | None:
+        if self.secret is None or not self.secret.values:
+            return None
+        active = self.query_one("#envs", TabbedContent).active
+        for value in self.secret.values:
+            if _tab_id(value.environment) == active:
+                return value.environment
+        return self.secret.values[0].environment
+
+    @property
+    def value(self) -> Any:
+        environment = self.environment
+        return self.secret.value(environment) if environment else None
+
+    def _tree_for(self, value: Any) -> Tree[None]:
+        tree: Tree[None] = Tree(f"{self.secret_name} · {value.environment}")
+        tree.root.expand()
+        meta = value.certificate
+        now = self.knox.now()
+        if meta is None:
+            for key, item in dict(value.details).items():
+                tree.root.add_leaf(f"{key}: {item}")
+            tree.root.add_leaf(f"updated: {value.updated_at:%Y-%m-%d %H:%M} UTC")
+            tree.root.add_leaf("value: •••••• (v to reveal)")
+            return tree
+        status = str(meta.status(now, self.knox.thresholds))
+        colour = self.knox.status_colour(status)
+        subject = tree.root.add("Subject", expand=True)
+        subject.add_leaf(meta.subject)
+        if meta.organization_identifier:
+            subject.add_leaf(f"organizationIdentifier: {meta.organization_identifier}")
+        issuer = tree.root.add("Issuer", expand=True)
+        issuer.add_leaf(meta.issuer)
+        for name in meta.chain_issuers:
+            issuer.add_leaf(f"↑ {name}")
+        validity = tree.root.add("Validity", expand=True)
+        validity.add_leaf(f"from  {meta.valid_from:%Y-%m-%d %H:%M} UTC")
+        validity.add_leaf(f"until {meta.valid_until:%Y-%m-%d %H:%M} UTC")
+        validity.add_leaf(Text(f"days remaining: {meta.days_remaining(now)}", style=colour))
+        validity.add_leaf(
+            Text(f"status: {STATUS_LABELS.get(status, status)}", style=f"bold {colour}")
+        )
+        key = tree.root.add("Private key", expand=True)
+        if meta.has_private_key:
+            size = f"-{meta.key_size}" if meta.key_size else ""
+            key.add_leaf(f"{(meta.key_type or 'key').upper()}{size}, stored encrypted in the vault")
+            key.add_leaf(
+                "encrypted key, passphrase stored"
+                if meta.has_passphrase
+                else (
+                    "encrypted key" if meta.encrypted_key else "unencrypted key (vault-encrypted)"
+                )
+            )
+        else:
+            key.add_leaf("none (certificate only)")
+        tree.root.add_leaf(f"Fingerprint SHA-256: {meta.fingerprint_sha256}")
+        tree.root.add_leaf(f"Serial: {meta.serial}")
+        sans = tree.root.add(f"SANs ({len(meta.san)})", expand=bool(meta.san))
+        for san in meta.san:
+            sans.add_leaf(san)
+        tree.root.add_leaf(
+            "EKU: clientAuth allowed" if meta.client_auth_eku else "EKU: clientAuth NOT allowed"
+        )
+        if meta.psd2_roles:
+            tree.root.add_leaf(f"PSD2 roles: {', '.join(meta.psd2_roles)}")
+        if meta.warnings:
+            warn = tree.root.add("Warnings at import", expand=True)
+            for code in meta.warnings:
+                warn.add_leaf(code)
+        return tree
+
+    # -- reveal -------------------------------------------------------------------------------
+    def _set_revealed(self, text: str | None) -> None:
+        self.revealed_text = text
+        widget = self.query_one("#revealed", Static)
+        widget.update(text if text is not None else "hidden")
+        widget.display = text is not None
+        self.query_one("#revealed-title").display = text is not None
+
+    def action_reveal(self) -> None:
+        environment = self.environment
+        if environment is None:
+            return
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._reveal(environment)
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Reveal a secret value?",
+                f"The value of '{self.secret_name}' ({environment}) is shown for "
+                f"{int(REVEAL_SECONDS)} seconds. The reveal is written to the audit log.",
+                confirm="Reveal",
+                danger=True,
+            ),
+            answered,
+        )
+
+    def _reveal(self, environment: str) -> None:
+        from knoxtui.errors import KnoxError
+
+        vault = self.knox.vault
+        if vault is None:
+            return
+        try:
+            value = vault.resolve(self.secret_name, environment, purpose="reveal")
+        except KnoxError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        self._set_revealed(self._value_text(value))
+        if self._reveal_timer is not None:
+            self._reveal_timer.stop()
+        self._reveal_timer = self.set_timer(REVEAL_SECONDS, self.hide_revealed)
+        self.notify(
+            f"Revealed (audited); hidden again in {int(REVEAL_SECONDS)} s.", severity="warning"
+        )
+
+    @staticmethod
+    def _value_text(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if hasattr(value, "chain_pem"):
+            key = value.key_pem.decode("ascii", "replace") if value.key_pem else "(no key)"
+            passphrase = value.key_passphrase or "(none)"
+            return f"{key.strip()}\nkey passphrase: {passphrase}"
+        if hasattr(value, "to_dict"):
+            import json
+
+            return json.dumps(value.to_dict(include_secret=True), indent=2)
+        return str(value)
+
+    def hide_revealed(self) -> None:
+        if self._reveal_timer is not None:
+            self._reveal_timer.stop()
+            self._reveal_timer = None
+        self._set_revealed(None)
+
+    def action_copy_revealed(self) -> None:
+        if self.revealed_text is None:
+            self.notify("Reveal the value first (v).", severity="warning")
+            return
+        self.knox.clip.copy(self.revealed_text, "Secret value", secret=True)
+
+    # -- copy ---------------------------------------------------------------------------------
+    def _meta(self) -> Any:
+        value = self.value
+        if value is None or value.certificate is None:
+            self.notify("This value is not a certificate.", severity="warning")
+            return None
+        return value.certificate
+
+    def action_copy_fingerprint(self) -> None:
+        meta = self._meta()
+        if meta is not None:
+            self.knox.clip.copy(meta.fingerprint_sha256, "Fingerprint")
+
+    def action_copy_subject(self) -> None:
+        meta = self._meta()
+        if meta is not None:
+            self.knox.clip.copy(meta.subject, "Subject")
+
+    def action_copy_pem(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        meta = self._meta()
+        vault = self.knox.vault
+        if meta is None or vault is None or self.environment is None:
+            return
+        try:
+            value = vault.resolve(self.secret_name, self.environment, purpose="access")
+        except KnoxError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        # Only the certificate chain: the key never leaves unless revealed and copied explicitly.
+        self.knox.clip.copy(value.chain_pem.decode("ascii", "replace"), "PEM certificate")
+
+    # -- edit ---------------------------------------------------------------------------------
+    def _after_import(self, changed: bool | None) -> None:
+        if changed:
+            self.run_worker(self.reload(), exclusive=True, group="detail-reload")
+
+    def action_add_value(self) -> None:
+        from knoxtui.ui.screens.importing import ImportScreen
+
+        if self.secret is None:
+            return
+        self.app.push_screen(
+            ImportScreen(name=self.secret_name, secret_type=self.secret.secret_type),
+            self._after_import,
+        )
+
+    def action_replace_value(self) -> None:
+        from knoxtui.ui.screens.importing import ImportScreen
+
+        if self.secret is None or self.environment is None:
+            return
+        self.app.push_screen(
+            ImportScreen(
+                name=self.secret_name,
+                environment=self.environment,
+                secret_type=self.secret.secret_type,
+                replace=True,
+            ),
+            self._after_import,
+        )
+
+    def action_rename(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        def renamed(new: str | None) -> None:
+            vault = self.knox.vault
+            if not new or new == self.secret_name or vault is None:
+                return
+            try:
+                vault.rename_secret(self.secret_name, new)
+            except KnoxError as exc:
+                self.notify(exc.message, title="Not renamed", severity="error")
+                return
+            self.notify(f"Renamed to '{new}'; routes updated.")
+            self.secret_name = new
+            self.run_worker(self.reload(), exclusive=True, group="detail-reload")
+
+        self.app.push_screen(PromptModal("Rename secret", value=self.secret_name), renamed)
+
+    def action_remove_value(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        environment = self.environment
+        if environment is None:
+            return
+
+        def answered(ok: bool | None) -> None:
+            vault = self.knox.vault
+            if not ok or vault is None:
+                return
+            try:
+                vault.remove_value(self.secret_name, environment)
+            except KnoxError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            self.notify(f"Removed the {environment} value.")
+            self.run_worker(self.reload(), exclusive=True, group="detail-reload")
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Remove environment value?",
+                f"Remove the '{environment}' value of '{self.secret_name}'?",
+                confirm="Remove",
+                danger=True,
+            ),
+            answered,
+        )
+
+    def action_delete(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        vault = self.knox.vault
+        if vault is None:
+            return
+        using = vault.routes_using(self.secret_name)
+        warning = f"\nRoutes using it will fail until fixed: {', '.join(using)}." if using else ""
+
+        def answered(ok: bool | None) -> None:
+            if not ok or self.knox.vault is None:
+                return
+            try:
+                self.knox.vault.remove_secret(self.secret_name, force=bool(using))
+            except KnoxError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            self.notify(f"Deleted '{self.secret_name}'.")
+            self.dismiss()
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Delete secret?",
+                f"Delete '{self.secret_name}' and every environment value?{warning}",
+                confirm="Delete",
+                danger=True,
+            ),
+            answered,
+        )
+
+    def action_back(self) -> None:
+        self.hide_revealed()
+        self.dismiss()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.hide_revealed()

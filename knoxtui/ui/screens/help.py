@@ -1,0 +1,51 @@
+"""`?`: every key of the screen below, and the app-wide ones."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+GENERAL = (
+    ("ctrl+p", "command palette: jump to any secret or route, run any action, switch theme"),
+    ("ctrl+l", "lock now (also after idle): every decrypted value is dropped"),
+    ("ctrl+q", "quit"),
+    ("?", "this help"),
+    ("tab / shift+tab", "next / previous field"),
+)
+
+
+def _key_name(key: str) -> str:
+    return {"slash": "/", "question_mark": "?", "escape": "esc"}.get(key, key)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def __init__(self, below: Screen) -> None:
+        super().__init__()
+        self.below = below
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, show_header=False)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("action")
+        table.add_row(f"[b]{type(self.below).__name__.removesuffix('Screen')}[/b]", "")
+        seen = set()
+        for binding in getattr(self.below, "BINDINGS", []):
+            if isinstance(binding, Binding) and binding.description and binding.key not in seen:
+                seen.add(binding.key)
+                keys = ", ".join(_key_name(k) for k in binding.key.split(","))
+                table.add_row(keys, binding.description)
+        table.add_row("", "")
+        table.add_row("[b]Everywhere[/b]", "")
+        for key, text in GENERAL:
+            table.add_row(key, text)
+        with VerticalScroll(id="help"):
+            yield Static(table)
+
+    async def action_dismiss(self, result: object = None) -> None:
+        self.dismiss(None)

@@ -1,0 +1,451 @@
+"""Import a secret: PEM pasted or typed (or a file), validated live in a worker, with a checklist.
+
+The Create button stays disabled while any error finding stands."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+
+from knoxtui import refs
+from knoxtui.ui.widgets.checklist import CheckLine, Checklist, lines_for_bundle
+from knoxtui.ui.widgets.path_suggester import PathSuggester
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+DEBOUNCE_SECONDS = 0.25
+TYPES = (
+    ("certificate", "certificate"),
+    ("string (API key, CA bundle, text)", "string"),
+    ("oauth2 (client credentials JSON)", "oauth2"),
+)
+
+
+def suggest_name(text: str | None) -> str:
+    """A secret name from a subject CN: lowercase, allowed characters only."""
+    if not text:
+        return ""
+    name = re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-.")
+    return name[:48]
+
+
+@dataclass
+class Validation:
+    generation: int
+    lines: list[CheckLine]
+    ok: bool
+    bundle: Any = field(default=None, repr=False)
+    value: Any = field(default=None, repr=False)  # string / oauth2 config to store
+    suggested_name: str = ""
+
+
+class ImportScreen(Screen[bool]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Back"),
+        Binding("ctrl+s", "create", "Create"),
+    ]
+    AUTO_FOCUS = "#pem"
+
+    class Validated(Message):
+        def __init__(self, result: Validation) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        environment: str | None = None,
+        secret_type: str = "certificate",
+        replace: bool = False,
+    ) -> None:
+        super().__init__()
+        self.preset_name = name
+        self.preset_environment = environment
+        self.preset_type = secret_type
+        self.replace = replace
+        self.generation = 0
+        self.result: Validation | None = None
+        self._debounce: Timer | None = None
+        self._name_touched = bool(name)
+        self._known_names: set[str] = set()
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="import-body"):
+            with VerticalScroll(id="import-form"):
+                yield Label("Type")
+                yield Select(TYPES, value=self.preset_type, allow_blank=False, id="type")
+                yield Label(
+                    "Paste PEM here (certificate, chain and key), or name a file below",
+                    id="pem-label",
+                )
+                yield TextArea(id="pem", soft_wrap=False, show_line_numbers=False)
+                with Vertical(id="file-fields"):
+                    yield Label("File (.pem .crt .cer .der .p12 .pfx .p7b)")
+                    yield Input(
+                        placeholder="path/to/client.pem", id="file", suggester=PathSuggester()
+                    )
+                    yield Label("Separate key file (optional)")
+                    yield Input(
+                        placeholder="path/to/client.key", id="key-file", suggester=PathSuggester()
+                    )
+                    yield Label("Key passphrase (when the key or .p12 is encrypted)")
+                    yield Input(placeholder="key passphrase", password=True, id="key-passphrase")
+                yield Label("Name")
+                yield Input(
+                    value=self.preset_name or "",
+                    placeholder="e.g. bank-prod-client",
+                    id="name",
+                    disabled=bool(self.preset_name),
+                )
+                yield Label("Environment (empty: one value for every environment)")
+                yield Input(
+                    value=self.preset_environment or "", placeholder="production", id="environment"
+                )
+                yield Label("Description")
+                yield Input(placeholder="optional", id="description")
+                yield Label("", id="import-error")
+                with Horizontal(id="import-buttons"):
+                    yield Button("Create", id="create", variant="success", disabled=True)
+                    yield Button("Cancel", id="cancel")
+            with Vertical(id="import-side"):
+                yield Static("Checks", id="checks-title")
+                yield Checklist(id="checklist")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Import" if not self.preset_name else f"New value for {self.preset_name}"
+        self._apply_type(self.preset_type)
+
+    @property
+    def secret_type(self) -> str:
+        return str(self.query_one("#type", Select).value)
+
+    def _apply_type(self, kind: str) -> None:
+        self.query_one("#file-fields").display = kind == "certificate"
+        label = self.query_one("#pem-label", Label)
+        label.update(
+            {
+                "certificate": "Paste PEM here (certificate, chain and key), or name a file below",
+                "string": "The value (API key, token, CA bundle PEM, any text)",
+                "oauth2": 'OAuth2 client configuration as JSON: {"token_url": ..., "client_id": ...}',
+            }[kind]
+        )
+
+    # -- live validation ----------------------------------------------------------------------
+    @on(Select.Changed, "#type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        self._apply_type(str(event.value))
+        self.schedule_validation()
+
+    @on(TextArea.Changed, "#pem")
+    @on(Input.Changed, "#file, #key-file, #key-passphrase")
+    def _input_changed(self) -> None:
+        self.schedule_validation()
+
+    @on(Input.Changed, "#name, #environment")
+    def _name_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "name" and event.input.has_focus:
+            self._name_touched = True
+        self._update_create()
+
+    def schedule_validation(self) -> None:
+        self.generation += 1
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self.validate_now)
+
+    def validate_now(self) -> None:
+        """Start the check of the current input (the debounce timer calls this)."""
+        self._debounce = None
+        pem = self.query_one("#pem", TextArea).text
+        file = self.query_one("#file", Input).value.strip()
+        key_file = self.query_one("#key-file", Input).value.strip()
+        passphrase = self.query_one("#key-passphrase", Input).value
+        vault = self.knox.vault
+        # Read on this thread: the vault connection belongs to the UI thread.
+        self._known_names = (
+            {s.name for s in vault.list_secrets()}
+            if vault is not None and self.secret_type == "oauth2"
+            else set()
+        )
+        self.run_validation(self.generation, self.secret_type, pem, file, key_file, passphrase)
+
+    @work(thread=True, exclusive=True, group="import-validate")
+    def run_validation(
+        self, generation: int, kind: str, pem: str, file: str, key_file: str, passphrase: str
+    ) -> None:
+        self.post_message(
+            self.Validated(self._validate(generation, kind, pem, file, key_file, passphrase))
+        )
+
+    def _validate(
+        self, generation: int, kind: str, pem: str, file: str, key_file: str, passphrase: str
+    ) -> Validation:
+        if kind == "string":
+            if not pem.strip():
+                return Validation(
+                    generation, [CheckLine("value", "pending", "Value", "empty")], False
+                )
+            return Validation(
+                generation,
+                [CheckLine("value", "ok", "Value", f"{len(pem)} characters (kept encrypted)")],
+                True,
+                value=pem,
+            )
+        if kind == "oauth2":
+            return self._validate_oauth2(generation, pem)
+        from knoxtui.pki import load_bundle
+
+        if not pem.strip() and not file:
+            return Validation(generation, [], False)
+        lines: list[CheckLine] = []
+        source = "<pasted>"
+        data: bytes
+        if file:
+            path = Path(file).expanduser()
+            try:
+                data = path.read_bytes()
+                source = str(path)
+            except OSError as exc:
+                reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror
+                return Validation(
+                    generation,
+                    [
+                        CheckLine(
+                            "file",
+                            "error",
+                            "File",
+                            f"{path}: {reason}",
+                            "Check the path (→ completes it).",
+                            ("file_error",),
+                        )
+                    ],
+                    False,
+                )
+            if pem.strip():
+                lines.append(
+                    CheckLine("file", "info", "File", "reading the file; pasted text ignored")
+                )
+        else:
+            data = pem.encode("utf-8", "replace")
+        key_data = None
+        if key_file:
+            key_path = Path(key_file).expanduser()
+            try:
+                key_data = key_path.read_bytes()
+            except OSError as exc:
+                reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror
+                return Validation(
+                    generation,
+                    [
+                        CheckLine(
+                            "key_file",
+                            "error",
+                            "Key file",
+                            f"{key_path}: {reason}",
+                            "Check the path, or leave it empty.",
+                            ("file_error",),
+                        )
+                    ],
+                    False,
+                )
+        bundle = load_bundle(
+            data,
+            key_data=key_data,
+            passphrase=passphrase or None,
+            source=source,
+            now=self.knox.now(),
+            thresholds=self.knox.thresholds,
+        )
+        lines.extend(lines_for_bundle(bundle))
+        leaf = bundle.leaf
+        return Validation(
+            generation,
+            lines,
+            bundle.valid,
+            bundle=bundle,
+            suggested_name=suggest_name(leaf.subject_cn if leaf is not None else None),
+        )
+
+    def _validate_oauth2(self, generation: int, text: str) -> Validation:
+        from knoxtui.errors import KnoxError
+        from knoxtui.vault import OAuth2Config
+
+        if not text.strip():
+            return Validation(generation, [], False)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return Validation(
+                generation,
+                [
+                    CheckLine(
+                        "json",
+                        "error",
+                        "JSON",
+                        f"line {exc.lineno}: {exc.msg}",
+                        "Fix the JSON syntax.",
+                        ("invalid_json",),
+                    )
+                ],
+                False,
+            )
+        if not isinstance(data, dict):
+            return Validation(
+                generation, [CheckLine("json", "error", "JSON", "expected an object {...}")], False
+            )
+        try:
+            config = OAuth2Config.from_dict(data)
+        except KnoxError as exc:
+            return Validation(
+                generation,
+                [
+                    CheckLine("json", "ok", "JSON", "parsed"),
+                    CheckLine(
+                        "oauth2",
+                        "error",
+                        "OAuth2 configuration",
+                        exc.message,
+                        exc.hint,
+                        (exc.code,),
+                    ),
+                ],
+                False,
+            )
+        lines = [
+            CheckLine("json", "ok", "JSON", "parsed"),
+            CheckLine(
+                "oauth2",
+                "ok",
+                "OAuth2 configuration",
+                f"{config.auth_method} at {config.token_url}",
+            ),
+        ]
+        names = self._known_names
+        for ref in (config.certificate_secret_id, config.ca_bundle_secret_id):
+            if ref and ref not in names:
+                lines.append(
+                    CheckLine(
+                        "ref",
+                        "warning",
+                        "Reference",
+                        f"no secret named '{ref}'",
+                        "Import it first or fix the name.",
+                    )
+                )
+        return Validation(generation, lines, True, value=config)
+
+    async def on_import_screen_validated(self, message: Validated) -> None:
+        result = message.result
+        if result.generation != self.generation:
+            return  # stale: the input changed since this check started
+        self.result = result
+        checklist = self.query_one(Checklist)
+        if not result.lines:
+            await checklist.show_message(
+                "Paste a PEM block or choose a file; checks run as you type."
+            )
+        else:
+            await checklist.show(result.lines)
+        name = self.query_one("#name", Input)
+        if result.suggested_name and not self._name_touched and not self.preset_name:
+            name.value = result.suggested_name
+        self._update_create()
+
+    # -- create -------------------------------------------------------------------------------
+    def _name_problem(self) -> str | None:
+        name = self.query_one("#name", Input).value.strip()
+        if not name:
+            return "Give the secret a name."
+        if not refs.is_valid_name(name):
+            return "Names use a-z, 0-9, '_', '.', '-' and start with a letter or digit."
+        environment = self.query_one("#environment", Input).value.strip()
+        if environment and not refs.is_valid_name(environment):
+            return "Environment names use a-z, 0-9, '_', '.', '-'."
+        return None
+
+    def _update_create(self) -> None:
+        ok = (
+            self.result is not None and self.result.ok and self.result.generation == self.generation
+        )
+        problem = self._name_problem() if ok else None
+        self.query_one("#create", Button).disabled = not ok or problem is not None
+        self.query_one("#import-error", Label).update(problem or "")
+
+    @property
+    def can_create(self) -> bool:
+        return not self.query_one("#create", Button).disabled
+
+    @on(Button.Pressed, "#create")
+    def action_create(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        if not self.can_create or self.result is None:
+            self.notify("Fix the red checks first.", severity="error")
+            return
+        vault = self.knox.vault
+        if vault is None:
+            return
+        from knoxtui.vault import DEFAULT_ENV
+
+        name = self.query_one("#name", Input).value.strip()
+        environment = self.query_one("#environment", Input).value.strip() or DEFAULT_ENV
+        description = self.query_one("#description", Input).value.strip() or None
+        kind = self.secret_type
+        try:
+            if kind == "certificate":
+                passphrase = self.query_one("#key-passphrase", Input).value or None
+                vault.add_certificate(
+                    name,
+                    self.result.bundle,
+                    environment=environment,
+                    description=description,
+                    key_passphrase=passphrase if self.result.bundle.encrypted_key else None,
+                    replace=self.replace,
+                )
+            elif kind == "string":
+                vault.add_string(
+                    name,
+                    self.result.value,
+                    environment=environment,
+                    description=description,
+                    replace=self.replace,
+                )
+            else:
+                vault.add_oauth2(
+                    name,
+                    self.result.value,
+                    environment=environment,
+                    description=description,
+                    replace=self.replace,
+                )
+        except KnoxError as exc:
+            text = exc.message + (f"\n{exc.hint}" if exc.hint else "")
+            self.query_one("#import-error", Label).update(text)
+            self.notify(exc.message, title="Not imported", severity="error")
+            return
+        self.notify(f"Secret '{name}' ({environment}) saved.", title="Imported")
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

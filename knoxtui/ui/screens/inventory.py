@@ -1,0 +1,153 @@
+"""Every secret and environment value in one virtual table, coloured by expiry status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from knoxtui.ui.inventory_model import (
+    EXPIRY_COLUMN,
+    INVENTORY_COLUMNS,
+    STATUS_LABELS,
+    inventory_records,
+    status_counts,
+)
+from knoxtui.ui.widgets.record_table import RecordTable
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+SUMMARY_ORDER = ("valid", "warning", "urgent", "expired", "not_yet_valid")
+
+
+class InventoryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("i", "import", "Import"),
+        Binding("enter", "open", "Detail", show=False),
+        Binding("s", "sort_next", "Sort"),
+        Binding("S", "sort_reverse", "Reverse", show=False),
+        Binding("r", "routes", "Routes"),
+        Binding("a", "audit", "Audit"),
+        Binding("f5", "reload", "Reload", show=False),
+    ]
+    AUTO_FOCUS = "#inventory-table"
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="summary")
+        yield Input(
+            placeholder="filter: type to narrow (name, CN, environment, status)", id="filter"
+        )
+        yield RecordTable(INVENTORY_COLUMNS, id="inventory-table")
+        yield Static(id="inventory-empty")
+        yield Footer()
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one("#inventory-table", RecordTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.table.sort_column = EXPIRY_COLUMN
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted and self.knox.vault is not None:
+            self.reload()
+
+    def reload(self) -> None:
+        vault = self.knox.vault
+        if vault is None:
+            return
+        records = inventory_records(vault.list_secrets(), self.knox.now(), self.knox.thresholds)
+        self.table.set_records(records)
+        self.sub_title = str(self.knox.vault_path)
+        self._update_summary()
+        empty = self.query_one("#inventory-empty", Static)
+        empty.display = not records
+        if not records:
+            empty.update("The vault is empty. Press [b]i[/b] to import a certificate.")
+
+    def _update_summary(self) -> None:
+        table = self.table
+        counts = status_counts(table.all_records)
+        text = Text()
+        text.append(f" {len(table.all_records)} values ", style="bold")
+        for status in SUMMARY_ORDER:
+            text.append("  ● ", style=self.knox.status_colour(status))
+            text.append(f"{STATUS_LABELS[status]} {counts.get(status, 0)}")
+        other = counts.get("plain", 0)
+        if other:
+            text.append(f"   other {other}")
+        if table.filter_text:
+            text.append(
+                f"   │ filter '{table.filter_text}': {table.row_count} shown", style="italic"
+            )
+        self.query_one("#summary", Static).update(text)
+
+    # -- filter and sort ----------------------------------------------------------------------
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._update_summary()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_sort_next(self) -> None:
+        table = self.table
+        current = table.sort_column if table.sort_column is not None else -1
+        table.sort_by((current + 1) % len(INVENTORY_COLUMNS), reverse=False)
+
+    def action_sort_reverse(self) -> None:
+        table = self.table
+        table.sort_by(table.sort_column or 0, reverse=not table.sort_reverse)
+
+    # -- navigation ---------------------------------------------------------------------------
+    def action_open(self) -> None:
+        record = self.table.current
+        if record is not None:
+            self.open_secret(record.key[0], record.key[1])
+
+    @on(RecordTable.RowSelected, "#inventory-table")
+    def _row_selected(self, event: RecordTable.RowSelected) -> None:
+        self.open_secret(event.record.key[0], event.record.key[1])
+
+    def open_secret(self, name: str, environment: str | None = None) -> None:
+        self.knox.open_secret(name, environment)
+
+    def action_import(self) -> None:
+        self.knox.open_import()
+
+    def action_routes(self) -> None:
+        self.knox.open_routes()
+
+    def action_audit(self) -> None:
+        self.knox.open_audit()
+
+    def action_reload(self) -> None:
+        self.reload()

@@ -1,0 +1,414 @@
+"""Routes: the list, and the editor (form fields plus the raw JSON, references checked as you type).
+
+`tls_reject_unauthorized: false` is a red banner wherever a route appears (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TextArea,
+)
+
+from knoxtui import refs
+from knoxtui.ui.screens.dialogs import ConfirmModal
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+FORM_FIELDS = (
+    ("target_url", "Target URL", "https://api.bank.example/v1"),
+    ("certificate_secret_id", "Client certificate secret", "bank-prod-client"),
+    ("ca_bundle_secret_id", "CA bundle secret (server trust)", "optional"),
+    ("oauth2_secret_id", "OAuth2 secret", "optional"),
+    ("tls_servername", "TLS server name (SNI) override", "optional"),
+)
+VERSIONS = (("default", ""), ("TLS 1.2", "1.2"), ("TLS 1.3", "1.3"))
+INSECURE_BANNER = "⚠ tls_reject_unauthorized is false: the server's certificate is NOT verified."
+
+
+def insecure(config: Any) -> bool:
+    return isinstance(config, dict) and config.get("tls_reject_unauthorized") is False
+
+
+class RoutesScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "edit", "Edit", show=False),
+        Binding("e", "edit", "Edit"),
+        Binding("n", "new", "New"),
+        Binding("t", "test", "Test"),
+        Binding("d", "delete", "Delete"),
+    ]
+    AUTO_FOCUS = "#routes-table"
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="routes-banner", classes="banner-danger")
+        yield Static("enter edit · t test · n new · d delete", id="routes-help")
+        yield DataTable(id="routes-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Routes"
+        table = self.query_one(DataTable)
+        table.add_columns("Name", "Target URL", "Certificate", "OAuth2", "Server check")
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.reload()
+
+    def reload(self) -> None:
+        vault = self.knox.vault
+        if vault is None:
+            return
+        table = self.query_one(DataTable)
+        table.clear()
+        unsafe = []
+        for route in vault.list_routes():
+            config = dict(route.config)
+            check = "verified"
+            if insecure(config):
+                check = "OFF ⚠"
+                unsafe.append(route.name)
+            table.add_row(
+                route.name,
+                str(config.get("target_url", "")),
+                str(config.get("certificate_secret_id") or ""),
+                str(config.get("oauth2_secret_id") or ""),
+                check,
+                key=route.name,
+            )
+        banner = self.query_one("#routes-banner", Static)
+        banner.display = bool(unsafe)
+        banner.update(f"{INSECURE_BANNER} Routes: {', '.join(unsafe)}")
+        if not table.row_count:
+            self.query_one("#routes-help", Static).update("No routes yet: press n to add one.")
+
+    @property
+    def current(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(DataTable.RowSelected)
+    def action_edit(self) -> None:
+        if self.current:
+            self.knox.open_route(self.current)
+
+    def action_new(self) -> None:
+        self.knox.open_route(None)
+
+    def action_test(self) -> None:
+        if self.current:
+            self.knox.open_tester(self.current)
+
+    def action_delete(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        name = self.current
+        if name is None:
+            return
+
+        def answered(ok: bool | None) -> None:
+            if not ok or self.knox.vault is None:
+                return
+            try:
+                self.knox.vault.remove_route(name)
+            except KnoxError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Delete route?", f"Delete the route '{name}'?", confirm="Delete", danger=True
+            ),
+            answered,
+        )
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+class RouteEditScreen(Screen[bool]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+t", "test", "Save & test"),
+    ]
+
+    def __init__(self, route_name: str | None) -> None:
+        super().__init__()
+        self.route_name = route_name
+        self.config: dict[str, Any] = {}
+        self._syncing = False
+        self.json_error: str | None = None
+        self.ref_problems: list[str] = []
+        self._secrets: dict[str, Any] = {}
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(INSECURE_BANNER, id="route-banner", classes="banner-danger")
+        with Horizontal(id="route-body"):
+            with VerticalScroll(id="route-form"):
+                yield Label("Name")
+                yield Input(
+                    value=self.route_name or "",
+                    id="route-name",
+                    disabled=self.route_name is not None,
+                    placeholder="bank-accounts",
+                )
+                for key, label, placeholder in FORM_FIELDS:
+                    yield Label(label)
+                    yield Input(id=f"f-{key}", placeholder=placeholder)
+                yield Label("Method")
+                yield Input(id="f-method", placeholder="GET")
+                with Horizontal(id="versions"):
+                    yield Select(
+                        VERSIONS,
+                        id="f-tls_min_version",
+                        prompt="min TLS",
+                        allow_blank=False,
+                        value="",
+                    )
+                    yield Select(
+                        VERSIONS,
+                        id="f-tls_max_version",
+                        prompt="max TLS",
+                        allow_blank=False,
+                        value="",
+                    )
+                yield Checkbox(
+                    "Verify the server certificate (tls_reject_unauthorized)",
+                    value=True,
+                    id="f-tls_reject_unauthorized",
+                )
+                yield Static(id="route-refs")
+                yield Label("", id="route-error")
+                with Horizontal(id="route-buttons"):
+                    yield Button("Save", id="save", variant="success")
+                    yield Button("Save & test", id="save-test")
+                    yield Button("Cancel", id="cancel")
+            with Vertical(id="route-json-side"):
+                yield Label("Raw JSON (edits here update the form)")
+                yield TextArea(id="route-json", language="json", soft_wrap=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        vault = self.knox.vault
+        self.sub_title = f"Route {self.route_name}" if self.route_name else "New route"
+        self._secrets = {s.name: s for s in vault.list_secrets()} if vault else {}
+        names = sorted(self._secrets)
+        for key in ("certificate_secret_id", "ca_bundle_secret_id", "oauth2_secret_id"):
+            self.query_one(f"#f-{key}", Input).suggester = SuggestFromList(names)
+        if self.route_name and vault is not None:
+            try:
+                self.config = dict(vault.get_route(self.route_name).config)
+            except KnoxError as exc:
+                self.notify(exc.message, severity="error")
+        else:
+            self.config = {"target_url": "", "tls_reject_unauthorized": True}
+        self._config_to_form()
+        self._config_to_json()
+        self.check()
+        self.query_one("#f-target_url" if self.route_name else "#route-name", Input).focus()
+
+    # -- form <-> JSON ------------------------------------------------------------------------
+    def _config_to_form(self) -> None:
+        self._syncing = True
+        try:
+            for key, _label, _placeholder in FORM_FIELDS:
+                value = self.config.get(key)
+                self.query_one(f"#f-{key}", Input).value = "" if value is None else str(value)
+            self.query_one("#f-method", Input).value = str(self.config.get("method") or "")
+            for key in ("tls_min_version", "tls_max_version"):
+                value = str(self.config.get(key) or "")
+                self.query_one(f"#f-{key}", Select).value = value if value in ("1.2", "1.3") else ""
+            self.query_one("#f-tls_reject_unauthorized", Checkbox).value = not insecure(self.config)
+        finally:
+            self.call_after_refresh(self._end_sync)
+
+    def _end_sync(self) -> None:
+        self._syncing = False
+
+    def _config_to_json(self) -> None:
+        area = self.query_one("#route-json", TextArea)
+        text = json.dumps(self.config, indent=2)
+        if area.text != text:
+            self._syncing = True
+            area.text = text
+            self.call_after_refresh(self._end_sync)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _form_changed(self, event: Any) -> None:
+        if self._syncing:
+            return
+        widget = event.control
+        key = (widget.id or "").removeprefix("f-")
+        if widget.id == "route-name":
+            self.check()
+            return
+        if not (widget.id or "").startswith("f-"):
+            return
+        value: Any = event.value
+        if key == "tls_reject_unauthorized":
+            value = bool(value)
+        elif isinstance(value, str):
+            value = value.strip()
+        if value in ("", None) and key != "tls_reject_unauthorized":
+            self.config.pop(key, None)
+        else:
+            self.config[key] = value
+        self._config_to_json()
+        self.check()
+
+    @on(TextArea.Changed, "#route-json")
+    def _json_changed(self, event: TextArea.Changed) -> None:
+        if self._syncing:
+            return
+        try:
+            data = json.loads(event.text_area.text or "{}")
+        except json.JSONDecodeError as exc:
+            self.json_error = f"JSON: line {exc.lineno}: {exc.msg}"
+            self.check()
+            return
+        if not isinstance(data, dict):
+            self.json_error = "JSON: the route configuration must be an object {...}"
+            self.check()
+            return
+        self.json_error = None
+        self.config = data
+        self._config_to_form()
+        self.check()
+
+    # -- checks -------------------------------------------------------------------------------
+    def check(self) -> bool:
+        """References and fields, as you type; returns True when the route can be saved."""
+        from knoxtui.vault.models import route_references
+
+        secrets = self._secrets
+        lines: list[tuple[str, str]] = []
+        problems: list[str] = []
+        for name in route_references(self.config):
+            secret = secrets.get(name)
+            if secret is None:
+                problems.append(f"no secret named '{name}'")
+                lines.append(("ref-bad", f"✘ {name}: no such secret"))
+            else:
+                envs = ", ".join(secret.environments)
+                lines.append(("ref-ok", f"✔ {name} ({secret.secret_type}; {envs})"))
+        expected = {
+            "certificate_secret_id": "certificate",
+            "oauth2_secret_id": "oauth2",
+            "ca_bundle_secret_id": "string",
+        }
+        for key, kind in expected.items():
+            name = self.config.get(key)
+            if isinstance(name, str) and name in secrets and secrets[name].secret_type != kind:
+                problems.append(f"{key} names a {secrets[name].secret_type} secret, not {kind}")
+                lines.append(("ref-bad", f"✘ {key}: '{name}' is a {secrets[name].secret_type}"))
+        for match in refs.SECRET_REF.finditer(json.dumps(self.config)):
+            if not refs.is_valid_name(match.group(1)):
+                problems.append(f"'{match.group(0)}' is not a valid reference")
+        if self.json_error:
+            problems.insert(0, self.json_error)
+        url = self.config.get("target_url")
+        if not url:
+            problems.append("target_url is required")
+        elif isinstance(url, str) and not url.startswith(("https://", "http://")):
+            problems.append("target_url must start with https://")
+        name = self.query_one("#route-name", Input).value.strip()
+        if not refs.is_valid_name(name):
+            problems.append("the route needs a name (a-z, 0-9, '_', '.', '-')")
+        if not problems and not self.json_error:
+            try:
+                from knoxtui.routes import Route
+
+                Route.from_config(name, dict(self.config))
+            except ImportError:
+                pass
+            except Exception as exc:
+                problems.append(getattr(exc, "message", None) or str(exc))
+        self.ref_problems = problems
+        refs_widget = self.query_one("#route-refs", Static)
+        from rich.text import Text
+
+        text = Text()
+        text.append("References\n", style="bold")
+        if not lines:
+            text.append("(none)\n")
+        for style, line in lines:
+            colour = self.knox.status_colour("valid" if style == "ref-ok" else "expired")
+            text.append(line + "\n", style=colour)
+        refs_widget.update(text)
+        self.query_one("#route-error", Label).update("\n".join(problems))
+        self.query_one("#route-banner").display = insecure(self.config)
+        self.query_one("#save", Button).disabled = bool(problems)
+        self.query_one("#save-test", Button).disabled = bool(problems)
+        return not problems
+
+    # -- actions ------------------------------------------------------------------------------
+    def _save(self) -> str | None:
+        from knoxtui.errors import KnoxError
+
+        if not self.check() or self.knox.vault is None:
+            self.notify("Fix the problems shown first.", severity="error")
+            return None
+        name = self.query_one("#route-name", Input).value.strip()
+        try:
+            self.knox.vault.save_route(name, dict(self.config), replace=self.route_name is not None)
+        except KnoxError as exc:
+            self.query_one("#route-error", Label).update(
+                exc.message + (f"\n{exc.hint}" if exc.hint else "")
+            )
+            self.notify(exc.message, title="Route not saved", severity="error")
+            return None
+        self.notify(f"Route '{name}' saved.")
+        return name
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if self._save():
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#save-test")
+    def action_test(self) -> None:
+        name = self._save()
+        if name:
+            self.dismiss(True)
+            self.knox.open_tester(name)
+
+    @on(Button.Pressed, "#cancel")
+    def action_back(self) -> None:
+        self.dismiss(False)

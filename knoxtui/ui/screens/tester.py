@@ -1,0 +1,411 @@
+"""The request tester: fire a saved route in an environment and read the handshake like a doctor.
+
+Secrets are resolved on the UI thread (the vault connection is used from one thread at a time);
+the network part (`knoxtui.net.execute`) runs in a thread worker and posts its result."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+
+from knoxtui.ui.screens.routes import INSECURE_BANNER, insecure
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+BAR_WIDTH = 28
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            raise ValueError(f"Header line '{line.strip()}' has no 'Name: value' form.")
+        headers[key.strip()] = value.strip()
+    return headers
+
+
+def pretty_body(body: bytes, content_type: str) -> str:
+    text = body.decode("utf-8", "replace")
+    if "json" in content_type or text.lstrip().startswith(("{", "[")):
+        try:
+            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
+    return text
+
+
+class TesterScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "send", "Send", priority=True),
+        Binding("ctrl+enter", "send", "Send", show=False, priority=True),
+        Binding("ctrl+y", "copy_curl", "Copy curl", priority=True),
+        Binding("ctrl+o", "copy_openssl", "Copy openssl", show=False, priority=True),
+    ]
+
+    class Finished(Message):
+        def __init__(self, result: Any, plan: Any, error: Any = None) -> None:
+            super().__init__()
+            self.result = result
+            self.plan = plan
+            self.error = error
+
+    def __init__(self, route_name: str) -> None:
+        super().__init__()
+        self.route_name = route_name
+        self.config: dict[str, Any] = {}
+        self.result: Any = None
+        self.last_plan: Any = None
+        self.sending = False
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(INSECURE_BANNER, id="tester-banner", classes="banner-danger")
+        with Horizontal(id="tester-body"):
+            with VerticalScroll(id="tester-form"):
+                yield Static(id="tester-route")
+                yield Label("Environment")
+                yield Select([], id="environment", allow_blank=False, prompt="environment")
+                yield Label("Method")
+                yield Select([(m, m) for m in METHODS], id="method", allow_blank=False, value="GET")
+                yield Label("Path (appended to the target URL)")
+                yield Input(id="path", placeholder="/accounts")
+                yield Label("Extra headers (Name: value, one per line)")
+                yield TextArea(id="headers")
+                yield Label("Body")
+                yield TextArea(id="body")
+                yield Button("Send  (ctrl+s)", id="send", variant="primary")
+            with VerticalScroll(id="tester-result"):
+                yield Static(
+                    "Press ctrl+s to send the request.", id="diagnosis", classes="diag-pending"
+                )
+                yield Static("", id="timings")
+                yield Static("", id="response-head")
+                yield Static("", id="response-body")
+                yield Static("", id="handshake")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        vault = self.knox.vault
+        if vault is None:
+            return
+        try:
+            record = vault.get_route(self.route_name)
+        except KnoxError as exc:
+            self.notify(exc.message, severity="error")
+            self.dismiss()
+            return
+        self.config = dict(record.config)
+        self.sub_title = f"Test {self.route_name}"
+        self.query_one("#tester-banner").display = insecure(self.config)
+        self.query_one("#tester-route", Static).update(
+            Text.assemble((self.route_name, "bold"), "\n", str(self.config.get("target_url", "")))
+        )
+        environments = self._environments(vault, record)
+        select = self.query_one("#environment", Select)
+        select.set_options([(env, env) for env in environments])
+        select.value = environments[0]
+        method = str(self.config.get("method") or "GET").upper()
+        if method in METHODS:
+            self.query_one("#method", Select).value = method
+        if self.config.get("body"):
+            self.query_one("#body", TextArea).text = str(self.config["body"])
+        self.query_one("#send", Button).focus()
+
+    @staticmethod
+    def _environments(vault: Any, record: Any) -> list[str]:
+        """Environments the route's secrets know, named ones first; 'default' when none."""
+        from knoxtui.errors import KnoxError
+
+        found: list[str] = []
+        for name in record.references:
+            try:
+                secret = vault.get_secret(name)
+            except KnoxError:
+                continue
+            for env in secret.environments:
+                if env not in found:
+                    found.append(env)
+        named = sorted(e for e in found if e != "default")
+        return named + ["default"] if "default" in found or not named else named
+
+    # -- sending ------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        from knoxtui.errors import KnoxError
+
+        if self.sending or self.knox.vault is None:
+            return
+        environment = str(self.query_one("#environment", Select).value)
+        method = str(self.query_one("#method", Select).value)
+        path = self.query_one("#path", Input).value.strip() or None
+        body = self.query_one("#body", TextArea).text or None
+        try:
+            headers = parse_headers(self.query_one("#headers", TextArea).text)
+        except ValueError as exc:
+            self._show_diagnosis("invalid_headers", "config", str(exc), None)
+            return
+        try:
+            from knoxtui.routes import Route, plan_request
+
+            route = Route.from_config(self.route_name, dict(self.config))
+            plan = plan_request(
+                route,
+                environment,
+                self.knox.vault.resolve,
+                method=method,
+                path=path,
+                headers=headers or None,
+                body=body,
+            )
+        except KnoxError as exc:
+            self._show_diagnosis(exc.code, "config", exc.message, exc.hint)
+            self._log(environment, None, None, exc.code, None, method)
+            return
+        self.sending = True
+        self.last_plan = plan
+        self.query_one("#send", Button).disabled = True
+        diagnosis = self.query_one("#diagnosis", Static)
+        diagnosis.set_classes("diag-pending")
+        diagnosis.update(f"Sending {method} in {environment}…")
+        self.run_request(plan)
+
+    @work(thread=True, exclusive=True, group="request")
+    def run_request(self, plan: Any) -> None:
+        from knoxtui.net import execute
+
+        try:
+            result = execute(plan)
+        except Exception as exc:
+            self.post_message(self.Finished(None, plan, exc))
+            return
+        self.post_message(self.Finished(result, plan))
+
+    def on_tester_screen_finished(self, message: Finished) -> None:
+        self.sending = False
+        self.query_one("#send", Button).disabled = False
+        if message.result is None:
+            self._show_diagnosis(
+                "internal_error",
+                "client",
+                f"The request failed unexpectedly ({type(message.error).__name__}).",
+                None,
+            )
+            return
+        self.result = message.result
+        self.show_result(message.result, message.plan)
+        plan = message.plan
+        identity = getattr(plan, "identity", None)
+        self._log(
+            plan.environment,
+            identity.secret_name if identity else None,
+            identity.fingerprint_sha256 if identity else None,
+            message.result.diagnosis.code,
+            message.result.status_code,
+            plan.method,
+            duration=message.result.timings.total_ms,
+            url=message.result.url,
+        )
+
+    def _log(
+        self, environment, secret, fingerprint, outcome, status, method, *, duration=None, url=None
+    ) -> None:
+        from knoxtui.errors import KnoxError
+
+        vault = self.knox.vault
+        if vault is None:
+            return
+        try:
+            vault.log_request(
+                route=self.route_name,
+                environment=environment,
+                certificate_secret=secret,
+                certificate_fingerprint=fingerprint,
+                status_code=status,
+                outcome=outcome,
+                duration_ms=duration,
+                method=method,
+                url=url,
+            )
+        except KnoxError as exc:
+            self.notify(f"Request not logged: {exc.message}", severity="warning")
+
+    # -- rendering ----------------------------------------------------------------------------
+    def _show_diagnosis(self, code: str, side: str, summary: str, fix: str | None) -> None:
+        widget = self.query_one("#diagnosis", Static)
+        ok = code == "ok"
+        widget.set_classes("diag-ok" if ok else "diag-fail")
+        text = Text()
+        text.append("✔ " if ok else "✘ ", style="bold")
+        text.append(f"{code}", style="bold")
+        if side and side != "none":
+            text.append(f" ({side} side)")
+        text.append(f": {summary}")
+        if fix:
+            text.append(f"\n→ {fix}", style="not bold")
+        widget.update(text)
+
+    def show_result(self, result: Any, plan: Any) -> None:
+        diagnosis = result.diagnosis
+        self._show_diagnosis(diagnosis.code, diagnosis.side, diagnosis.summary, diagnosis.fix)
+        self.query_one("#timings", Static).update(self._timings(result.timings))
+        head = Text()
+        head.append("Response\n", style="bold")
+        if result.status_code is not None:
+            colour = self.knox.status_colour("valid" if result.status_code < 400 else "expired")
+            head.append(
+                f"{result.http_version or 'HTTP'} {result.status_code} {result.reason or ''}",
+                style=f"bold {colour}",
+            )
+            head.append(f"   {result.size} bytes\n")
+            for key, value in result.headers:
+                head.append(f"{key}: ", style="bold")
+                head.append(f"{value}\n")
+        else:
+            head.append("no HTTP response\n")
+        for warning in result.warnings:
+            head.append(f"⚠ {warning}\n", style=self.knox.status_colour("warning"))
+        self.query_one("#response-head", Static).update(head)
+        content_type = dict((k.lower(), v) for k, v in result.headers).get("content-type", "")
+        body = pretty_body(result.body, content_type) if result.body else ""
+        if len(body) > 20_000:
+            body = body[:20_000] + "\n… (truncated)"
+        self.query_one("#response-body", Static).update(Text(body))
+        self.query_one("#handshake", Static).update(self._handshake(result.report, plan))
+
+    def _timings(self, timings: Any) -> Text:
+        phases = [
+            ("OAuth2 token", timings.oauth2_ms),
+            ("TCP connect", timings.connect_ms),
+            ("TLS handshake", timings.tls_ms),
+            ("first byte", timings.ttfb_ms),
+            ("total", timings.total_ms),
+        ]
+        longest = max((ms for _, ms in phases if ms), default=0.0) or 1.0
+        text = Text()
+        text.append("Timing\n", style="bold")
+        accent = self.knox.theme_variables.get("accent", "yellow")
+        for label, ms in phases:
+            if ms is None:
+                continue
+            cells = max(1, round(BAR_WIDTH * ms / longest))
+            text.append(f"{label:<14}")
+            text.append("█" * cells, style=accent)
+            text.append(" " * (BAR_WIDTH - cells))
+            text.append(f" {ms:8.1f} ms\n")
+        return text
+
+    def _handshake(self, report: Any, plan: Any) -> Text:
+        text = Text()
+        text.append("Handshake\n", style="bold")
+        if report.tls_version:
+            text.append(f"{report.tls_version}  {report.cipher or ''}  ALPN {report.alpn or '-'}\n")
+        verified = (
+            "verified"
+            if report.server_verified
+            else (
+                "NOT verified (verification off)" if not report.verify_enabled else "NOT verified"
+            )
+        )
+        colour = self.knox.status_colour("valid" if report.server_verified else "expired")
+        text.append("Server certificate: ")
+        text.append(verified, style=colour)
+        if report.verify_error:
+            text.append(f" — {report.verify_error}")
+        text.append("\n")
+        if report.alert is not None:
+            alert = report.alert
+            who = "server sent" if alert.direction == "received" else "we sent"
+            text.append(f"Alert ({who}): {alert.name}", style=self.knox.status_colour("expired"))
+            text.append(f"{' (fatal)' if alert.fatal else ''}\n")
+        text.append("\nServer chain\n", style="bold")
+        if not report.server_chain:
+            text.append("  (none received)\n")
+        now = self.knox.now()
+        for depth, cert in enumerate(report.server_chain):
+            status = str(cert.status(now, self.knox.thresholds))
+            text.append(f"  {depth}: {cert.subject_cn or cert.subject}", style="bold")
+            text.append(f"  issued by {cert.issuer_cn or cert.issuer}  ")
+            text.append(
+                f"until {cert.valid_until:%Y-%m-%d}\n", style=self.knox.status_colour(status)
+            )
+        text.append("\nClient certificate\n", style="bold")
+        text.append(
+            f"  requested by the server: {'yes' if report.client_cert_requested else 'no'}\n"
+        )
+        text.append(f"  sent: {'yes' if report.client_cert_sent else 'no'}")
+        if report.client_cert_fingerprint:
+            text.append(f"  ({report.client_cert_fingerprint[:23]}…)")
+        text.append("\n")
+        ours = self._our_issuers(plan)
+        if report.acceptable_client_cas:
+            text.append("  accepted client CAs:\n")
+            for name in report.acceptable_client_cas:
+                mine = name in ours
+                style = self.knox.status_colour("valid") if mine else ""
+                text.append(f"   {'◀ ours ' if mine else '       '}{name}\n", style=style)
+            if ours and report.client_issuer_accepted is False:
+                text.append(
+                    "   our certificate's issuer is not in this list\n",
+                    style=self.knox.status_colour("expired"),
+                )
+        return text
+
+    @staticmethod
+    def _our_issuers(plan: Any) -> set[str]:
+        """Issuer and subject names up our client chain (to mark the CA the server accepts)."""
+        identity = getattr(plan, "identity", None)
+        if identity is None:
+            return set()
+        from knoxtui.pki import load_bundle
+
+        bundle = load_bundle(identity.chain_pem, source="<client chain>")
+        names = set()
+        for cert in bundle.certificates:
+            names.add(cert.issuer)
+            if cert is not bundle.leaf:
+                names.add(cert.subject)
+        return names
+
+    # -- copy ---------------------------------------------------------------------------------
+    def _reproduction(self, which: str) -> None:
+        from knoxtui.net import reproduction_commands
+
+        if self.last_plan is None:
+            self.notify("Send the request once first.", severity="warning")
+            return
+        command = reproduction_commands(self.last_plan).get(which)
+        if command:
+            self.knox.clip.copy(command, f"{which} command")
+
+    def action_copy_curl(self) -> None:
+        self._reproduction("curl")
+
+    def action_copy_openssl(self) -> None:
+        self._reproduction("openssl")
+
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self) -> None:
+        self.action_send()
+
+    def action_back(self) -> None:
+        self.dismiss()

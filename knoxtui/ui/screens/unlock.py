@@ -1,0 +1,177 @@
+"""Unlock an existing vault or create a new one; key derivation runs in a thread worker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+
+def passphrase_strength(passphrase: str) -> tuple[str, str]:
+    """A rough hint (level, words) — length and variety, the things that matter for a passphrase."""
+    if not passphrase:
+        return "none", ""
+    kinds = sum(
+        [
+            any(c.islower() for c in passphrase),
+            any(c.isupper() for c in passphrase),
+            any(c.isdigit() for c in passphrase),
+            any(not c.isalnum() for c in passphrase),
+        ]
+    )
+    words = len(passphrase.split())
+    score = len(passphrase) + 3 * kinds + 4 * max(0, words - 1)
+    if score < 14:
+        return "weak", "weak: use a longer passphrase (four or more words)"
+    if score < 24:
+        return "fair", "fair: longer is stronger"
+    return "strong", "strong"
+
+
+class UnlockScreen(Screen[None]):
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
+    AUTO_FOCUS = "#passphrase"
+
+    class Opened(Message):
+        def __init__(self, vault: object) -> None:
+            super().__init__()
+            self.vault = vault
+
+    class Failed(Message):
+        def __init__(self, message: str, hint: str | None) -> None:
+            super().__init__()
+            self.message = message
+            self.hint = hint
+
+    def __init__(self, *, locked: bool = False) -> None:
+        super().__init__()
+        self.locked = locked
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def creating(self) -> bool:
+        return not self.knox.vault_path.exists()
+
+    def compose(self) -> ComposeResult:
+        app = self.knox
+        with Center(), Vertical(id="unlock-box"):
+            yield Static("🔐 knoxtui", id="unlock-title")
+            if self.creating:
+                yield Label("Create a new vault", id="unlock-mode")
+            else:
+                yield Label("Unlock the vault", id="unlock-mode")
+            yield Label(str(app.vault_path), id="unlock-path")
+            if self.locked:
+                yield Label("The vault was locked; decrypted values were dropped.", id="locked")
+            yield Input(placeholder="vault passphrase", password=True, id="passphrase")
+            if self.creating:
+                yield Input(placeholder="the same passphrase again", password=True, id="confirm")
+                yield Label("", id="strength")
+            yield Label("", id="unlock-error")
+            yield LoadingIndicator(id="unlock-spinner")
+            yield Button(
+                "Create vault" if self.creating else "Unlock", id="unlock-go", variant="primary"
+            )
+            if app.passphrase_hint:
+                yield Label(app.passphrase_hint, id="unlock-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#unlock-spinner").display = False
+
+    @on(Input.Changed, "#passphrase")
+    def _strength(self, event: Input.Changed) -> None:
+        if not self.creating:
+            return
+        level, words = passphrase_strength(event.value)
+        label = self.query_one("#strength", Label)
+        label.update(f"Strength: {words}" if words else "")
+        label.set_classes(f"strength-{level}")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#unlock-go")
+    def submit(self) -> None:
+        passphrase = self.query_one("#passphrase", Input).value
+        if not passphrase:
+            self._fail("Enter the vault passphrase.", None, shake=False)
+            return
+        if self.creating:
+            confirm = self.query_one("#confirm", Input)
+            if not confirm.value and self.focused is not confirm:
+                confirm.focus()
+                return
+            if confirm.value != passphrase:
+                self._fail("The two passphrases differ.", "Type the same passphrase twice.")
+                return
+        self._busy(True)
+        self.open_vault(passphrase, self.creating)
+
+    def _busy(self, busy: bool) -> None:
+        self.query_one("#unlock-spinner").display = busy
+        self.query_one("#unlock-go", Button).disabled = busy
+        for field in self.query(Input):
+            field.disabled = busy
+
+    @work(thread=True, exclusive=True, group="unlock")
+    def open_vault(self, passphrase: str, create: bool) -> None:
+        from knoxtui.errors import KnoxError
+        from knoxtui.vault import Vault
+
+        app = self.knox
+        try:
+            if create:
+                vault = Vault.create(app.vault_path, passphrase, kdf_iter=app.kdf_iter)
+            else:
+                vault = Vault.open(app.vault_path, passphrase, kdf_iter=app.kdf_iter)
+        except KnoxError as exc:
+            self.post_message(self.Failed(exc.message, exc.hint))
+            return
+        except Exception as exc:
+            self.post_message(
+                self.Failed(f"Could not open the vault ({type(exc).__name__}).", None)
+            )
+            return
+        self.post_message(self.Opened(vault))
+
+    def on_unlock_screen_opened(self, message: Opened) -> None:
+        self.knox.vault_opened(message.vault)  # type: ignore[arg-type]
+
+    def on_unlock_screen_failed(self, message: Failed) -> None:
+        self._busy(False)
+        self._fail(message.message, message.hint)
+
+    def _fail(self, message: str, hint: str | None, *, shake: bool = True) -> None:
+        text = message if not hint else f"{message}\n{hint}"
+        self.query_one("#unlock-error", Label).update(text)
+        field = self.query_one("#passphrase", Input)
+        field.value = ""
+        field.focus()
+        if shake:
+            self.shake()
+
+    def shake(self) -> None:
+        box = self.query_one("#unlock-box")
+        box.add_class("shake")
+        offsets = [2, -2, 1, -1, 0]
+
+        def step(index: int = 0) -> None:
+            if index >= len(offsets):
+                box.remove_class("shake")
+                box.styles.offset = (0, 0)
+                return
+            box.styles.offset = (offsets[index], 0)
+            self.set_timer(0.05, lambda: step(index + 1))
+
+        step()

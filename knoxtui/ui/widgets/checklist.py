@@ -1,0 +1,171 @@
+"""The live-validation checklist of the import screen: one line per question about the input,
+green/amber/red with the finding's message and hint (finding codes of DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+MARKS = {"ok": "✔", "error": "✘", "warning": "▲", "pending": "·", "info": "•"}
+
+
+@dataclass
+class CheckLine:
+    topic: str
+    state: str  # ok | error | warning | pending | info
+    title: str
+    detail: str = ""
+    hint: str | None = None
+    codes: tuple[str, ...] = field(default=())
+
+
+# Which finding codes belong to which line; codes outside this map get a line of their own.
+TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("format", "Format recognised", ("unsupported_format", "corrupt")),
+    ("certificate", "Certificate found", ("no_certificate",)),
+    ("key", "Private key found", ("missing_private_key", "unencrypted_key", "weak_key")),
+    ("match", "Key matches the certificate", ("key_mismatch",)),
+    (
+        "passphrase",
+        "Key passphrase",
+        ("passphrase_required", "wrong_passphrase", "unsupported_key_encryption"),
+    ),
+    ("expiry", "Expiry", ("expired", "not_yet_valid", "expiry_urgent", "expiry_warning")),
+    ("client_auth", "clientAuth usage", ("no_client_auth_eku",)),
+    ("chain", "Chain", ("chain_incomplete", "chain_order", "weak_signature")),
+)
+
+
+def _from_findings(line: CheckLine, findings: list[Any]) -> CheckLine:
+    if not findings:
+        return line
+    worst = "error" if any(str(f.severity) == "error" for f in findings) else "warning"
+    if all(str(f.severity) == "info" for f in findings):
+        worst = "info"
+    first = (
+        next(f for f in findings if str(f.severity) == worst) if worst != "info" else findings[0]
+    )
+    others = [f.message for f in findings if f is not first]
+    detail = first.message + ("".join(f"\n{m}" for m in others) if others else "")
+    return CheckLine(
+        line.topic,
+        worst,
+        line.title,
+        detail,
+        first.hint,
+        tuple(f.code for f in findings),
+    )
+
+
+def lines_for_bundle(bundle: Any) -> list[CheckLine]:
+    """Checklist lines for a `knoxtui.pki.CertificateBundle`."""
+    by_code: dict[str, list[Any]] = {}
+    for item in bundle.findings:
+        by_code.setdefault(item.code, []).append(item)
+    leaf = bundle.leaf
+    fmt = bundle.format
+    lines: list[CheckLine] = []
+    claimed: set[str] = set()
+    for topic, title, codes in TOPICS:
+        claimed.update(codes)
+        found = [f for code in codes for f in by_code.get(code, [])]
+        line = CheckLine(topic, "pending", title)
+        if topic == "format":
+            if fmt != "unknown":
+                line = CheckLine(topic, "ok", title, fmt.upper())
+        elif topic == "certificate":
+            if leaf is not None:
+                extra = f" + {len(bundle.chain)} in chain" if bundle.chain else ""
+                line = CheckLine(topic, "ok", title, f"{leaf.subject_cn or leaf.subject}{extra}")
+        elif topic == "key":
+            if bundle.private_key is not None:
+                size = f"-{leaf.key_size}" if leaf is not None and leaf.key_size else ""
+                kind = (leaf.key_type.upper() if leaf is not None else "private") + size
+                line = CheckLine(topic, "ok", title, f"{kind} key")
+            else:
+                line = CheckLine(topic, "pending", title, "no key given yet")
+        elif topic == "match":
+            if bundle.key_matches is True:
+                line = CheckLine(topic, "ok", title, "the key belongs to this certificate")
+        elif topic == "passphrase":
+            if bundle.encrypted_key and bundle.private_key is not None:
+                line = CheckLine(topic, "ok", title, "encrypted key; passphrase correct")
+            elif bundle.private_key is not None:
+                line = CheckLine(topic, "info", title, "key not encrypted")
+        elif topic == "expiry":
+            if leaf is not None:
+                days = leaf.days_remaining(bundle.now)
+                line = CheckLine(
+                    topic,
+                    "ok",
+                    title,
+                    f"valid until {leaf.valid_until:%Y-%m-%d} ({days} days left)",
+                )
+        elif topic == "client_auth":
+            if leaf is not None:
+                line = CheckLine(topic, "ok", title, "allowed for TLS client authentication")
+        elif topic == "chain" and leaf is not None:
+            chain = len(bundle.chain)
+            line = CheckLine(
+                topic,
+                "ok",
+                title,
+                f"{chain} intermediate(s), in order" if chain else "leaf only",
+            )
+        lines.append(_from_findings(line, found))
+    for code, items in by_code.items():
+        if code not in claimed:
+            lines.append(_from_findings(CheckLine(code, "info", code.replace("_", " ")), items))
+    return lines
+
+
+class Checklist(VerticalScroll):
+    """Renders `CheckLine`s; `codes` lists every finding code shown (tests read it)."""
+
+    can_focus = False
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: list[CheckLine] = []
+
+    @property
+    def codes(self) -> set[str]:
+        return {code for line in self.lines for code in line.codes}
+
+    def state_of(self, topic: str) -> str | None:
+        for line in self.lines:
+            if line.topic == topic:
+                return line.state
+        return None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Paste a PEM block or choose a file; checks run as you type.", id="check-idle")
+
+    async def show(self, lines: list[CheckLine]) -> None:
+        self.lines = lines
+        await self.remove_children()
+        widgets = []
+        for line in lines:
+            text = Text()
+            text.append(f"{MARKS[line.state]} ", style="bold")
+            text.append(line.title, style="bold")
+            if line.detail:
+                first, *rest = line.detail.split("\n")
+                text.append(f"  {first}")
+                for more in rest:
+                    text.append(f"\n    {more}")
+            if line.hint and line.state in ("error", "warning"):
+                text.append(f"\n    → {line.hint}", style="italic")
+            widget = Static(text, classes=f"check check-{line.state}", id=f"check-{line.topic}")
+            widgets.append(widget)
+        if not widgets:
+            widgets.append(Static("Nothing to check yet.", id="check-idle"))
+        await self.mount_all(widgets)
+
+    async def show_message(self, message: str, state: str = "pending") -> None:
+        await self.show([CheckLine("input", state, message)])
