@@ -7,17 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from knoxtui import clock
 from knoxtui.pki import reader
-from knoxtui.pki.certificate import CertificateInfo, describe_certificate, iso_z
+from knoxtui.pki.certificate import CertificateInfo, iso_z
 from knoxtui.pki.chain import build_chain, pick_leaf
 from knoxtui.pki.expiry import DEFAULT_THRESHOLDS, ExpiryStatus, ExpiryThresholds
 from knoxtui.pki.finding import Finding, PkiError, Severity, finding
-from knoxtui.pki.key import LoadedKey, passphrase_bytes, public_key_description, spki_bytes
+from knoxtui.pki.key import LoadedKey, passphrase_bytes, public_key_description
 
 _WEAK_SIZES = {"rsa": 2048, "dsa": 2048, "ec": 256}
 _WEAK_DIGESTS = ("md2", "md5", "sha1")
@@ -71,7 +70,7 @@ class CertificateBundle:
     def chain_pem(self) -> bytes:
         """Leaf and intermediates as PEM, leaf-to-root; a self-signed root at the top and
         certificates that do not belong to the leaf's chain are left out (peers never need them)."""
-        linked = [c for c in self.certificates if c.certificate in self._linked]
+        linked = self._linked
         if len(linked) > 1 and linked[-1].self_signed:
             linked = linked[:-1]
         return b"".join(c.pem for c in linked)
@@ -112,13 +111,13 @@ class CertificateBundle:
         )
 
     @property
-    def _linked(self) -> list[x509.Certificate]:
-        # The leaf's own chain is the prefix whose issuer links hold.
-        linked: list[x509.Certificate] = []
+    def _linked(self) -> list[CertificateInfo]:
+        # The leaf's own chain is the prefix in which each certificate issued the one before.
+        linked: list[CertificateInfo] = []
         for info in self.certificates:
-            if linked and linked[-1].issuer != info.certificate.subject:
+            if linked and not info.issued(linked[-1]):
                 break
-            linked.append(info.certificate)
+            linked.append(info)
         return linked
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,7 +237,6 @@ def _load(
     key_found = main.key_found > 0
     key_encrypted = main.key_encrypted
     notes = set(main.notes)
-    ordered = main.ordered
     if key_data is not None:
         extra = reader.read(key_data, passphrase, what="key file")
         findings.extend(extra.findings)
@@ -246,39 +244,31 @@ def _load(
         key_errors = extra.key_errors + key_errors
         key_found = key_found or extra.key_found > 0
         key_encrypted = key_encrypted or extra.key_encrypted
-        known = {c.fingerprint(_SHA256) for c in certificates}
-        certificates += [
-            c for c in _unique(extra.certificates) if c.fingerprint(_SHA256) not in known
-        ]
+        certificates = _unique(certificates + extra.certificates)
         notes |= extra.notes
 
     if not keys:
         findings.extend(e.to_finding() for e in key_errors[:1])
 
-    spki_of = {id(c): _cert_spki(c) for c in certificates}
-    key_spkis = [k.spki for k in keys]
     chosen: LoadedKey | None = keys[0] if keys else None
     infos: tuple[CertificateInfo, ...] = ()
     key_matches: bool | None = None
     if certificates:
         leaf = main.leaf if main.leaf is not None and not keys else None
-        leaf = leaf or pick_leaf(certificates, key_spkis, spki_of)
-        chain = build_chain(certificates, leaf, ordered=ordered)
-        ordered_certs = list(chain.linked) + list(chain.unlinked)
-        infos = tuple(describe_certificate(c) for c in ordered_certs)
-        leaf_info = infos[0]
+        leaf = leaf or pick_leaf(certificates, [k.spki for k in keys])
+        chain = build_chain(certificates, leaf, ordered=main.ordered)
+        infos = chain.ordered
         if keys:
-            matching = [k for k in keys if k.spki == spki_of.get(id(leaf))]
+            matching = [k for k in keys if leaf.spki and k.spki == leaf.spki]
             key_matches = bool(matching)
             chosen = matching[0] if matching else keys[0]
             if not matching:
-                findings.append(_mismatch(leaf_info, chosen))
+                findings.append(_mismatch(leaf, chosen))
         elif require_key and not key_found:
             findings.append(
                 finding(
                     "missing_private_key",
-                    f"The certificate {leaf_info.label} has no private key with it; mTLS needs "
-                    "both.",
+                    f"The certificate {leaf.label} has no private key with it; mTLS needs both.",
                     "Give the key file too (--key F), or export a .p12/.pfx that includes the "
                     "private key.",
                 )
@@ -289,19 +279,19 @@ def _load(
                 finding(
                     "chain_order",
                     "The certificates were not in leaf-to-root order; knoxtui reordered them "
-                    f"({' → '.join(i.label for i in infos[: len(chain.linked)])}).",
+                    f"({' → '.join(i.label for i in chain.linked)}).",
                     "Nothing to do here; if you use this file with other tools, put the leaf "
                     "certificate first, then each issuer.",
                 )
             )
-        if chain.missing_issuer is not None:
-            top = infos[len(chain.linked) - 1]
+        if chain.incomplete:
+            top = chain.linked[-1]
             findings.append(
                 finding(
                     "chain_incomplete",
                     f"The chain stops at {top.label}: its issuer '{top.issuer_cn or top.issuer}' "
-                    "is not in the file, yet other certificates are "
-                    f"({', '.join(i.label for i in infos[len(chain.linked) :])}). "
+                    "is not in the file, yet other CA certificates are "
+                    f"({', '.join(i.label for i in chain.unlinked)}). "
                     "An intermediate certificate is missing.",
                     "Download the missing intermediate from your CA and add it after the leaf.",
                 )
@@ -338,25 +328,14 @@ def _load(
     )
 
 
-_SHA256 = hashes.SHA256()
-
-
-def _unique(certificates: list[x509.Certificate]) -> list[x509.Certificate]:
-    seen: set[bytes] = set()
+def _unique(certificates: list[CertificateInfo]) -> list[CertificateInfo]:
+    seen: set[str] = set()
     out = []
     for cert in certificates:
-        digest = cert.fingerprint(_SHA256)
-        if digest not in seen:
-            seen.add(digest)
+        if cert.fingerprint_sha256 not in seen:
+            seen.add(cert.fingerprint_sha256)
             out.append(cert)
     return out
-
-
-def _cert_spki(cert: x509.Certificate) -> bytes | None:
-    try:
-        return spki_bytes(cert)
-    except (ValueError, TypeError):
-        return None
 
 
 def _mismatch(leaf: CertificateInfo, key: LoadedKey) -> Finding:

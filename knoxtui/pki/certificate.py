@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
@@ -120,6 +123,20 @@ class CertificateInfo:
     psd2: Psd2Info | None
     pem: bytes = field(repr=False)
     certificate: x509.Certificate = field(repr=False, compare=False)
+    subject_key_id: str | None = None  # hex, as in the SubjectKeyIdentifier extension
+    authority_key_id: str | None = None  # hex key id of the issuer, from AuthorityKeyIdentifier
+    spki: bytes = field(default=b"", repr=False, compare=False)  # SubjectPublicKeyInfo DER
+
+    def issued(self, child: CertificateInfo) -> bool:
+        """Whether `child` names this certificate as its issuer (names, and key ids if both
+        are present)."""
+        if child is self or child.issuer != self.subject:
+            return False
+        return (
+            child.authority_key_id is None
+            or self.subject_key_id is None
+            or child.authority_key_id == self.subject_key_id
+        )
 
     def days_remaining(self, now: datetime) -> int:
         return days_remaining(self.valid_until, now)
@@ -301,14 +318,70 @@ def parse_qc_statements(raw: bytes) -> Psd2Info | None:
     return Psd2Info(compliance, tuple(qc_types), tuple(roles), nca_name, nca_id)
 
 
+_CACHE_SIZE = 256
+_cache: OrderedDict[bytes, CertificateInfo] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cached(digest: bytes) -> CertificateInfo | None:
+    with _cache_lock:
+        hit = _cache.get(digest)
+        if hit is not None:
+            _cache.move_to_end(digest)
+        return hit
+
+
+def _remember(digest: bytes, info: CertificateInfo) -> CertificateInfo:
+    with _cache_lock:
+        _cache[digest] = info
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return info
+
+
+def certificate_from_der(data: bytes) -> CertificateInfo:
+    """Parse and describe a DER certificate. Descriptions are immutable and cached by the
+    SHA-256 of the DER, so re-validating the same input does no parsing. Raises ValueError."""
+    digest = hashlib.sha256(data).digest()
+    hit = _cached(digest)
+    if hit is not None:
+        return hit
+    cert = x509.load_der_x509_certificate(data)
+    return _remember(digest, _describe(cert, data, digest))
+
+
 def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
-    """Every field of DESIGN.md §4 for one certificate."""
+    """Every field of DESIGN.md §4 for one certificate (cached by fingerprint)."""
     der_bytes = cert.public_bytes(serialization.Encoding.DER)
+    digest = hashlib.sha256(der_bytes).digest()
+    hit = _cached(digest)
+    if hit is not None:
+        return hit
+    return _remember(digest, _describe(cert, der_bytes, digest))
+
+
+def _key_identifiers(cert: x509.Certificate) -> tuple[str | None, str | None]:
+    ski = _extension(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    aki = _extension(cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    return (
+        ski.digest.hex().upper() if ski is not None else None,
+        aki.key_identifier.hex().upper() if aki is not None and aki.key_identifier else None,
+    )
+
+
+def _describe(cert: x509.Certificate, der_bytes: bytes, digest: bytes) -> CertificateInfo:
+    spki = b""
     try:
         public_key = cert.public_key()
         key_type, key_size, curve = public_key_shape(public_key)
-    except (ValueError, TypeError, NotImplementedError):
+        spki = public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):
         key_type, key_size, curve = "unknown", None, None
+    subject_key_id, authority_key_id = _key_identifiers(cert)
+    subject = _rfc4514(cert.subject)
+    issuer = _rfc4514(cert.issuer)
 
     san_value = _extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     san = tuple(_general_name(n) for n in san_value) if san_value is not None else ()
@@ -330,14 +403,14 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
         signature = "unknown"
 
     return CertificateInfo(
-        subject=_rfc4514(cert.subject),
+        subject=subject,
         subject_cn=_common_name(cert.subject),
-        issuer=_rfc4514(cert.issuer),
+        issuer=issuer,
         issuer_cn=_common_name(cert.issuer),
         serial=serial_hex(cert.serial_number),
         valid_from=cert.not_valid_before_utc,
         valid_until=cert.not_valid_after_utc,
-        fingerprint_sha256=colon_hex(hashlib.sha256(der_bytes).digest()),
+        fingerprint_sha256=colon_hex(digest),
         key_type=key_type,
         key_size=key_size,
         curve=curve,
@@ -346,10 +419,14 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
         extended_key_usage=eku,
         client_auth_eku=client_auth,
         is_ca=is_ca,
-        self_signed=cert.issuer == cert.subject,
+        self_signed=subject == issuer
+        and (subject_key_id is None or authority_key_id in (None, subject_key_id)),
         signature_algorithm=signature,
         organization_identifier=str(org_ids[0].value) if org_ids else None,
         psd2=psd2,
         pem=cert.public_bytes(serialization.Encoding.PEM),
         certificate=cert,
+        subject_key_id=subject_key_id,
+        authority_key_id=authority_key_id,
+        spki=spki,
     )

@@ -4,87 +4,57 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
+from knoxtui.pki.certificate import CertificateInfo
 
 
 @dataclass(frozen=True)
 class Chain:
     """`linked` is the leaf and its issuers, leaf-to-root; `unlinked` the certificates of the
-    input that do not belong to that path; `scrambled` says the input listed the path in
-    another order; `missing_issuer` names the issuer absent below a non-self-signed top."""
+    input that are not on that path; `scrambled` says the input listed the path in another
+    order; `incomplete` says the path stops below a non-self-signed top while the input holds
+    other CA certificates (an intermediate between them is missing)."""
 
-    linked: tuple[x509.Certificate, ...]
-    unlinked: tuple[x509.Certificate, ...]
+    linked: tuple[CertificateInfo, ...]
+    unlinked: tuple[CertificateInfo, ...]
     scrambled: bool
-    missing_issuer: x509.Name | None
+    incomplete: bool
+
+    @property
+    def ordered(self) -> tuple[CertificateInfo, ...]:
+        return self.linked + self.unlinked
 
 
-def is_self_signed(cert: x509.Certificate) -> bool:
-    return cert.issuer == cert.subject
-
-
-def _key_id(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bytes | None:
-    try:
-        value = cert.extensions.get_extension_for_oid(oid).value
-    except (x509.ExtensionNotFound, ValueError):
-        return None
-    if isinstance(value, x509.SubjectKeyIdentifier):
-        return value.digest
-    if isinstance(value, x509.AuthorityKeyIdentifier):
-        return value.key_identifier
-    return None
-
-
-def issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    """Name chaining, tightened by AKI/SKI when both certificates carry them."""
-    if child is parent or child.issuer != parent.subject:
-        return False
-    authority = _key_id(child, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
-    subject = _key_id(parent, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
-    return authority is None or subject is None or authority == subject
-
-
-def pick_leaf(
-    certificates: list[x509.Certificate], key_spki: list[bytes], spki_of: dict[int, bytes | None]
-) -> x509.Certificate:
+def pick_leaf(certificates: list[CertificateInfo], key_spki: list[bytes]) -> CertificateInfo:
     """The certificate a key belongs to; else the one that issued none of the others,
     preferring an end-entity certificate; else the first."""
     for spki in key_spki:
         for cert in certificates:
-            if spki_of.get(id(cert)) == spki:
+            if cert.spki and cert.spki == spki:
                 return cert
-    bottoms = [c for c in certificates if not any(issued_by(o, c) for o in certificates)]
+    bottoms = [c for c in certificates if not any(c.issued(o) for o in certificates)]
     for cert in bottoms:
-        if not _is_ca(cert):
+        if not cert.is_ca:
             return cert
     return bottoms[0] if bottoms else certificates[0]
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except (x509.ExtensionNotFound, ValueError):
-        return False
-
-
 def build_chain(
-    certificates: list[x509.Certificate], leaf: x509.Certificate, *, ordered: bool
+    certificates: list[CertificateInfo], leaf: CertificateInfo, *, ordered: bool
 ) -> Chain:
     """Walk from the leaf up through the given certificates. `ordered` is whether the input's
-    order means anything (PEM yes, PKCS#7/PKCS#12 no)."""
+    order means anything (PEM yes; a PKCS#7 SET or PKCS#12 bag list no)."""
     linked = [leaf]
     rest = [c for c in certificates if c is not leaf]
     current = leaf
-    while not is_self_signed(current):
-        parent = next((c for c in rest if issued_by(current, c)), None)
+    while not current.self_signed:
+        parent = next((c for c in rest if c.issued(current)), None)
         if parent is None:
             break
         linked.append(parent)
         rest.remove(parent)
         current = parent
-    positions = [next(i for i, c in enumerate(certificates) if c is cert) for cert in linked]
+    index = {id(c): i for i, c in enumerate(certificates)}
+    positions = [index[id(c)] for c in linked]
     scrambled = ordered and positions != sorted(positions)
-    top = linked[-1]
-    missing = top.issuer if rest and not is_self_signed(top) else None
-    return Chain(tuple(linked), tuple(rest), scrambled, missing)
+    incomplete = not linked[-1].self_signed and any(c.is_ca or c.self_signed for c in rest)
+    return Chain(tuple(linked), tuple(rest), scrambled, incomplete)

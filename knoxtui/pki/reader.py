@@ -16,6 +16,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from knoxtui.pki import der, pem
+from knoxtui.pki.certificate import CertificateInfo, certificate_from_der, describe_certificate
 from knoxtui.pki.finding import Finding, PkiError, finding
 from knoxtui.pki.key import LoadedKey, open_block, open_der, passphrase_bytes, spki_bytes
 
@@ -45,14 +46,14 @@ class Material:
     (PEM and concatenated DER do; a PKCS#7 SET or PKCS#12 bag list does not)."""
 
     format: str = "unknown"
-    certificates: list[x509.Certificate] = field(default_factory=list)
+    certificates: list[CertificateInfo] = field(default_factory=list)
     keys: list[LoadedKey] = field(default_factory=list, repr=False)
     key_found: int = 0
     key_encrypted: bool = False
     key_errors: list[PkiError] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     ordered: bool = True
-    leaf: x509.Certificate | None = None
+    leaf: CertificateInfo | None = None
     notes: set[str] = field(default_factory=set)
 
 
@@ -141,7 +142,7 @@ def _read_pem(text: bytes, passphrase: str | bytes | None, found: Material, what
                 length = der.outer_length(payload)
                 payload = payload[:length] if length else payload
             try:
-                found.certificates.append(x509.load_der_x509_certificate(payload))
+                found.certificates.append(certificate_from_der(payload))
             except ValueError:
                 _corrupt_certificate(found, what, "its content is not a valid X.509 structure")
         elif label in pem.KEY_LABELS:
@@ -189,7 +190,15 @@ def _read_pkcs7(data: bytes, found: Material, what: str) -> None:
             )
         )
         return
-    found.certificates.extend(certificates)
+    _describe_all(certificates, found, what)
+
+
+def _describe_all(certificates: list[x509.Certificate], found: Material, what: str) -> None:
+    for cert in certificates:
+        try:
+            found.certificates.append(describe_certificate(cert))
+        except ValueError:
+            _corrupt_certificate(found, what, "a field of it cannot be decoded")
 
 
 def _read_der(data: bytes, passphrase: str | bytes | None, found: Material, what: str) -> None:
@@ -242,7 +251,7 @@ def _read_der_certificates(data: bytes, found: Material, what: str) -> None:
             return
         try:
             end = der.read_tlv(data, offset).end
-            found.certificates.append(x509.load_der_x509_certificate(data[offset:end]))
+            found.certificates.append(certificate_from_der(data[offset:end]))
         except (der.DerError, ValueError):
             _corrupt_certificate(found, what, "the DER data is not a valid X.509 structure")
             return
@@ -263,10 +272,10 @@ def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, w
             continue
         encrypted = password is not None and password != b""
         found.key_encrypted = encrypted
-        if loaded.cert is not None:
-            found.leaf = loaded.cert.certificate
-            found.certificates.append(loaded.cert.certificate)
-        found.certificates.extend(c.certificate for c in loaded.additional_certs)
+        bags = [loaded.cert] if loaded.cert is not None else []
+        _describe_all([c.certificate for c in bags + list(loaded.additional_certs)], found, what)
+        if loaded.cert is not None and found.certificates:
+            found.leaf = found.certificates[0]
         if loaded.key is not None:
             found.key_found += 1
             found.keys.append(LoadedKey(loaded.key, encrypted, spki_bytes(loaded.key)))
