@@ -22,8 +22,10 @@ import sqlcipher3
 from knoxtui import paths
 from knoxtui.errors import NotAVault, UsageError, VaultBusy, VaultError, WrongVaultPassphrase
 
-# SQLCipher 4's own default; tests pass a cheap value explicitly, the product never does.
-DEFAULT_KDF_ITER = 256_000
+# SQLCipher 4's own PBKDF2 default. Tests pass a cheap `kdf_iter` explicitly (or lower
+# DEFAULT_KDF_ITER in-process); the product always uses SQLCipher's default.
+SQLCIPHER_KDF_ITER = 256_000
+DEFAULT_KDF_ITER = SQLCIPHER_KDF_ITER
 BUSY_TIMEOUT_MS = 5_000
 SQLITE_HEADER = b"SQLite format 3\x00"
 SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -42,7 +44,7 @@ def _key(conn: Connection, passphrase: str, kdf_iter: int | None) -> None:
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = {_quote(passphrase)}")
     iterations = DEFAULT_KDF_ITER if kdf_iter is None else int(kdf_iter)
-    if iterations != DEFAULT_KDF_ITER:
+    if iterations != SQLCIPHER_KDF_ITER:
         conn.execute(f"PRAGMA kdf_iter = {iterations}")
 
 

@@ -1,0 +1,135 @@
+"""`knoxtui route add NAME --config F.json [--replace] | list | show NAME | rm NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from knoxtui.cli import add_vault_options
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    route = sub.add_parser("route", help="add, list, show and remove saved routes")
+    actions = route.add_subparsers(dest="route_command", metavar="ACTION", required=True)
+
+    add = actions.add_parser(
+        "add",
+        help="save a route from a JSON config (DESIGN.md §2)",
+        description="Save a route. Every {{secret:NAME}} and *_secret_id must name a secret "
+        "in the vault; unknown names are listed and nothing is saved (exit 1).",
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--config", type=Path, required=True, metavar="F.json")
+    add.add_argument("--replace", action="store_true", help="overwrite an existing route")
+    add.add_argument("--json", action="store_true")
+    add_vault_options(add)
+    add.set_defaults(handler=run_add)
+
+    listing = actions.add_parser("list", help="list routes")
+    listing.add_argument("--json", action="store_true")
+    add_vault_options(listing)
+    listing.set_defaults(handler=run_list)
+
+    show = actions.add_parser("show", help="show one route")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--json", action="store_true")
+    add_vault_options(show)
+    show.set_defaults(handler=run_show)
+
+    remove = actions.add_parser("rm", help="remove a route")
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("--json", action="store_true")
+    add_vault_options(remove)
+    remove.set_defaults(handler=run_rm)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault, read_input_file
+    from knoxtui.errors import ValidationError
+    from knoxtui.vault.models import check_name
+
+    check_name(args.name, "route")
+    raw = read_input_file(args.config, "route config file")
+    try:
+        config = json.loads(raw.decode("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"The route config '{args.config}' is not valid JSON ({exc.msg} at line "
+            f"{exc.lineno}, column {exc.colno}).",
+            code="invalid_route",
+        ) from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"The route config '{args.config}' is not UTF-8.") from None
+    with open_vault(args) as vault:
+        record = vault.save_route(args.name, config, replace=args.replace)
+    if args.json:
+        emit_json(record.to_dict())
+    else:
+        refs = ", ".join(record.references) or "none"
+        print(f"Saved route '{record.name}' (secrets used: {refs}).")
+    _warn_insecure(record.config)
+    return 0
+
+
+def _warn_insecure(config: object) -> None:
+    import sys
+
+    if isinstance(config, dict) and config.get("tls_reject_unauthorized") is False:
+        print(
+            "knoxtui: warning: tls_reject_unauthorized is false: the server certificate is "
+            "NOT verified on this route.",
+            file=sys.stderr,
+        )
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+
+    with open_vault(args) as vault:
+        routes = vault.list_routes()
+    if args.json:
+        emit_json([record.to_dict() for record in routes])
+        return 0
+    if not routes:
+        import sys
+
+        print("No routes yet (knoxtui route add NAME --config F.json).", file=sys.stderr)
+        return 0
+    rows = [("NAME", "TARGET", "SECRETS")]
+    for record in routes:
+        target = str(record.config.get("target_url", "(per environment)"))
+        flag = (
+            "  [TLS NOT VERIFIED]" if record.config.get("tls_reject_unauthorized") is False else ""
+        )
+        rows.append((record.name, target + flag, ", ".join(record.references)))
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for row in rows:
+        print(f"{row[0].ljust(widths[0])}  {row[1].ljust(widths[1])}  {row[2]}".rstrip())
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+
+    with open_vault(args) as vault:
+        record = vault.get_route(args.name)
+    if args.json:
+        emit_json(record.to_dict())
+        return 0
+    print(f"{record.name}  (id {record.id})")
+    print(json.dumps(dict(record.config), indent=2, sort_keys=True))
+    _warn_insecure(record.config)
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+
+    with open_vault(args) as vault:
+        vault.remove_route(args.name)
+    if args.json:
+        emit_json({"removed": args.name})
+    else:
+        print(f"Removed route '{args.name}'.")
+    return 0
