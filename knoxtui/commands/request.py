@@ -1,0 +1,266 @@
+"""`knoxtui test` (a real request on a saved route, with the handshake report and diagnosis) and
+`knoxtui lab` (a local mTLS server to practise on)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from knoxtui.errors import UsageError
+
+DEFAULT_ENV = "default"  # the vault's DEFAULT_ENV, without importing the vault to parse
+
+
+def register(sub: Any) -> None:
+    from knoxtui.cli import add_vault_options
+
+    test = sub.add_parser(
+        "test",
+        help="send a real request on a saved route and diagnose the handshake",
+        description="Send a request on ROUTE and report the response, the TLS handshake and a "
+        "diagnosis. Exit 0 when the diagnosis is ok, 1 otherwise, 2 for usage errors.",
+    )
+    test.add_argument("route", metavar="ROUTE", help="the saved route's name")
+    test.add_argument(
+        "--env", default=DEFAULT_ENV, metavar="E", help="environment (default: default)"
+    )
+    test.add_argument("--method", metavar="M", help="HTTP method (default: the route's, else GET)")
+    test.add_argument("--path", metavar="P", help="path (and query) appended to the route's URL")
+    test.add_argument(
+        "--header", action="append", default=[], metavar="K:V", help="extra header (repeatable)"
+    )
+    test.add_argument("--data", metavar="D", help="request body; @FILE reads it from FILE")
+    test.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="seconds (default 30)"
+    )
+    test.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_vault_options(test)
+    test.set_defaults(handler=run_test)
+
+    lab = sub.add_parser(
+        "lab",
+        help="run a local mTLS server with its own throwaway CA, for practice",
+        description="Serve on 127.0.0.1 until Ctrl-C, with a throwaway CA; writes a client "
+        "certificate bundle to use against it.",
+    )
+    lab.add_argument(
+        "--port", type=int, default=8443, metavar="N", help="port (default 8443; 0 = any)"
+    )
+    lab.add_argument("--behaviour", default="ok", metavar="B", help="how to behave (see --list)")
+    lab.add_argument(
+        "--dir", type=Path, metavar="D", help="where to write the CA and client bundle"
+    )
+    lab.add_argument("--list", action="store_true", help="list the behaviours and exit")
+    lab.set_defaults(handler=run_lab)
+
+
+def _headers(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip() or any(c in name.strip() for c in " \t"):
+            raise UsageError(
+                f"--header '{item.split(':')[0]}…' is not NAME:VALUE.",
+                hint='Example: --header "Accept: application/json"',
+            )
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _body(data: str | None) -> str | None:
+    if data is None or not data.startswith("@"):
+        return data
+    from knoxtui.commands.common import read_input_file
+
+    raw = read_input_file(Path(data[1:]), "request body file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"The request body file '{data[1:]}' is not UTF-8 text.") from None
+
+
+def run_test(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+    from knoxtui.net import execute, reproduction_commands
+    from knoxtui.routes import Route, prepare
+
+    headers = _headers(args.header)
+    body = _body(args.data)
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds.")
+    with open_vault(args) as vault:
+        record = vault.get_route(args.route)
+        route = Route.from_config(record.name, dict(record.config))
+        plan, result = prepare(
+            route,
+            args.env,
+            vault.resolve,
+            method=args.method,
+            path=args.path,
+            headers=headers,
+            body=body,
+            timeout=args.timeout,
+        )
+        if plan is not None:
+            result = execute(plan)
+        vault.log_request(
+            route=route.name,
+            environment=args.env,
+            certificate_secret=route.certificate_secret_id,
+            certificate_fingerprint=plan.identity.fingerprint_sha256
+            if plan is not None and plan.identity
+            else None,
+            status_code=result.status_code,
+            outcome=result.diagnosis.code,
+            duration_ms=result.timings.total_ms,
+            method=result.method,
+            url=result.url,
+        )
+    commands = reproduction_commands(plan) if plan is not None else None
+    if args.json:
+        data = result.to_dict()
+        data["reproduce"] = commands
+        emit_json(data)
+    else:
+        sys.stdout.write(render_text(result, commands))
+    return 0 if result.ok else 1
+
+
+def _yes(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def render_text(result: Any, commands: dict[str, str] | None) -> str:
+    """The human report of `knoxtui test`."""
+    report, diagnosis = result.report, result.diagnosis
+    lines = [
+        f"{result.method} {result.url}  (route {result.route_name}, environment {result.environment})"
+    ]
+    mark = "OK" if diagnosis.ok else "FAIL"
+    lines.append(f"{mark}  {diagnosis.code}  [{diagnosis.side}]  {diagnosis.summary}")
+    if diagnosis.fix:
+        lines.append(f"      fix: {diagnosis.fix}")
+    for warning in result.warnings:
+        lines.append(f"WARNING  {warning}")
+    step = result.oauth2_step
+    if step is not None:
+        state = "cached" if step.cached else f"HTTP {step.status_code}"
+        took = f" in {step.duration_ms:.1f} ms" if step.duration_ms is not None else ""
+        lines.append(
+            f"\nOAuth2   {step.auth_method} at {step.token_url}: {state}{took}"
+            + (f", token {step.token_preview}" if step.token_preview else "")
+            + (f" — {step.error}" if step.error else "")
+        )
+    lines.append("\nTLS")
+    if report.tls_version or report.handshake_completed:
+        lines.append(
+            f"  {report.tls_version or '?'}  {report.cipher or '?'}  ALPN {report.alpn or '-'}"
+            f"  SNI {report.servername or '-'}"
+        )
+    verified = "OFF (not checked)" if not report.verify_enabled else _yes(report.server_verified)
+    lines.append(
+        f"  server verified: {verified}"
+        + (f" ({report.verify_error})" if report.verify_error else "")
+    )
+    for index, info in enumerate(report.server_chain):
+        lines.append(
+            f"  server[{index}] {info.subject}\n            issuer {info.issuer}, "
+            f"valid until {info.valid_until:%Y-%m-%d}"
+        )
+    lines.append(
+        f"  client certificate requested: {_yes(report.client_cert_requested)}, "
+        f"sent: {_yes(report.client_cert_sent)}"
+        + (f" ({report.client_cert_fingerprint})" if report.client_cert_fingerprint else "")
+    )
+    if report.acceptable_client_cas:
+        lines.append("  acceptable client CAs:")
+        lines += [f"    - {name}" for name in report.acceptable_client_cas]
+        lines.append(f"  our issuer among them: {_yes(report.client_issuer_accepted)}")
+    if report.alert:
+        lines.append(f"  alert: {report.alert.name} ({report.alert.direction})")
+    if report.probed:
+        lines.append("  (details from a second, diagnostic handshake)")
+    t = result.timings
+    parts = [
+        f"{label} {value:.1f} ms"
+        for label, value in (
+            ("connect", t.connect_ms),
+            ("TLS", t.tls_ms),
+            ("TTFB", t.ttfb_ms),
+            ("total", t.total_ms),
+        )
+        if value is not None
+    ]
+    if parts:
+        lines.append("Timings  " + " · ".join(parts))
+    if result.status_code is not None:
+        lines.append(
+            f"\n{result.http_version or 'HTTP'} {result.status_code} {result.reason or ''}".rstrip()
+        )
+        lines += [f"{name}: {value}" for name, value in result.headers]
+        text = result.body_text()
+        if text:
+            lines.append("")
+            lines.append(text if len(text) <= 8000 else text[:8000] + f"\n… ({result.size} bytes)")
+    if commands:
+        lines.append("\nReproduce (replace the <placeholders>):")
+        lines.append(f"  {commands['curl']}")
+        lines.append(f"  {commands['openssl']}")
+    return "\n".join(lines) + "\n"
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    from knoxtui.lab import BEHAVIOURS, CLIENT_ID, SERVER_NAME, LabServer
+
+    if args.list:
+        width = max(len(name) for name in BEHAVIOURS)
+        for name, text in BEHAVIOURS.items():
+            print(f"{name.ljust(width)}  {text}")
+        return 0
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a TCP port (0-65535).")
+    if args.dir is None:
+        from knoxtui import paths
+
+        folder = paths.lab_dir()
+    else:
+        folder = args.dir
+    try:
+        lab = LabServer(folder, port=args.port, behaviour=args.behaviour)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot listen on 127.0.0.1:{args.port}: {exc.strerror}.",
+            hint="Pick another port with --port N (0 picks a free one).",
+        ) from None
+    files = lab.files
+    with lab:
+        err = sys.stderr
+        print(f"knoxtui lab ({args.behaviour}: {BEHAVIOURS[args.behaviour]})", file=err)
+        print(f"  listening on   {lab.url}   (server name {SERVER_NAME})", file=err)
+        print(f"  CA bundle      {files.ca_bundle}", file=err)
+        print(f"  client cert    {files.client_cert}", file=err)
+        print(f"  client key     {files.client_key}", file=err)
+        print(
+            f"  other CA cert  {files.other_ca_client_cert} (+ .key)   expired: {files.expired_client_cert}",
+            file=err,
+        )
+        if args.behaviour == "oauth2":
+            print(
+                f"  token URL      {lab.token_url}  client_id {CLIENT_ID}, secret in {files.client_secret}",
+                file=err,
+            )
+        print(
+            "  try: knoxtui secret add lab-cert --type certificate "
+            f"--file {files.client_cert} --key {files.client_key}",
+            file=err,
+        )
+        print("Ctrl-C stops the lab.", file=err)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("\nlab stopped.", file=err)
+    return 0

@@ -1,0 +1,394 @@
+"""One code, the side that failed, a sentence and a fix: the handshake report and the error of an
+attempt turned into words a user can act on."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from knoxtui.net.handshake import ALERT_TEXTS, HandshakeReport
+from knoxtui.net.plan import RequestPlan
+
+CODES = (
+    "ok",
+    "client_cert_rejected_unknown_ca",
+    "client_cert_required",
+    "client_cert_expired",
+    "client_cert_rejected",
+    "server_cert_untrusted",
+    "server_cert_expired",
+    "hostname_mismatch",
+    "key_passphrase_wrong",
+    "client_key_unusable",
+    "environment_missing",
+    "protocol_mismatch",
+    "not_tls",
+    "connection_refused",
+    "dns_failure",
+    "timeout",
+    "http_error",
+    "oauth2_token_failed",
+    "tls_error",
+    "connection_failed",
+    "invalid_route",
+)
+SIDES = ("client", "server", "network", "config", "none")
+
+NGINX_NO_CERT = "No required SSL certificate was sent"
+NGINX_CERT_ERROR = "The SSL certificate error"
+NGINX_PLAIN_TO_TLS = "The plain HTTP request was sent to HTTPS port"
+
+_X509_EXPIRED, _X509_NOT_YET_VALID = 10, 9
+_X509_NAME_MISMATCH = (62, 63, 64)  # host name, e-mail, IP address
+_CLIENT_REJECTIONS = {
+    "bad_certificate",
+    "certificate_unknown",
+    "unsupported_certificate",
+    "certificate_revoked",
+    "access_denied",
+    "decrypt_error",
+    "handshake_failure",
+}
+_NOT_TLS_REASONS = (
+    "WRONG_VERSION_NUMBER",
+    "PACKET_LENGTH_TOO_LONG",
+    "HTTP_REQUEST",
+    "RECORD_LAYER",
+)
+_PROTOCOL_REASONS = (
+    "UNSUPPORTED_PROTOCOL",
+    "NO_PROTOCOLS_AVAILABLE",
+    "VERSION_TOO_LOW",
+    "VERSION_TOO_HIGH",
+    "WRONG_SSL_VERSION",
+    "NO_SHARED_CIPHER",
+    "NO_CIPHERS_AVAILABLE",
+)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    side: str  # "client" | "server" | "network" | "config" | "none"
+    summary: str
+    fix: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "side": self.side, "summary": self.summary, "fix": self.fix}
+
+
+def exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def error_text(exc: BaseException | None) -> str | None:
+    """The most specific message in the chain (the ssl/socket one), without secrets: these
+    messages come from OpenSSL and the socket layer and carry no request data."""
+    if exc is None:
+        return None
+    texts = [str(e) for e in exception_chain(exc) if str(e)]
+    for e in exception_chain(exc):
+        if isinstance(e, ssl.SSLError | OSError) and str(e):
+            return str(e)
+    return texts[-1] if texts else type(exc).__name__
+
+
+def alert_in_text(text: str | None) -> str | None:
+    if not text:
+        return None
+    lowered = text.lower()
+    for words, name in sorted(ALERT_TEXTS.items(), key=lambda item: -len(item[0])):
+        if f"alert {words}" in lowered:
+            return name
+    return None
+
+
+def _accepted_list(report: HandshakeReport) -> str:
+    if not report.acceptable_client_cas:
+        return "the server did not name the CAs it accepts"
+    return "it accepts certificates issued by: " + "; ".join(report.acceptable_client_cas)
+
+
+def _client_cert_problem(
+    plan: RequestPlan, report: HandshakeReport, now: datetime, detail: str
+) -> Diagnosis:
+    """The server refused our certificate (alert or nginx page): find the most likely reason."""
+    identity = plan.identity
+    if identity is None or (not report.client_cert_sent and report.client_cert_requested):
+        if identity is None:
+            why = "the route has no client certificate (certificate_secret_id)"
+            fix = "Set certificate_secret_id on the route to a certificate secret."
+        else:
+            why = "no certificate was sent"
+            fix = "Check that the certificate secret holds a certificate and its private key."
+        return Diagnosis(
+            "client_cert_required",
+            "client",
+            f"The server requires a client certificate, but {why} ({detail}).",
+            fix,
+        )
+    if identity.valid_until is not None and identity.valid_until <= now:
+        return Diagnosis(
+            "client_cert_expired",
+            "client",
+            f"The server rejected our client certificate: it expired on "
+            f"{identity.valid_until:%Y-%m-%d %H:%M} UTC ({detail}).",
+            f"Renew the certificate '{identity.secret_name or identity.subject}' and import the new one.",
+        )
+    if report.acceptable_client_cas and report.client_issuer_accepted is False:
+        return _unknown_ca(plan, report, detail)
+    return Diagnosis(
+        "client_cert_rejected",
+        "client",
+        f"The server rejected our client certificate {identity.subject} ({detail}).",
+        "Ask the API provider whether this certificate is registered for your account "
+        "(fingerprint " + identity.fingerprint_sha256 + ").",
+    )
+
+
+def _unknown_ca(plan: RequestPlan, report: HandshakeReport, detail: str) -> Diagnosis:
+    identity = plan.identity
+    issuer = identity.issuer if identity else "?"
+    return Diagnosis(
+        "client_cert_rejected_unknown_ca",
+        "client",
+        f"The server does not trust the issuer of our client certificate ({issuer}); "
+        f"{_accepted_list(report)} ({detail}).",
+        "Use a certificate issued by one of the accepted CAs, or ask the API provider to trust "
+        f"'{issuer}'.",
+    )
+
+
+def diagnose(
+    plan: RequestPlan,
+    report: HandshakeReport,
+    *,
+    error: BaseException | None,
+    status_code: int | None,
+    body: bytes = b"",
+    now: datetime,
+    timed_out: bool = False,
+) -> Diagnosis:
+    if error is None and status_code is not None:
+        return _diagnose_http(plan, report, status_code, body, now)
+    chain = list(exception_chain(error))
+    text = error_text(error) or ""
+    if timed_out or any(isinstance(e, TimeoutError | socket.timeout) for e in chain):
+        phase = (
+            "during the TLS handshake"
+            if not report.handshake_completed
+            else "waiting for the response"
+        )
+        return Diagnosis(
+            "timeout",
+            "network",
+            f"No answer from {plan.host}:{plan.port} within {plan.timeout:g} s ({phase}).",
+            "Check that the service is up and reachable from here (VPN, firewall allow-list).",
+        )
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return Diagnosis(
+            "dns_failure",
+            "network",
+            f"The host name '{plan.host}' could not be resolved ({text}).",
+            "Check the spelling of target_url's host, and your DNS or VPN.",
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return Diagnosis(
+            "connection_refused",
+            "network",
+            f"{plan.host}:{plan.port} refused the connection: nothing listens there.",
+            "Check the port in target_url and that the service is running.",
+        )
+    verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if verify is not None:
+        return _diagnose_verify(plan, report, verify)
+    alert = report.alert.name if report.alert and report.alert.direction == "received" else None
+    alert = alert or (alert_in_text(text) if report.alert is None else None)
+    if alert:
+        return _diagnose_alert(plan, report, alert, now)
+    reason = next((e.reason or "" for e in chain if isinstance(e, ssl.SSLError)), "")
+    upper = (reason + " " + text).upper().replace(" ", "_")
+    if not report.handshake_completed and any(r in upper for r in _PROTOCOL_REASONS):
+        return _protocol(plan, text)
+    if any(r in upper for r in _NOT_TLS_REASONS) or (
+        plan.is_tls and not report.server_hello_seen and _closed(chain)
+    ):
+        return Diagnosis(
+            "not_tls",
+            "server",
+            f"{plan.host}:{plan.port} does not speak TLS"
+            + (" (it answers plain HTTP)" if report.plain_http_answer else "")
+            + f": {text}.",
+            "Use http:// if this port is plain HTTP, or the TLS port of the service (often 443).",
+        )
+    if report.handshake_completed and report.client_cert_requested and _closed(chain):
+        # TLS 1.3 servers reject a client certificate after the handshake, often by just closing.
+        return _client_cert_problem(plan, report, now, "the server closed the connection")
+    return Diagnosis(
+        "tls_error" if plan.is_tls else "connection_failed",
+        "network" if not report.handshake_completed else "server",
+        f"The request to {plan.host}:{plan.port} failed: {text}.",
+        "Run the openssl s_client reproduction below for the raw exchange.",
+    )
+
+
+def _closed(chain: list[BaseException]) -> bool:
+    names = {type(e).__name__ for e in chain}
+    text = " ".join(str(e) for e in chain).lower()
+    return bool(
+        names & {"RemoteProtocolError", "ConnectionResetError", "BrokenPipeError", "SSLEOFError"}
+        or "eof" in text
+        or "disconnected" in text
+        or "connection reset" in text
+    )
+
+
+def _protocol(plan: RequestPlan, detail: str) -> Diagnosis:
+    asked = "any version from TLS 1.2"
+    if plan.min_version or plan.max_version:
+        asked = f"TLS {plan.min_version or '1.2'} to {plan.max_version or '1.3'}"
+    return Diagnosis(
+        "protocol_mismatch",
+        "config" if plan.min_version or plan.max_version else "server",
+        f"We and the server share no TLS version or cipher: we offered {asked} ({detail}).",
+        "Adjust tls_min_version / tls_max_version on the route to what the server supports "
+        "(the openssl s_client reproduction shows what it speaks).",
+    )
+
+
+def _diagnose_alert(
+    plan: RequestPlan, report: HandshakeReport, alert: str, now: datetime
+) -> Diagnosis:
+    detail = f"TLS alert {alert}"
+    if alert in ("protocol_version", "insufficient_security"):
+        return _protocol(plan, detail)
+    if alert == "unrecognized_name":
+        return Diagnosis(
+            "hostname_mismatch",
+            "config",
+            f"The server does not serve the name '{plan.servername or plan.host}' ({detail}).",
+            "Set tls_servername on the route to the name the server expects.",
+        )
+    if alert == "certificate_required" or (
+        alert == "handshake_failure"
+        and report.client_cert_requested
+        and not report.client_cert_sent
+    ):
+        unsent = replace(report, client_cert_sent=False, client_cert_requested=True)
+        return _client_cert_problem(plan, unsent, now, detail)
+    if alert == "unknown_ca":
+        if plan.identity is None or not report.client_cert_sent:
+            return _client_cert_problem(plan, report, now, detail)
+        return _unknown_ca(plan, report, detail)
+    if alert == "certificate_expired":
+        identity = plan.identity
+        until = (
+            f" (valid until {identity.valid_until:%Y-%m-%d})"
+            if identity and identity.valid_until
+            else ""
+        )
+        return Diagnosis(
+            "client_cert_expired",
+            "client",
+            f"The server says our client certificate has expired{until} ({detail}).",
+            "Renew the certificate and import the new one; check this machine's clock too.",
+        )
+    if alert in _CLIENT_REJECTIONS and (report.client_cert_requested or plan.identity):
+        return _client_cert_problem(plan, report, now, detail)
+    if alert == "handshake_failure":
+        return _protocol(plan, detail)
+    return Diagnosis(
+        "tls_error",
+        "server",
+        f"The server ended the handshake with {detail}.",
+        "Run the openssl s_client reproduction below and show its output to the API provider.",
+    )
+
+
+def _diagnose_verify(
+    plan: RequestPlan, report: HandshakeReport, error: ssl.SSLCertVerificationError
+) -> Diagnosis:
+    leaf = report.server_chain[0] if report.server_chain else None
+    message = error.verify_message or str(error)
+    if error.verify_code in _X509_NAME_MISMATCH:
+        names = [n.split(":", 1)[-1] for n in leaf.san] if leaf else []
+        asked = plan.servername or plan.host
+        held = ", ".join(names) if names else (leaf.subject if leaf else "unknown names")
+        return Diagnosis(
+            "hostname_mismatch",
+            "server",
+            f"The server's certificate is not valid for '{asked}': it holds {held}.",
+            f"Set tls_servername on the route to one of: {held}"
+            if names
+            else "Set tls_servername on the route to the name in the server's certificate.",
+        )
+    if error.verify_code == _X509_EXPIRED:
+        until = f" on {leaf.valid_until:%Y-%m-%d}" if leaf else ""
+        subject = leaf.subject if leaf else "the server"
+        return Diagnosis(
+            "server_cert_expired",
+            "server",
+            f"The server's certificate ({subject}) expired{until}.",
+            "Tell the API provider; their certificate must be renewed. Check this machine's clock.",
+        )
+    top = report.server_chain[-1] if report.server_chain else None
+    missing = top.issuer if top else "its issuer"
+    trust = "the route's CA bundle" if plan.ca_bundle_pem else "the system trust store"
+    if error.verify_code == _X509_NOT_YET_VALID:
+        summary = f"The server's certificate is not valid yet ({message})."
+    else:
+        summary = f"The server's certificate is not trusted: {message}; the missing issuer is {missing}, not in {trust}."
+    return Diagnosis(
+        "server_cert_untrusted",
+        "server",
+        summary,
+        f"Store the CA certificate of '{missing}' as a string secret and set ca_bundle_secret_id "
+        "on the route.",
+    )
+
+
+def _diagnose_http(
+    plan: RequestPlan, report: HandshakeReport, status: int, body: bytes, now: datetime
+) -> Diagnosis:
+    if status < 400:
+        return Diagnosis("ok", "none", f"HTTP {status}.", None)
+    text = body[:4096].decode("utf-8", "replace")
+    if status == 496 or NGINX_NO_CERT in text:
+        return _client_cert_problem(
+            plan,
+            replace(report, client_cert_sent=False, client_cert_requested=True),
+            now,
+            f'HTTP {status} "{NGINX_NO_CERT}" — nginx-style page',
+        )
+    if status == 495 or NGINX_CERT_ERROR in text:
+        return _client_cert_problem(
+            plan, report, now, f'HTTP {status} "{NGINX_CERT_ERROR}" — nginx-style page'
+        )
+    if NGINX_PLAIN_TO_TLS in text:
+        return Diagnosis(
+            "protocol_mismatch",
+            "config",
+            f"The URL uses http:// but the server expects HTTPS on port {plan.port}.",
+            "Change target_url to https://.",
+        )
+    side = "client" if status in (401, 403) else "server"
+    return Diagnosis(
+        "http_error",
+        side,
+        f"TLS was fine, but the server answered HTTP {status}.",
+        "Check the credentials and headers of the route"
+        if status in (401, 403)
+        else "Check the path, method and body; the response body may say more.",
+    )

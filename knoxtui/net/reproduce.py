@@ -1,0 +1,61 @@
+"""The same request as standard `curl` and `openssl s_client` commands, for a support desk. Secret
+material appears only as placeholders (<key-file>, <secret:NAME>, <token>)."""
+
+from __future__ import annotations
+
+import shlex
+
+from knoxtui import refs
+from knoxtui.net.plan import RequestPlan
+
+
+def _placeholders(text: str) -> str:
+    return refs.SECRET_REF.sub(lambda m: f"<secret:{m.group(1)}>", text)
+
+
+def reproduction_commands(plan: RequestPlan) -> dict[str, str]:
+    curl = ["curl", "-v", "-X", plan.method]
+    if plan.identity is not None:
+        curl += ["--cert", "<cert-file>", "--key", "<key-file>"]
+    if not plan.verify:
+        curl.append("--insecure")
+    elif plan.ca_bundle_pem:
+        curl += ["--cacert", "<ca-bundle-file>"]
+    if plan.min_version:
+        curl.append(f"--tlsv{plan.min_version}")
+    if plan.max_version:
+        curl += ["--tls-max", plan.max_version]
+    url = _placeholders(plan.display_url)
+    if plan.servername and plan.servername != plan.host:
+        # curl sends SNI from the URL host; --connect-to keeps the name and dials the real host.
+        curl += ["--connect-to", f"{plan.servername}:{plan.port}:{plan.host}:{plan.port}"]
+        url = url.replace(f"//{plan.host}", f"//{plan.servername}", 1)
+    for name, value in plan.display_headers.items():
+        curl += ["-H", f"{name}: {_placeholders(value)}"]
+    if plan.oauth2 is not None:
+        curl += ["-H", "Authorization: Bearer <token>"]
+    if plan.display_body is not None:
+        curl += ["--data-binary", _placeholders(plan.display_body)]
+    curl.append(url)
+    s_client = [
+        "openssl",
+        "s_client",
+        "-connect",
+        f"{plan.host}:{plan.port}",
+        "-servername",
+        plan.servername or plan.host,
+        "-showcerts",
+    ]
+    if plan.identity is not None:
+        s_client += ["-cert", "<cert-file>", "-key", "<key-file>"]
+    if plan.ca_bundle_pem:
+        s_client += ["-CAfile", "<ca-bundle-file>"]
+    if plan.min_version == plan.max_version and plan.min_version:
+        s_client.append("-tls1_" + plan.min_version.split(".")[1])
+    s_client += ["-verify_return_error", "-state"]
+    return {"curl": _join(curl), "openssl": _join(s_client)}
+
+
+def _join(words: list[str]) -> str:
+    # Placeholders stay readable: quote only what needs it, but never the <...> words.
+    return " ".join(w if w.startswith("<") and w.endswith(">") else shlex.quote(w) for w in words)

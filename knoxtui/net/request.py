@@ -1,0 +1,436 @@
+"""One request, executed: httpx on a cached SSLContext, timings from httpx's trace hooks, the
+handshake report read from the same connection (a diagnostic probe only when it failed), and the
+diagnosis. `execute` never raises for network or TLS problems: they are its result."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from knoxtui import clock
+from knoxtui.errors import KnoxError
+from knoxtui.net import context as tls_context
+from knoxtui.net import handshake
+from knoxtui.net.diagnosis import Diagnosis, diagnose, error_text
+from knoxtui.net.handshake import Alert, HandshakeReport, decode_name
+from knoxtui.net.oauth2 import OAuth2Step, obtain_token
+from knoxtui.net.plan import RequestPlan
+
+tls_context.set_message_observer(handshake.observe)
+
+BODY_JSON_LIMIT = 64 * 1024
+_ENCODING_DER = 2  # _ssl.ENCODING_DER, for the private chain accessors of Python < 3.13
+UNVERIFIED_WARNING = (
+    "TLS verification is OFF for this route (tls_reject_unauthorized: false): the server is not "
+    "authenticated and anyone on the path could read and change this exchange."
+)
+
+
+@dataclass(frozen=True)
+class Timings:
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    ttfb_ms: float | None = None
+    total_ms: float | None = None
+    oauth2_ms: float | None = None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "connect_ms": self.connect_ms,
+            "tls_handshake_ms": self.tls_ms,
+            "ttfb_ms": self.ttfb_ms,
+            "total_ms": self.total_ms,
+            "oauth2_ms": self.oauth2_ms,
+        }
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    method: str
+    url: str  # with {{secret:NAME}} references left unresolved
+    status_code: int | None
+    reason: str | None
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = field(repr=False)
+    size: int
+    timings: Timings
+    report: HandshakeReport
+    diagnosis: Diagnosis
+    oauth2_step: OAuth2Step | None = None
+    warnings: tuple[str, ...] = ()
+    http_version: str | None = None
+    route_name: str | None = None
+    environment: str | None = None
+    certificate_secret: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.diagnosis.ok
+
+    @property
+    def certificate_fingerprint(self) -> str | None:
+        return self.report.client_cert_fingerprint
+
+    def body_text(self) -> str:
+        """The body for display: pretty JSON when it is JSON, else text."""
+        text = self.body.decode("utf-8", "replace")
+        content_type = dict((k.lower(), v) for k, v in self.headers).get("content-type", "")
+        if "json" in content_type or text.lstrip().startswith(("{", "[")):
+            try:
+                return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            except ValueError:
+                pass
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `knoxtui test --json` object."""
+        report = self.report
+        text = self.body_text()
+        return {
+            "route": self.route_name,
+            "environment": self.environment,
+            "method": self.method,
+            "url": self.url,
+            "diagnosis": self.diagnosis.to_dict(),
+            "status_code": self.status_code,
+            "reason": self.reason,
+            "tls": {
+                "version": report.tls_version,
+                "cipher": report.cipher,
+                "alpn": report.alpn,
+                "servername": report.servername,
+                "verify": report.verify_enabled,
+                "server_verified": report.server_verified,
+                "verify_error": report.verify_error,
+                "handshake_completed": report.handshake_completed,
+                "probed": report.probed,
+            },
+            "server_chain": report.chain_dicts(),
+            "client_certificate": {
+                "requested": report.client_cert_requested,
+                "sent": report.client_cert_sent,
+                "secret": self.certificate_secret,
+                "fingerprint_sha256": report.client_cert_fingerprint,
+                "issuer_accepted": report.client_issuer_accepted,
+            },
+            "acceptable_client_cas": list(report.acceptable_client_cas),
+            "alert": report.alert.to_dict() if report.alert else None,
+            "error": report.error,
+            "timings": self.timings.to_dict(),
+            "oauth2": self.oauth2_step.to_dict() if self.oauth2_step else None,
+            "warnings": list(self.warnings),
+            "response": {
+                "http_version": self.http_version,
+                "headers": [list(pair) for pair in self.headers],
+                "size": self.size,
+                "body": text[:BODY_JSON_LIMIT],
+                "body_truncated": len(text) > BODY_JSON_LIMIT,
+            },
+        }
+
+
+@lru_cache(maxsize=256)
+def _describe_der(der: bytes) -> Any:
+    from cryptography import x509
+
+    from knoxtui.pki import describe_certificate
+
+    return describe_certificate(x509.load_der_x509_certificate(der))
+
+
+@dataclass
+class _Attempt:
+    status_code: int | None = None
+    reason: str | None = None
+    http_version: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = field(default=b"", repr=False)
+    error: BaseException | None = None
+    timed_out: bool = False
+    marks: dict[str, float] = field(default_factory=dict)
+    tls: dict[str, Any] = field(default_factory=dict)
+    started: float = 0.0
+    finished: float = 0.0
+
+
+def _capture_tls(stream: Any, into: dict[str, Any]) -> None:
+    ssl_object = stream.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return
+    into["version"] = ssl_object.version()
+    cipher = ssl_object.cipher()
+    into["cipher"] = cipher[0] if cipher else None
+    into["alpn"] = ssl_object.selected_alpn_protocol()
+    inner = getattr(ssl_object, "_sslobj", ssl_object)
+    chain_method = getattr(inner, "get_unverified_chain", None)
+    if chain_method is not None:
+        into["chain_der"] = tuple(c.public_bytes(_ENCODING_DER) for c in chain_method() or ())
+    else:
+        leaf = ssl_object.getpeercert(binary_form=True)
+        into["chain_der"] = (leaf,) if leaf else ()
+
+
+def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _Attempt:
+    import httpx
+
+    attempt = _Attempt()
+    marks = attempt.marks
+
+    def trace(name: str, info: dict[str, Any]) -> None:
+        marks[name] = time.perf_counter()
+        if name == "connection.start_tls.complete":
+            try:
+                _capture_tls(info["return_value"], attempt.tls)
+            except (AttributeError, ValueError, ssl.SSLError):
+                pass  # the report then lacks the chain; the request itself goes on
+
+    context = tls_context.build_context(
+        identity=plan.identity if plan.is_tls else None,
+        ca_bundle_pem=plan.ca_bundle_pem,
+        verify=plan.verify,
+        min_version=plan.min_version,
+        max_version=plan.max_version,
+    )
+    extensions: dict[str, Any] = {"trace": trace}
+    if plan.servername and plan.is_tls:
+        extensions["sni_hostname"] = plan.servername
+    headers = dict(plan.headers)
+    headers.update(extra_headers or {})
+    attempt.started = time.perf_counter()
+    try:
+        with httpx.Client(
+            verify=context, trust_env=False, timeout=plan.timeout, follow_redirects=False
+        ) as client:
+            request = client.build_request(
+                plan.method, plan.url, headers=headers, content=plan.body, extensions=extensions
+            )
+            response = client.send(request, stream=True)
+            try:
+                attempt.status_code = response.status_code
+                attempt.reason = response.reason_phrase
+                attempt.http_version = response.http_version
+                attempt.headers = tuple(response.headers.multi_items())
+                attempt.body = response.read()
+            finally:
+                response.close()
+    except httpx.TimeoutException as exc:
+        attempt.error, attempt.timed_out = exc, True
+    except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+        attempt.error = exc
+    attempt.finished = time.perf_counter()
+    return attempt
+
+
+def _ms(marks: dict[str, float], start: str, end: str) -> float | None:
+    if start in marks and end in marks:
+        return round((marks[end] - marks[start]) * 1000, 3)
+    return None
+
+
+def _timings(attempt: _Attempt, oauth2_ms: float | None = None) -> Timings:
+    marks = attempt.marks
+    ttfb_end = "http11.receive_response_headers.complete"
+    return Timings(
+        connect_ms=_ms(marks, "connection.connect_tcp.started", "connection.connect_tcp.complete"),
+        tls_ms=_ms(marks, "connection.start_tls.started", "connection.start_tls.complete"),
+        ttfb_ms=_ms(marks, "http11.send_request_headers.started", ttfb_end),
+        total_ms=round((attempt.finished - attempt.started) * 1000, 3),
+        oauth2_ms=oauth2_ms,
+    )
+
+
+def _plain_http_answer(host: str, port: int, timeout: float) -> bool:
+    """Does the port answer plain HTTP? (Only asked after a TLS attempt failed oddly.)"""
+    try:
+        with socket.create_connection((host, port), timeout=min(timeout, 3.0)) as sock:
+            sock.sendall(b"HEAD / HTTP/1.0\r\nHost: " + host.encode("idna") + b"\r\n\r\n")
+            return sock.recv(5) == b"HTTP/"
+    except OSError:
+        return False
+
+
+def _report(
+    plan: RequestPlan, attempt: _Attempt, recorder: handshake.MessageRecorder
+) -> HandshakeReport:
+    tls = attempt.tls
+    completed = "connection.start_tls.complete" in attempt.marks
+    chain_der: tuple[bytes, ...] = tls.get("chain_der", ())
+    cas_der = list(recorder.acceptable_cas_der)
+    requested = recorder.cert_requested
+    version, cipher = tls.get("version"), tls.get("cipher")
+    probed = plain_http = False
+    error = attempt.error
+    alert = recorder.received_alert or recorder.sent_alert
+    verify_error = next(
+        (e.verify_message for e in _chain(error) if isinstance(e, ssl.SSLCertVerificationError)),
+        None,
+    )
+    connected = "connection.connect_tcp.complete" in attempt.marks
+    if plan.is_tls and error is not None and connected and not attempt.timed_out:
+        if not recorder.server_hello:
+            plain_http = _plain_http_answer(plan.host, plan.port, plan.timeout)
+        if recorder.server_hello and (not chain_der or not requested):
+            from knoxtui.net.probe import probe
+
+            found = probe(
+                plan.host,
+                plan.port,
+                servername=plan.servername or plan.host,
+                min_version=plan.min_version,
+                max_version=plan.max_version,
+                timeout=min(plan.timeout, 5.0),
+            )
+            probed = True
+            chain_der = chain_der or found.server_chain_der
+            if not requested and found.cert_requested:
+                requested, cas_der = True, list(found.acceptable_cas_der)
+            version = version or found.tls_version
+            cipher = cipher or found.cipher
+    identity = plan.identity
+    sent = bool(recorder.client_cert_sent) if identity else False
+    accepted: bool | None = None
+    if identity and cas_der:
+        issuers = set(identity.chain_issuers_der or (identity.issuer_der,))
+        accepted = bool(issuers & set(cas_der))
+    if alert is None and error is not None:
+        from knoxtui.net.diagnosis import alert_in_text
+
+        name = alert_in_text(error_text(error))
+        if name:
+            alert = Alert(name, None, True, "received")
+    server_chain = tuple(_describe_der(der) for der in chain_der)
+    return HandshakeReport(
+        tls_version=version,
+        cipher=cipher,
+        alpn=tls.get("alpn"),
+        servername=(plan.servername or plan.host) if plan.is_tls else None,
+        server_chain=server_chain,
+        server_verified=bool(completed and plan.verify and plan.is_tls),
+        verify_enabled=plan.verify,
+        verify_error=verify_error,
+        client_cert_requested=requested,
+        acceptable_client_cas=tuple(decode_name(der) for der in cas_der),
+        client_cert_sent=sent,
+        client_cert_fingerprint=identity.fingerprint_sha256 if identity and sent else None,
+        client_issuer_accepted=accepted,
+        alert=alert,
+        handshake_completed=completed,
+        server_hello_seen=recorder.server_hello,
+        plain_http_answer=plain_http,
+        probed=probed,
+        error=error_text(error),
+    )
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    from knoxtui.net.diagnosis import exception_chain
+
+    return list(exception_chain(exc))
+
+
+def _perform(
+    plan: RequestPlan, extra_headers: dict[str, str] | None = None, oauth2_ms: float | None = None
+) -> tuple[_Attempt, HandshakeReport, Diagnosis]:
+    recorder = handshake.start_recording()
+    try:
+        attempt = _send(plan, extra_headers)
+    finally:
+        handshake.stop_recording()
+    report = _report(plan, attempt, recorder)
+    diagnosis = diagnose(
+        plan,
+        report,
+        error=attempt.error,
+        status_code=attempt.status_code if attempt.error is None else None,
+        body=attempt.body,
+        now=clock.now(),
+        timed_out=attempt.timed_out,
+    )
+    return attempt, report, diagnosis
+
+
+def _transport(
+    plan: RequestPlan,
+) -> tuple[int | None, bytes, float | None, Diagnosis, HandshakeReport | None]:
+    try:
+        attempt, report, diagnosis = _perform(plan)
+    except KnoxError as exc:
+        return None, b"", None, Diagnosis(exc.code, "config", exc.message, exc.hint), None
+    total = round((attempt.finished - attempt.started) * 1000, 3)
+    status = attempt.status_code if attempt.error is None else None
+    return status, attempt.body, total, diagnosis, report
+
+
+def failed_before_connecting(
+    plan: RequestPlan | None, diagnosis: Diagnosis, **names: Any
+) -> RequestResult:
+    """A result for a request that never opened a connection (config problems)."""
+    return RequestResult(
+        method=plan.method if plan else names.get("method", "GET"),
+        url=plan.display_url if plan else names.get("url", ""),
+        status_code=None,
+        reason=None,
+        headers=(),
+        body=b"",
+        size=0,
+        timings=Timings(),
+        report=HandshakeReport(verify_enabled=plan.verify if plan else True),
+        diagnosis=diagnosis,
+        route_name=plan.route_name if plan else names.get("route_name"),
+        environment=plan.environment if plan else names.get("environment"),
+        certificate_secret=plan.certificate_secret if plan else names.get("certificate_secret"),
+    )
+
+
+def execute(plan: RequestPlan) -> RequestResult:
+    """Run the plan: the OAuth2 token first when the route has one, then the request."""
+    warnings: list[str] = []
+    if not plan.verify and plan.is_tls:
+        warnings.append(UNVERIFIED_WARNING)
+    extra: dict[str, str] = {}
+    step: OAuth2Step | None = None
+    if plan.oauth2 is not None:
+        token, step = obtain_token(plan.oauth2, plan, _transport)
+        if token is None:
+            assert step.diagnosis is not None
+            result = failed_before_connecting(plan, step.diagnosis)
+            # The token exchange's handshake is the one worth showing (e.g. its accepted CAs).
+            report = step.report or result.report
+            return _with(result, oauth2_step=step, warnings=tuple(warnings), report=report)
+        extra["Authorization"] = f"Bearer {token}"
+    try:
+        attempt, report, diagnosis = _perform(plan, extra, step.duration_ms if step else None)
+    except KnoxError as exc:
+        diagnosis = Diagnosis(exc.code, "config", exc.message, exc.hint)
+        return _with(
+            failed_before_connecting(plan, diagnosis), oauth2_step=step, warnings=tuple(warnings)
+        )
+    return RequestResult(
+        method=plan.method,
+        url=plan.display_url,
+        status_code=attempt.status_code,
+        reason=attempt.reason,
+        headers=attempt.headers,
+        body=attempt.body,
+        size=len(attempt.body),
+        timings=_timings(attempt, step.duration_ms if step else None),
+        report=report,
+        diagnosis=diagnosis,
+        oauth2_step=step,
+        warnings=tuple(warnings),
+        http_version=attempt.http_version,
+        route_name=plan.route_name,
+        environment=plan.environment,
+        certificate_secret=plan.certificate_secret,
+    )
+
+
+def _with(result: RequestResult, **changes: Any) -> RequestResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
