@@ -77,8 +77,15 @@ class RecordTable(ScrollView, can_focus=True):
         def control(self) -> RecordTable:
             return self.table
 
-    class RowHighlighted(RowSelected):
-        pass
+    class RowHighlighted(Message):
+        def __init__(self, table: RecordTable, record: Record) -> None:
+            super().__init__()
+            self.table = table
+            self.record = record
+
+        @property
+        def control(self) -> RecordTable:
+            return self.table
 
     class SortChanged(Message):
         def __init__(self, table: RecordTable, column: int, reverse: bool) -> None:
