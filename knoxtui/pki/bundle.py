@@ -383,7 +383,7 @@ def _judge_certificates(
     for index, info in enumerate(infos[:linked]):
         role = "certificate" if index == 0 else "chain certificate"
         status = info.status(now, thresholds)
-        until = info.valid_until.strftime("%Y-%m-%d %H:%M UTC")
+        until = f"{info.valid_until:%Y-%m-%d %H:%M} UTC"
         days = info.days_remaining(now)
         if status is ExpiryStatus.EXPIRED:
             ago = -days if days < 0 else 0

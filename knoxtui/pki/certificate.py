@@ -323,7 +323,7 @@ _cache: OrderedDict[bytes, CertificateInfo] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _cached(digest: bytes) -> CertificateInfo | None:
+def cached(digest: bytes) -> CertificateInfo | None:
     with _cache_lock:
         hit = _cache.get(digest)
         if hit is not None:
@@ -331,7 +331,7 @@ def _cached(digest: bytes) -> CertificateInfo | None:
         return hit
 
 
-def _remember(digest: bytes, info: CertificateInfo) -> CertificateInfo:
+def remember(digest: bytes, info: CertificateInfo) -> CertificateInfo:
     with _cache_lock:
         _cache[digest] = info
         while len(_cache) > _CACHE_SIZE:
@@ -343,21 +343,21 @@ def certificate_from_der(data: bytes) -> CertificateInfo:
     """Parse and describe a DER certificate. Descriptions are immutable and cached by the
     SHA-256 of the DER, so re-validating the same input does no parsing. Raises ValueError."""
     digest = hashlib.sha256(data).digest()
-    hit = _cached(digest)
+    hit = cached(digest)
     if hit is not None:
         return hit
     cert = x509.load_der_x509_certificate(data)
-    return _remember(digest, _describe(cert, data, digest))
+    return remember(digest, _describe(cert, data, digest))
 
 
 def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
     """Every field of DESIGN.md §4 for one certificate (cached by fingerprint)."""
     der_bytes = cert.public_bytes(serialization.Encoding.DER)
     digest = hashlib.sha256(der_bytes).digest()
-    hit = _cached(digest)
+    hit = cached(digest)
     if hit is not None:
         return hit
-    return _remember(digest, _describe(cert, der_bytes, digest))
+    return remember(digest, _describe(cert, der_bytes, digest))
 
 
 def _key_identifiers(cert: x509.Certificate) -> tuple[str | None, str | None]:

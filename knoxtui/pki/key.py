@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,32 +123,43 @@ def load_private_key(data: bytes, passphrase: str | bytes | None = None) -> Priv
 
 
 def open_block(block: pem.PemBlock, passphrase: str | bytes | None) -> LoadedKey:
-    """Decrypt one PEM key block (cached)."""
-    if block.headers:
-        # Traditional encryption: the DEK-Info header is needed, so go through the PEM loader.
-        text = block.text()
-        return _open(text, passphrase, block.encrypted, pem_text=True)
-    return _open(block.der, passphrase, block.encrypted, pem_text=False)
+    """Decrypt one PEM key block (cached by the block's text and the passphrase)."""
+
+    def content() -> bytes:
+        try:
+            # Traditional encryption needs its DEK-Info header: go through the PEM loader then.
+            return block.text() if block.headers else block.der
+        except ValueError as exc:
+            raise PkiError(
+                "corrupt",
+                f"The private key is damaged: {exc}.",
+                "Copy the key again from its original file, including the BEGIN and END lines.",
+            ) from None
+
+    return _open(block.digest, content, passphrase, block.encrypted, pem_text=bool(block.headers))
 
 
 def open_der(data: bytes, passphrase: str | bytes | None) -> LoadedKey:
     """Decrypt a DER key, PKCS#8 (encrypted or not) or traditional (cached)."""
-    return _open(data, passphrase, None, pem_text=False)
+    return _open(hashlib.sha256(data).digest(), lambda: data, passphrase, None, pem_text=False)
 
 
 def _open(
-    data: bytes, passphrase: str | bytes | None, encrypted: bool | None, *, pem_text: bool
+    digest: bytes,
+    content: Callable[[], bytes],
+    passphrase: str | bytes | None,
+    encrypted: bool | None,
+    *,
+    pem_text: bool,
 ) -> LoadedKey:
     password = passphrase_bytes(passphrase)
-    hasher = hashlib.sha256(data)
-    hasher.update(b"\0" + (password or b""))
-    cache_key = hasher.digest()
+    cache_key = hashlib.sha256(digest + b"\0" + (password or b"")).digest()
     with _cache_lock:
         hit = _cache.get(cache_key)
         if hit is not None:
             _cache.move_to_end(cache_key)
             return hit
-    loaded = _decrypt(data, password, encrypted, pem_text=pem_text)
+    loaded = _decrypt(content(), password, encrypted, pem_text=pem_text)
     with _cache_lock:
         _cache[cache_key] = loaded
         while len(_cache) > _CACHE_SIZE:

@@ -5,15 +5,14 @@ endings, blank lines, indentation, and the `Bag Attributes` / `subject=` lines t
 from __future__ import annotations
 
 import binascii
+import hashlib
 import re
 import textwrap
 from dataclasses import dataclass, field
+from functools import cached_property
 
-_BLOCK = re.compile(
-    rb"-----BEGIN ([A-Z0-9][A-Z0-9 #/_-]*)-----(.*?)-----END ([A-Z0-9 #/_-]*)-----", re.DOTALL
-)
-_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9][A-Z0-9 #/_-]*)-----")
-_WHITESPACE = re.compile(rb"\s+")
+_LABEL = re.compile(rb"[A-Z0-9][A-Z0-9 #/_-]{0,63}")
+_WHITESPACE = b" \t\n\r\x0b\x0c"
 
 KEY_LABELS = frozenset(
     {
@@ -30,12 +29,31 @@ PKCS7_LABELS = frozenset({"PKCS7", "CERTIFICATE CHAIN"})
 
 @dataclass(frozen=True)
 class PemBlock:
-    """One decoded block. `der` is the payload; `headers` are RFC 1421 headers (Proc-Type, DEK-Info)
-    that traditional encrypted keys carry."""
+    """One block. `payload` is its base64 text without whitespace, decoded to `der` on first use
+    (raising ValueError when damaged); `headers` are the RFC 1421 headers (Proc-Type, DEK-Info)
+    of traditional encrypted keys. `digest` identifies the block for caches without decoding."""
 
     label: str
     headers: tuple[tuple[str, str], ...]
-    der: bytes = field(repr=False)
+    payload: bytes = field(repr=False)
+
+    @cached_property
+    def der(self) -> bytes:
+        try:
+            return binascii.a2b_base64(self.payload, strict_mode=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(
+                "its base64 text is damaged (a character was changed or lost)"
+            ) from None
+
+    @cached_property
+    def digest(self) -> bytes:
+        hasher = hashlib.sha256(self.label.encode())
+        for name, value in self.headers:
+            hasher.update(f"\n{name}:{value}".encode())
+        hasher.update(b"\n")
+        hasher.update(self.payload)
+        return hasher.digest()
 
     @property
     def encrypted(self) -> bool:
@@ -69,7 +87,9 @@ def normalise_text(data: bytes) -> bytes:
             return data
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
 
 
 def looks_like_pem(data: bytes) -> bool:
@@ -78,47 +98,55 @@ def looks_like_pem(data: bytes) -> bool:
 
 def find_blocks(data: bytes) -> tuple[list[PemBlock], list[BrokenBlock]]:
     """Every PEM block in `data`, in file order, and the ones that are damaged."""
+    # Plain bytes.find() scanning: several times faster than a regex, and this runs on every
+    # keystroke of live validation.
     text = normalise_text(data)
     blocks: list[PemBlock] = []
     broken: list[BrokenBlock] = []
-    last_end = 0
-    for match in _BLOCK.finditer(text):
-        label = match.group(1).decode("ascii")
-        _report_unterminated(text[last_end : match.start()], broken)
-        last_end = match.end()
-        if match.group(3).decode("ascii") != label:
-            broken.append(BrokenBlock(label, f"it begins as '{label}' but ends as another type"))
+    pos = 0
+    while True:
+        begin = text.find(b"-----BEGIN ", pos)
+        if begin < 0:
+            break
+        label_start = begin + 11
+        label_end = text.find(b"-----", label_start)
+        raw_label = text[label_start:label_end] if label_end >= 0 else b""
+        if not _LABEL.fullmatch(raw_label):
+            pos = label_start
             continue
-        block = _decode_block(label, match.group(2))
+        label = raw_label.decode("ascii")
+        body_start = label_end + 5
+        end_marker = b"-----END " + raw_label + b"-----"
+        end = text.find(end_marker, body_start)
+        next_begin = text.find(b"-----BEGIN ", body_start)
+        if end < 0 or 0 <= next_begin < end:
+            broken.append(
+                BrokenBlock(label, "its '-----END' line is missing (the text is cut short)")
+            )
+            pos = body_start
+            continue
+        block = _decode_block(label, text[body_start:end])
         if isinstance(block, BrokenBlock):
             broken.append(block)
         else:
             blocks.append(block)
-    _report_unterminated(text[last_end:], broken)
+        pos = end + len(end_marker)
     return blocks, broken
 
 
-def _report_unterminated(gap: bytes, broken: list[BrokenBlock]) -> None:
-    for begin in _BEGIN.finditer(gap):
-        label = begin.group(1).decode("ascii")
-        broken.append(BrokenBlock(label, "its '-----END' line is missing (the text is cut short)"))
-
-
 def _decode_block(label: str, body: bytes) -> PemBlock | BrokenBlock:
-    lines = [line.strip() for line in body.split(b"\n")]
-    while lines and not lines[0]:
-        lines.pop(0)
     headers: list[tuple[str, str]] = []
-    while lines and b":" in lines[0]:
-        name, _, value = lines.pop(0).partition(b":")
-        headers.append(
-            (name.strip().decode("ascii", "replace"), value.strip().decode("ascii", "replace"))
-        )
-    payload = _WHITESPACE.sub(b"", b"".join(lines))
+    if b":" in body:
+        lines = [line.strip() for line in body.split(b"\n")]
+        while lines and not lines[0]:
+            lines.pop(0)
+        while lines and b":" in lines[0]:
+            name, _, value = lines.pop(0).partition(b":")
+            headers.append(
+                (name.strip().decode("ascii", "replace"), value.strip().decode("ascii", "replace"))
+            )
+        body = b"".join(lines)
+    payload = body.translate(None, _WHITESPACE)
     if not payload:
         return BrokenBlock(label, "it is empty")
-    try:
-        der = binascii.a2b_base64(payload, strict_mode=True)
-    except (binascii.Error, ValueError):
-        return BrokenBlock(label, "its base64 text is damaged (a character was changed or lost)")
-    return PemBlock(label, tuple(headers), der)
+    return PemBlock(label, tuple(headers), payload)

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
-from knoxtui.pki import der, pem
+from knoxtui.pki import certificate, der, pem
 from knoxtui.pki.certificate import CertificateInfo, certificate_from_der, describe_certificate
 from knoxtui.pki.finding import Finding, PkiError, finding
 from knoxtui.pki.key import LoadedKey, open_block, open_der, passphrase_bytes, spki_bytes
@@ -136,15 +136,7 @@ def _read_pem(text: bytes, passphrase: str | bytes | None, found: Material, what
         label = block.label
         if label in pem.CERTIFICATE_LABELS:
             pkcs7_only = False
-            payload = block.der
-            if label == "TRUSTED CERTIFICATE":
-                # OpenSSL's trusted form appends trust settings after the certificate.
-                length = der.outer_length(payload)
-                payload = payload[:length] if length else payload
-            try:
-                found.certificates.append(certificate_from_der(payload))
-            except ValueError:
-                _corrupt_certificate(found, what, "its content is not a valid X.509 structure")
+            _read_pem_certificate(block, found, what)
         elif label in pem.KEY_LABELS:
             pkcs7_only = False
             found.key_found += 1
@@ -154,7 +146,10 @@ def _read_pem(text: bytes, passphrase: str | bytes | None, found: Material, what
             except PkiError as exc:
                 found.key_errors.append(exc)
         elif label in pem.PKCS7_LABELS:
-            _read_pkcs7(block.der, found, what)
+            try:
+                _read_pkcs7(block.der, found, what)
+            except ValueError as exc:
+                _corrupt_certificate(found, what, f"the PKCS#7 block: {exc}")
         elif label in ("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"):
             found.notes.add("csr")
         elif label in ("PUBLIC KEY", "RSA PUBLIC KEY"):
@@ -175,6 +170,28 @@ def _read_pem(text: bytes, passphrase: str | bytes | None, found: Material, what
         )
         if damaged.label in pem.KEY_LABELS:
             found.key_found += 1
+
+
+def _read_pem_certificate(block: pem.PemBlock, found: Material, what: str) -> None:
+    # Cached by the block's text, so re-validating the same input skips even base64 decoding.
+    cache_key = b"pem:" + block.digest
+    info = certificate.cached(cache_key)
+    if info is None:
+        try:
+            payload = block.der
+        except ValueError as exc:
+            _corrupt_certificate(found, what, str(exc))
+            return
+        if block.label == "TRUSTED CERTIFICATE":
+            # OpenSSL's trusted form appends trust settings after the certificate.
+            length = der.outer_length(payload)
+            payload = payload[:length] if length else payload
+        try:
+            info = certificate.remember(cache_key, certificate_from_der(payload))
+        except ValueError:
+            _corrupt_certificate(found, what, "its content is not a valid X.509 structure")
+            return
+    found.certificates.append(info)
 
 
 def _read_pkcs7(data: bytes, found: Material, what: str) -> None:
