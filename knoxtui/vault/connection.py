@@ -190,6 +190,9 @@ def open_existing(path: Path, passphrase: str, kdf_iter: int | None) -> Connecti
         )
     if path.is_dir():
         raise NotAVault(f"'{path}' is a folder, not a knoxtui vault.")
+    if path.stat().st_size == 0:
+        # SQLite would happily treat it as a new database and we would write a vault into it.
+        raise _classify_unreadable(path)
     if any(Path(str(path) + s).exists() for s in SIDE_FILES):
         # A journal beside the file may be hot (a crashed writer): a read-write connection would
         # replay it before checking the key, so check the key where nothing can be written.

@@ -138,12 +138,10 @@ def check_identity(conn: Any, where: str) -> int:
     version = user_version(conn)
     app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
     if app_id != APPLICATION_ID:
-        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if app_id != 0 or has_tables or version:
-            raise NotAVault(
-                f"'{where}' is an encrypted database, but not a knoxtui vault.",
-                hint="Point --vault at your vault file (knoxtui locate prints the default).",
-            )
+        raise NotAVault(
+            f"'{where}' is an encrypted database, but not a knoxtui vault.",
+            hint="Point --vault at your vault file (knoxtui locate prints the default).",
+        )
     if version > CURRENT_VERSION:
         raise VaultError(
             f"The vault '{where}' was written by a newer knoxtui (schema {version}, this one "
