@@ -12,12 +12,29 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from knoxtui import clock
 from knoxtui.pki import reader
-from knoxtui.pki.certificate import CertificateInfo, iso_z
+from knoxtui.pki.certificate import CertificateInfo
 from knoxtui.pki.chain import build_chain, pick_leaf
 from knoxtui.pki.expiry import DEFAULT_THRESHOLDS, ExpiryStatus, ExpiryThresholds
 from knoxtui.pki.finding import Finding, PkiError, Severity, finding
 from knoxtui.pki.key import LoadedKey, passphrase_bytes, public_key_description
 
+# The leaf's fields at the top of `inspect --json`, in DESIGN.md §4 order.
+_LEAF_FIELDS = (
+    "subject",
+    "subject_cn",
+    "issuer",
+    "issuer_cn",
+    "serial",
+    "valid_from",
+    "valid_until",
+    "days_remaining",
+    "fingerprint_sha256",
+    "key_type",
+    "key_size",
+    "san",
+    "extended_key_usage",
+    "client_auth_eku",
+)
 _WEAK_SIZES = {"rsa": 2048, "dsa": 2048, "ec": 256}
 _WEAK_DIGESTS = ("md2", "md5", "sha1")
 
@@ -130,45 +147,9 @@ class CertificateBundle:
             "valid": self.valid,
             "status": str(self.status) if self.status else None,
         }
-        if leaf is not None:
-            full = leaf.to_dict(self.now, self.thresholds)
-            out.update(
-                {
-                    "subject": leaf.subject,
-                    "subject_cn": leaf.subject_cn,
-                    "issuer": leaf.issuer,
-                    "issuer_cn": leaf.issuer_cn,
-                    "serial": leaf.serial,
-                    "valid_from": iso_z(leaf.valid_from),
-                    "valid_until": iso_z(leaf.valid_until),
-                    "days_remaining": leaf.days_remaining(self.now),
-                    "fingerprint_sha256": leaf.fingerprint_sha256,
-                    "key_type": leaf.key_type,
-                    "key_size": leaf.key_size,
-                    "san": list(leaf.san),
-                    "extended_key_usage": list(leaf.extended_key_usage),
-                    "client_auth_eku": leaf.client_auth_eku,
-                }
-            )
-        else:
-            full = {}
-            for name in (
-                "subject",
-                "subject_cn",
-                "issuer",
-                "issuer_cn",
-                "serial",
-                "valid_from",
-                "valid_until",
-                "days_remaining",
-                "fingerprint_sha256",
-                "key_type",
-                "key_size",
-                "client_auth_eku",
-            ):
-                out[name] = None
-            out["san"] = []
-            out["extended_key_usage"] = []
+        full = leaf.to_dict(self.now, self.thresholds) if leaf is not None else {}
+        for name in _LEAF_FIELDS:
+            out[name] = full.get(name, [] if name in ("san", "extended_key_usage") else None)
         out["chain"] = [c.chain_entry() for c in self.certificates]
         out["has_private_key"] = self.has_private_key
         out["encrypted_key"] = self.encrypted_key
