@@ -1,0 +1,552 @@
+"""Certificate lifecycle commands: check, csr, rotate, retire, report and `secret export`.
+
+Handlers import the vault and the lifecycle domain lazily, so building the parser stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from knoxtui.cli import add_vault_options
+from knoxtui.errors import UsageError
+
+if TYPE_CHECKING:
+    from knoxtui.lifecycle.expiry import ExpiryReport
+
+KEY_TYPES = ("rsa-2048", "rsa-3072", "rsa-4096", "ec-p256", "ec-p384")
+DEFAULT_GRACE_DAYS = 30
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser(
+        "check",
+        help="expiry report of every certificate; exit 1 when one is urgent or expired",
+        description="Every certificate value with days remaining, status and the routes and "
+        "environments that break when it expires. Exit 1 when anything has expired, is urgent "
+        "(config: urgent_days, default 30) or, with --days N, expires within N days.",
+    )
+    check.add_argument("--days", type=_non_negative, metavar="N", help="also fail within N days")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_options(check)
+    check.set_defaults(handler=_check)
+
+    csr = sub.add_parser("csr", help="new key pairs and certificate signing requests")
+    csr_sub = csr.add_subparsers(dest="csr_command", metavar="ACTION", required=True)
+    new = csr_sub.add_parser(
+        "new",
+        help="make a key pair in the vault and write its CSR",
+        description="Generate a key pair kept (encrypted) in the vault as pending key NAME and "
+        "write a CSR for it. Subject and SANs come from --like SECRET (the certificate being "
+        "renewed) or --subject DN; --san adds names.",
+    )
+    new.add_argument(
+        "name", metavar="NAME", help="pending key name (the certificate's future name)"
+    )
+    source = new.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--like", metavar="SECRET", help="copy subject and SANs of this certificate"
+    )
+    source.add_argument(
+        "--subject",
+        metavar="DN",
+        help='subject, "CN=api.example,O=Org,C=GB" or "/C=GB/O=Org/CN=api.example"',
+    )
+    new.add_argument(
+        "--subject-override",
+        metavar="DN",
+        dest="subject_override",
+        help="with --like: replace the copied subject",
+    )
+    new.add_argument(
+        "--san",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="extra subject alternative name: DNS:x, IP:1.2.3.4, email:x, URI:x "
+        "(repeatable, comma-separated allowed)",
+    )
+    new.add_argument("--env", metavar="E", help="with --like: which environment value to copy")
+    new.add_argument("--key-type", choices=KEY_TYPES, default="rsa-2048", help="default: rsa-2048")
+    new.add_argument(
+        "--key-passphrase-file",
+        type=Path,
+        metavar="F",
+        help="protect the key with this passphrase (default: generate one and store it)",
+    )
+    new.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="F.csr",
+        help="where to write the CSR ('-' for stdout)",
+    )
+    new.add_argument("--force", action="store_true", help="replace --out if it exists")
+    new.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_options(new)
+    new.set_defaults(handler=_csr_new)
+
+    attach = csr_sub.add_parser(
+        "attach",
+        help="attach the certificate the CA returned to pending key NAME",
+        description="Check that the certificate pairs with pending key NAME and that its chain "
+        "links, then store it as certificate secret NAME (or --as SECRET) in environment --env.",
+    )
+    attach.add_argument("name", metavar="NAME")
+    attach.add_argument(
+        "--cert",
+        type=Path,
+        required=True,
+        metavar="F",
+        help="certificate from the CA (PEM/DER/PKCS#7, chain allowed)",
+    )
+    attach.add_argument("--chain", type=Path, metavar="F", help="intermediate CA certificates")
+    attach.add_argument("--as", dest="secret", metavar="SECRET", help="secret name (default: NAME)")
+    attach.add_argument("--env", metavar="E", help="environment (default: default)")
+    attach.add_argument("--description", metavar="D")
+    attach.add_argument("--allow-expired", action="store_true")
+    attach.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_options(attach)
+    attach.set_defaults(handler=_csr_attach)
+
+    listing = csr_sub.add_parser("list", help="pending keys waiting for a certificate")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_options(listing)
+    listing.set_defaults(handler=_csr_list)
+
+    show = csr_sub.add_parser("show", help="print (or write) the CSR of pending key NAME")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--out", type=Path, metavar="F.csr")
+    show.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_vault_options(show)
+    show.set_defaults(handler=_csr_show)
+
+    remove = csr_sub.add_parser("rm", help="discard pending key NAME (its CSR becomes useless)")
+    remove.add_argument("name", metavar="NAME")
+    add_vault_options(remove)
+    remove.set_defaults(handler=_csr_rm)
+
+    rotate = sub.add_parser(
+        "rotate",
+        help="repoint routes from secret OLD to NEW in one transaction",
+        description="Repoint every route (or the --route ones) from OLD to NEW in one "
+        "transaction, audited; OLD is marked retiring with a grace-period date. --dry-run shows "
+        "the plan; --rehearse ENV runs each route with both certificates first.",
+    )
+    rotate.add_argument("old", metavar="OLD")
+    rotate.add_argument("new", metavar="NEW")
+    rotate.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="R",
+        dest="routes",
+        help="only this route (repeatable)",
+    )
+    rotate.add_argument(
+        "--grace-days",
+        type=_non_negative,
+        default=DEFAULT_GRACE_DAYS,
+        metavar="N",
+        help=f"keep OLD for N days (default {DEFAULT_GRACE_DAYS})",
+    )
+    rotate.add_argument("--dry-run", action="store_true", help="show what would change")
+    rotate.add_argument(
+        "--rehearse",
+        metavar="ENV",
+        help="run each route's request with OLD and with NEW in ENV; change nothing",
+    )
+    rotate.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_options(rotate)
+    rotate.set_defaults(handler=_rotate)
+
+    retire = sub.add_parser(
+        "retire",
+        help="remove a retiring secret once its grace period is over",
+        description="Remove secret OLD, marked retiring by `knoxtui rotate`. Refused while a "
+        "route still uses it; before the grace-period date only with --force.",
+    )
+    retire.add_argument("old", metavar="OLD")
+    retire.add_argument("--force", action="store_true", help="remove before the grace date")
+    retire.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_vault_options(retire)
+    retire.set_defaults(handler=_retire)
+
+    report = sub.add_parser(
+        "report",
+        help="certificate inventory for auditors (metadata only)",
+        description="All certificate metadata (never values) with expiry status, routes and "
+        "change dates, as CSV, JSON or Markdown.",
+    )
+    report.add_argument(
+        "--format", choices=("csv", "json", "md"), default="md", dest="report_format"
+    )
+    report.add_argument("--out", type=Path, metavar="F", help="write to F instead of stdout")
+    report.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_vault_options(report)
+    report.set_defaults(handler=_report)
+
+    _register_secret_export(sub)
+
+
+def _secret_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The `secret` command's own subcommands (made by commands.secret), or a new `secret`."""
+    parser = sub.choices.get("secret")
+    if parser is None:
+        parser = sub.add_parser("secret", help="manage secrets")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="secret_command", metavar="ACTION", required=True)
+
+
+def _register_secret_export(sub: argparse._SubParsersAction) -> None:
+    actions = _secret_subparsers(sub)
+    if "export" in actions.choices:
+        return
+    export = actions.add_parser(
+        "export",
+        help="write a certificate and its key to a PKCS#12 or PEM file (audited)",
+        description="Export certificate secret NAME as PKCS#12 (AES-256/PBKDF2; --legacy for "
+        "3DES/SHA-1) or PEM with an encrypted key. The file is created with mode 0600. Without "
+        "--export-passphrase-file the passphrase is asked twice. An unencrypted key is written "
+        "only with --insecure-plaintext-key.",
+    )
+    export.add_argument("name", metavar="NAME")
+    export.add_argument("--env", metavar="E", help="environment value (needed when several)")
+    export.add_argument("--format", choices=("pkcs12", "pem"), required=True, dest="export_format")
+    export.add_argument("--out", type=Path, required=True, metavar="F")
+    export.add_argument("--export-passphrase-file", type=Path, metavar="P")
+    export.add_argument(
+        "--legacy",
+        action="store_true",
+        help="PKCS#12 with 3DES/SHA-1 for old Java keystores and Windows",
+    )
+    export.add_argument(
+        "--insecure-plaintext-key",
+        action="store_true",
+        help="write the private key unencrypted (dangerous)",
+    )
+    export.add_argument("--force", action="store_true", help="replace --out if it exists")
+    export.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_options(export)
+    export.set_defaults(handler=secret_export)
+
+
+# ---- handlers -------------------------------------------------------------------------------
+
+
+def _print_check(report: ExpiryReport) -> None:
+    rows = report.rows
+    if not rows:
+        print("No certificates in the vault.", file=sys.stderr)
+        return
+    header = ("STATUS", "DAYS", "SECRET", "ENV", "EXPIRES", "ROUTES", "BREAKS")
+    table = [header]
+    for row in rows:
+        status = str(row.status) + (" (retiring)" if row.secret_status == "retiring" else "")
+        table.append(
+            (
+                ("! " if row.due else "  ") + status,
+                str(row.days_remaining),
+                row.secret,
+                row.environment,
+                row.valid_until.strftime("%Y-%m-%d"),
+                ", ".join(row.routes) or "-",
+                ", ".join(row.breaks_environments),
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
+
+
+def _check(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+    from knoxtui.lifecycle.expiry import expiry_report
+
+    with open_vault(args) as vault:
+        report = expiry_report(vault, within_days=args.days)
+    if args.json:
+        emit_json(report.to_dict())
+    else:
+        _print_check(report)
+        counts = report.counts()
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        limit = f"; failing within {args.days} days" if args.days is not None else ""
+        print(
+            f"{len(report.rows)} certificate value(s): {summary or 'none'}{limit}.", file=sys.stderr
+        )
+        if report.due:
+            print(f"{len(report.due)} need(s) renewal now (marked !).", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _read_passphrase_file(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    from knoxtui.commands.common import read_secret_file
+
+    value = read_secret_file(path, what)
+    if not value:
+        raise UsageError(f"The {what} '{path}' is empty.")
+    return value
+
+
+def _csr_new(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+    from knoxtui.lifecycle.renewal import new_signing_request, write_public_file
+
+    if args.subject_override and not args.like:
+        raise UsageError("--subject-override goes with --like; use --subject alone otherwise.")
+    passphrase = _read_passphrase_file(args.key_passphrase_file, "key passphrase file")
+    to_stdout = str(args.out) == "-"
+    if not to_stdout:
+        from knoxtui.lifecycle.export import check_target
+
+        check_target(args.out, overwrite=args.force)
+    with open_vault(args, create=args.subject is not None) as vault:
+        pending = new_signing_request(
+            vault,
+            args.name,
+            subject=args.subject_override or args.subject,
+            like=args.like,
+            like_environment=args.env,
+            san=args.san,
+            key_type=args.key_type,
+            key_passphrase=passphrase,
+        )
+    if to_stdout:
+        sys.stdout.write(pending.csr_pem.decode("ascii"))
+    else:
+        write_public_file(args.out, pending.csr_pem, overwrite=args.force)
+    if args.json and not to_stdout:
+        emit_json({**pending.to_dict(), "csr_file": str(args.out)})
+    elif not args.json:
+        where = "stdout" if to_stdout else f"'{args.out}'"
+        kept = "generated and stored" if pending.passphrase_generated else "yours, stored"
+        print(
+            f"Pending key '{pending.name}' ({pending.key_type}) stored in the vault; CSR written "
+            f"to {where}.\n  subject: {pending.subject}\n  san: {', '.join(pending.san) or '-'}\n"
+            f"  key passphrase: {kept}"
+            f"\nSend the CSR to your CA, then: knoxtui csr attach {pending.name} --cert F",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _csr_attach(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault, read_input_file
+    from knoxtui.lifecycle.renewal import attach_certificate
+
+    cert_data = read_input_file(args.cert, "certificate file")
+    chain_data = read_input_file(args.chain, "chain file") if args.chain else None
+    with open_vault(args) as vault:
+        result = attach_certificate(
+            vault,
+            args.name,
+            cert_data,
+            chain_data=chain_data,
+            secret_name=args.secret,
+            environment=args.env,
+            description=args.description,
+            allow_expired=args.allow_expired,
+        )
+    if args.json:
+        emit_json(result.to_dict())
+    else:
+        print(
+            f"Certificate attached: secret '{result.secret}' ({result.environment}), "
+            f"{result.subject}, valid until {result.valid_until:%Y-%m-%d}.",
+            file=sys.stderr,
+        )
+        for finding in result.warnings:
+            print(f"  warning {finding.code}: {finding.message}", file=sys.stderr)
+        if result.replaces:
+            print(
+                f"Next: knoxtui rotate {result.replaces} {result.secret} --rehearse ENV, "
+                f"then knoxtui rotate {result.replaces} {result.secret}",
+                file=sys.stderr,
+            )
+    return 0
+
+
+def _csr_list(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+
+    with open_vault(args) as vault:
+        pending = vault.list_pending_keys()
+    if args.json:
+        emit_json([item.to_dict() for item in pending])
+        return 0
+    if not pending:
+        print("No pending keys.", file=sys.stderr)
+    for item in pending:
+        print(f"{item.name}  {item.key_type}  {item.created_at:%Y-%m-%d}  {item.subject}")
+    return 0
+
+
+def _csr_show(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import open_vault
+    from knoxtui.lifecycle.renewal import write_public_file
+
+    with open_vault(args) as vault:
+        pending = vault.get_pending_key(args.name)
+    if args.out is None or str(args.out) == "-":
+        sys.stdout.write(pending.csr_pem.decode("ascii"))
+    else:
+        write_public_file(args.out, pending.csr_pem, overwrite=args.force)
+        print(f"CSR of '{pending.name}' written to '{args.out}'.", file=sys.stderr)
+    return 0
+
+
+def _csr_rm(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import open_vault
+
+    with open_vault(args) as vault:
+        vault.remove_pending_key(args.name)
+    print(f"Pending key '{args.name}' removed.", file=sys.stderr)
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import emit_json, open_vault
+    from knoxtui.lifecycle import rotation
+
+    with open_vault(args) as vault:
+        if args.rehearse:
+            rehearsal = rotation.rehearse(
+                vault, args.old, args.new, args.rehearse, routes=args.routes
+            )
+            if args.json:
+                emit_json(rehearsal.to_dict())
+            else:
+                _print_rehearsal(rehearsal)
+            return 0 if rehearsal.ok else 1
+        plan = rotation.plan_rotation(vault, args.old, args.new, routes=args.routes)
+        if args.dry_run:
+            if args.json:
+                emit_json(plan.to_dict())
+            else:
+                _print_plan(plan, dry_run=True)
+            return 0
+        result = rotation.rotate(
+            vault, args.old, args.new, routes=args.routes, grace_days=args.grace_days
+        )
+    if args.json:
+        emit_json(result.to_dict())
+    else:
+        _print_plan(result.plan, dry_run=False)
+        grace = f"{result.grace_until:%Y-%m-%d}" if result.grace_until else "-"
+        print(
+            f"'{args.old}' is now retiring until {grace}. Remove it afterwards with: "
+            f"knoxtui retire {args.old}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _print_plan(plan: Any, *, dry_run: bool) -> None:
+    verb = "would repoint" if dry_run else "repointed"
+    if not plan.changes:
+        print(f"No route uses '{plan.old}'; nothing to repoint.", file=sys.stderr)
+    for change in plan.changes:
+        print(
+            f"{verb} route '{change.route}': {', '.join(change.fields)}  {plan.old} -> {plan.new}"
+        )
+    for name in plan.untouched:
+        print(f"left alone: route '{name}' (still uses {plan.old})")
+
+
+def _print_rehearsal(rehearsal: Any) -> None:
+    for pair in rehearsal.runs:
+        print(f"route '{pair.route}' in {rehearsal.environment}:")
+        for label, run in (("old", pair.old), ("new", pair.new)):
+            print(f"  {label} {run.secret}: {run.summary}")
+    verdict = "NEW works everywhere OLD did" if rehearsal.ok else "NEW fails where OLD worked"
+    print(verdict, file=sys.stderr)
+
+
+def _retire(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import open_vault, stdin_is_interactive
+    from knoxtui.lifecycle import rotation
+
+    with open_vault(args) as vault:
+        rotation.check_retire(vault, args.old, force=args.force)
+        if not args.yes:
+            if not stdin_is_interactive():
+                raise UsageError(
+                    f"Removing '{args.old}' needs confirmation.", hint="Add --yes to confirm."
+                )
+            answer = input(f"Remove secret '{args.old}' and all its values? Type its name: ")
+            if answer.strip() != args.old:
+                print("Not removed.", file=sys.stderr)
+                return 1
+        rotation.retire(vault, args.old, force=args.force)
+    print(f"Secret '{args.old}' removed.", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from knoxtui.commands.common import open_vault
+    from knoxtui.lifecycle.inventory import inventory_report, render
+    from knoxtui.lifecycle.renewal import write_public_file
+
+    with open_vault(args) as vault:
+        text = render(inventory_report(vault), args.report_format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_public_file(args.out, text.encode("utf-8"), overwrite=args.force)
+        print(f"Report written to '{args.out}'.", file=sys.stderr)
+    return 0
+
+
+def secret_export(args: argparse.Namespace) -> int:
+    """`knoxtui secret export` (registered under the vault helper's `secret` command)."""
+    from knoxtui.commands.common import emit_json, open_vault, prompt_new_passphrase
+    from knoxtui.lifecycle.export import check_target, export_secret
+
+    check_target(args.out, overwrite=args.force)
+    passphrase = _read_passphrase_file(args.export_passphrase_file, "export passphrase file")
+    if passphrase is None and not args.insecure_plaintext_key:
+        passphrase = prompt_new_passphrase("Export passphrase")
+    with open_vault(args) as vault:
+        result = export_secret(
+            vault,
+            args.name,
+            args.out,
+            export_format=args.export_format,
+            passphrase=passphrase,
+            environment=args.env,
+            legacy=args.legacy,
+            allow_plaintext_key=args.insecure_plaintext_key,
+            overwrite=args.force,
+        )
+    if args.json:
+        emit_json(result.to_dict())
+    else:
+        protection = (
+            "no private key"
+            if not result.has_private_key
+            else ("key encrypted" if result.key_encrypted else "KEY UNENCRYPTED")
+        )
+        kind = "PKCS#12 (legacy 3DES)" if result.legacy else result.export_format.upper()
+        print(
+            f"Exported '{result.secret}' ({result.environment}) as {kind} to '{result.path}' "
+            f"(mode 0600, {protection}).",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,256 @@
+"""The expiry watch: every certificate value in the vault, its days left and status, and what
+breaks when it expires (routes, environments). Drives `knoxtui check`, the report and the TUI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from knoxtui import clock
+from knoxtui.pki.expiry import ExpiryStatus, ExpiryThresholds
+
+if TYPE_CHECKING:
+    from knoxtui.vault import SecretInfo, Vault
+
+DEFAULT_ENV = "default"
+RETIRING = "retiring"
+# Worst first: the order of the expiry panel and of `check` output.
+STATUS_ORDER = (
+    ExpiryStatus.EXPIRED,
+    ExpiryStatus.URGENT,
+    ExpiryStatus.WARNING,
+    ExpiryStatus.NOT_YET_VALID,
+    ExpiryStatus.VALID,
+)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ExpiryRow:
+    """One certificate value (secret x environment)."""
+
+    secret: str
+    secret_id: str
+    environment: str
+    subject: str
+    subject_cn: str | None
+    issuer: str
+    issuer_cn: str | None
+    serial: str
+    fingerprint_sha256: str
+    valid_from: datetime
+    valid_until: datetime
+    days_remaining: int
+    status: ExpiryStatus
+    routes: tuple[str, ...]  # routes that use this secret directly or through an oauth2 secret
+    breaks_environments: tuple[str, ...]  # environments whose requests fail when it expires
+    secret_status: str | None = None  # "retiring" after a rotation
+    grace_until: datetime | None = None
+    due: bool = False  # counts for `check`'s exit code
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "secret": self.secret,
+            "secret_id": self.secret_id,
+            "environment": self.environment,
+            "subject": self.subject,
+            "subject_cn": self.subject_cn,
+            "issuer": self.issuer,
+            "issuer_cn": self.issuer_cn,
+            "serial": self.serial,
+            "fingerprint_sha256": self.fingerprint_sha256,
+            "valid_from": _iso(self.valid_from),
+            "valid_until": _iso(self.valid_until),
+            "days_remaining": self.days_remaining,
+            "status": str(self.status),
+            "routes": list(self.routes),
+            "breaks_environments": list(self.breaks_environments),
+            "secret_status": self.secret_status,
+            "grace_until": _iso(self.grace_until),
+            "due": self.due,
+        }
+
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    now: datetime
+    thresholds: ExpiryThresholds
+    within_days: int | None
+    rows: tuple[ExpiryRow, ...] = field(default=())
+
+    @property
+    def due(self) -> tuple[ExpiryRow, ...]:
+        return tuple(row for row in self.rows if row.due)
+
+    @property
+    def ok(self) -> bool:
+        return not self.due
+
+    def counts(self) -> dict[str, int]:
+        out = {str(status): 0 for status in STATUS_ORDER}
+        for row in self.rows:
+            out[str(row.status)] += 1
+        return out
+
+    def by_status(self) -> dict[ExpiryStatus, tuple[ExpiryRow, ...]]:
+        """Rows grouped for the expiry panel, worst group first, empty groups left out."""
+        groups: dict[ExpiryStatus, tuple[ExpiryRow, ...]] = {}
+        for status in STATUS_ORDER:
+            rows = tuple(row for row in self.rows if row.status == status)
+            if rows:
+                groups[status] = rows
+        return groups
+
+    def warning_line(self) -> str | None:
+        """The one-line notice for the inventory on start, or None when nothing needs action."""
+        counts = self.counts()
+        expired, urgent = counts["expired"], counts["urgent"]
+        if not expired and not urgent:
+            return None
+        parts = []
+        if expired:
+            parts.append(f"{expired} expired")
+        if urgent:
+            parts.append(f"{urgent} expiring within {self.thresholds.urgent_days} days")
+        soonest = min(
+            (r for r in self.rows if r.status in (ExpiryStatus.EXPIRED, ExpiryStatus.URGENT)),
+            key=lambda r: r.days_remaining,
+        )
+        return (
+            f"Certificates: {', '.join(parts)} — first: {soonest.secret} ({soonest.environment}). "
+            "Run `knoxtui check` for details."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "now": _iso(self.now),
+            "warning_days": self.thresholds.warning_days,
+            "urgent_days": self.thresholds.urgent_days,
+            "within_days": self.within_days,
+            "ok": self.ok,
+            "counts": self.counts(),
+            "due": len(self.due),
+            "certificates": [row.to_dict() for row in self.rows],
+        }
+
+
+def thresholds_from_config() -> ExpiryThresholds:
+    from knoxtui import config
+
+    loaded = config.load()
+    return ExpiryThresholds(warning_days=loaded.warning_days, urgent_days=loaded.urgent_days)
+
+
+def known_environments(secrets: Iterable[SecretInfo]) -> tuple[str, ...]:
+    """Every named environment any secret holds a value for."""
+    names = {env for secret in secrets for env in secret.environments if env != DEFAULT_ENV}
+    return tuple(sorted(names))
+
+
+def breaks_environments(
+    secret: SecretInfo, environment: str, environments: Sequence[str]
+) -> tuple[str, ...]:
+    """A named value breaks its environment; a "default" value breaks every environment the
+    secret has no value of its own for (all of them when none are known yet: "default")."""
+    if environment != DEFAULT_ENV:
+        return (environment,)
+    own = set(secret.environments)
+    rest = tuple(env for env in environments if env not in own)
+    return rest or (DEFAULT_ENV,)
+
+
+def _oauth2_users(secrets: Iterable[SecretInfo]) -> dict[str, list[str]]:
+    """certificate secret name -> oauth2 secrets that present it at their token endpoint."""
+    users: dict[str, list[str]] = {}
+    for secret in secrets:
+        if secret.secret_type != "oauth2":
+            continue
+        for value in secret.values:
+            details = getattr(value, "details", None) or {}
+            name = details.get("certificate_secret_id")
+            if isinstance(name, str) and secret.name not in users.get(name, []):
+                users.setdefault(name, []).append(secret.name)
+    return users
+
+
+def routes_affected(vault: Vault, name: str, oauth2_users: dict[str, list[str]]) -> tuple[str, ...]:
+    found = dict.fromkeys(vault.routes_using(name))
+    for oauth2 in oauth2_users.get(name, []):
+        found.update(dict.fromkeys(vault.routes_using(oauth2)))
+    return tuple(sorted(found))
+
+
+def is_due(status: ExpiryStatus, days: int, within_days: int | None, retiring_unused: bool) -> bool:
+    """What makes `check` exit 1: expired, urgent, or within --days N. A retiring secret that no
+    route uses any more is waiting for removal, not a risk, so it does not count."""
+    if retiring_unused or status == ExpiryStatus.NOT_YET_VALID:
+        return False
+    if status in (ExpiryStatus.EXPIRED, ExpiryStatus.URGENT):
+        return True
+    return within_days is not None and days <= within_days
+
+
+def expiry_report(
+    vault: Vault,
+    *,
+    now: datetime | None = None,
+    thresholds: ExpiryThresholds | None = None,
+    within_days: int | None = None,
+) -> ExpiryReport:
+    """Every certificate value, worst first (then soonest, then name)."""
+    moment = now or clock.now()
+    limits = thresholds or thresholds_from_config()
+    secrets = vault.list_secrets()
+    environments = known_environments(secrets)
+    oauth2_users = _oauth2_users(secrets)
+    grace = _grace_dates(vault)
+    rows: list[ExpiryRow] = []
+    for secret in secrets:
+        if secret.secret_type != "certificate":
+            continue
+        routes = routes_affected(vault, secret.name, oauth2_users)
+        for value in secret.values:
+            meta = value.certificate
+            if meta is None:
+                continue
+            status = meta.status(moment, limits)
+            days = meta.days_remaining(moment)
+            retiring_unused = secret.status == RETIRING and not routes
+            rows.append(
+                ExpiryRow(
+                    secret=secret.name,
+                    secret_id=secret.id,
+                    environment=value.environment,
+                    subject=meta.subject,
+                    subject_cn=meta.subject_cn,
+                    issuer=meta.issuer,
+                    issuer_cn=meta.issuer_cn,
+                    serial=meta.serial,
+                    fingerprint_sha256=meta.fingerprint_sha256,
+                    valid_from=meta.valid_from,
+                    valid_until=meta.valid_until,
+                    days_remaining=days,
+                    status=status,
+                    routes=routes,
+                    breaks_environments=breaks_environments(
+                        secret, value.environment, environments
+                    ),
+                    secret_status=secret.status,
+                    grace_until=grace.get(secret.name),
+                    due=is_due(status, days, within_days, retiring_unused),
+                )
+            )
+    rows.sort(
+        key=lambda r: (STATUS_ORDER.index(r.status), r.days_remaining, r.secret, r.environment)
+    )
+    return ExpiryReport(now=moment, thresholds=limits, within_days=within_days, rows=tuple(rows))
+
+
+def _grace_dates(vault: Vault) -> dict[str, datetime]:
+    """Grace-period ends of retiring secrets."""
+    return vault.status_dates()
