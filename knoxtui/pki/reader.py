@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -196,7 +197,10 @@ def _read_pem_certificate(block: pem.PemBlock, found: Material, what: str) -> No
 
 def _read_pkcs7(data: bytes, found: Material, what: str) -> None:
     try:
-        certificates = pkcs7.load_der_pkcs7_certificates(data)
+        with warnings.catch_warnings():
+            # openssl crl2pkcs7 writes the certificate SET unsorted (BER, not DER); that is fine.
+            warnings.simplefilter("ignore", UserWarning)
+            certificates = pkcs7.load_der_pkcs7_certificates(data)
     except (ValueError, UnsupportedAlgorithm):
         found.findings.append(
             finding(
