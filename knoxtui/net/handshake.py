@@ -270,10 +270,14 @@ class HandshakeReport:
                 {
                     "subject": info.subject,
                     "issuer": info.issuer,
-                    "valid_from": info.valid_from,
-                    "valid_until": info.valid_until,
+                    "valid_from": _iso(info.valid_from),
+                    "valid_until": _iso(info.valid_until),
                     "fingerprint_sha256": info.fingerprint_sha256,
                     "san": list(info.san),
                 }
             )
         return out
+
+
+def _iso(moment: Any) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

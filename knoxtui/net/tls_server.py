@@ -122,11 +122,9 @@ class TlsServer:
         for pem in trusted:
             for cert in x509.load_pem_x509_certificates(pem):
                 store.add_cert(crypto.X509.from_cryptography(cert))
-        names = []
         for pem in advertised:
             for cert in x509.load_pem_x509_certificates(pem):
-                names.append(crypto.X509.from_cryptography(cert).get_subject())
-        context.set_client_ca_list(names)
+                context.add_client_ca(cert)
         context.set_alpn_select_callback(
             lambda conn, offered: (
                 b"http/1.1" if b"http/1.1" in offered else SSL.NO_OVERLAPPING_PROTOCOLS
@@ -256,7 +254,9 @@ class TlsServer:
             if not chunk:
                 return
             data += chunk
-            if len(data) > 1 << 20:
+            if len(data) > 1 << 20 or not data[:1].isalpha():
+                # Not HTTP (e.g. a TLS ClientHello on the plain port): answer as web servers do.
+                stream.sendall(_BAD_REQUEST)
                 return
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
@@ -303,6 +303,7 @@ class _PlainStream:
         self.sock.sendall(data)
 
 
+_BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 _REASONS = {
     200: "OK",
     400: "Bad Request",
