@@ -9,6 +9,7 @@ All of it is demo material, made at run time; nothing here protects anything rea
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 from dataclasses import dataclass, field
@@ -244,16 +245,14 @@ class DemoSession:
 
     folder: Path
     vault_path: Path
-    lab: Any = None
+    labs: dict[str, Any] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)
 
     def close(self) -> None:
-        lab, self.lab = self.lab, None
-        if lab is not None:
-            try:
+        labs, self.labs = self.labs, {}
+        for lab in labs.values():
+            with contextlib.suppress(Exception):  # stopping must not hide the app's own exit
                 lab.stop()
-            except Exception:  # noqa: BLE001 - stopping the lab must not hide the app's exit
-                pass
 
 
 def build_demo_vault(
@@ -261,9 +260,10 @@ def build_demo_vault(
     *,
     now: datetime | None = None,
     kdf_iter: int | None = None,
-    lab: Any = None,
+    lab: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Create the demo vault at `path` (replacing one there). Returns route name -> description."""
+    """Create the demo vault at `path` (replacing one there); `lab` maps lab behaviours to running
+    `knoxtui.lab.LabServer`s. Returns route name -> what it shows."""
     from knoxtui.pki import load_bundle
     from knoxtui.vault import OAuth2Config, Vault
 
@@ -318,39 +318,62 @@ def build_demo_vault(
             },
         )
         routes["bank-accounts"] = "an offline example (the host does not exist): DNS failure"
-        if lab is not None:
+        if lab:
             routes.update(_lab_routes(vault, lab, moment))
     finally:
         vault.close()
     return routes
 
 
-def _lab_routes(vault: Any, lab: Any, now: datetime) -> dict[str, str]:
-    """Secrets and routes that call the running lab: one success and each kind of failure."""
+def _lab_routes(vault: Any, labs: dict[str, Any], now: datetime) -> dict[str, str]:
+    """Secrets and routes that call the running labs: one success and each kind of failure."""
     from knoxtui.pki import load_bundle
 
-    client = lab.client_identity()
-    bundle = load_bundle(client.chain_pem, key_data=client.key_pem(), source="lab client", now=now)
-    vault.add_certificate("lab-client", bundle, description="Client certificate from the lab's CA")
-    vault.add_string("lab-ca", lab.ca_pem.decode(), description="The lab's CA bundle (PEM)")
-    base = lab.url
-    routes = {
-        "lab-ok": ({"certificate_secret_id": "lab-client", "ca_bundle_secret_id": "lab-ca"},
+    ok = labs["ok"]
+    for name, issued, description in (
+        ("lab-client", ok.client, "Client certificate from the lab's client CA"),
+        ("lab-client-expired", ok.expired_client, "An expired client certificate (lab CA)"),
+    ):
+        bundle = load_bundle(issued.chain_pem, key_data=issued.key_pem(), source="lab", now=now)
+        vault.add_certificate(name, bundle, description=description, allow_expired=True)
+    vault.add_string("lab-ca", ok.server_ca.cert_pem.decode(),
+                     description="The lab's server CA bundle (PEM)")
+    trust = {"ca_bundle_secret_id": "lab-ca"}
+    routes: dict[str, tuple[str, dict[str, Any], str]] = {
+        "lab-ok": ("ok", {"certificate_secret_id": "lab-client", **trust},
                    "a successful mTLS call"),
-        "lab-wrong-ca": ({"certificate_secret_id": "bank-client", "ca_bundle_secret_id": "lab-ca"},
-                         "our certificate's CA is not accepted by the server"),
-        "lab-no-cert": ({"ca_bundle_secret_id": "lab-ca"}, "no client certificate sent"),
-        "lab-untrusted": ({"certificate_secret_id": "lab-client"},
+        "lab-wrong-ca": ("ok", {"certificate_secret_id": "bank-client", **trust},
+                         "our certificate's CA is not one the server accepts"),
+        "lab-no-cert": ("ok", dict(trust), "no client certificate sent"),
+        "lab-expired-client": ("ok", {"certificate_secret_id": "lab-client-expired", **trust},
+                               "the client certificate has expired"),
+        "lab-untrusted": ("ok", {"certificate_secret_id": "lab-client"},
                           "the server's CA is not trusted (no CA bundle)"),
-        "lab-insecure": ({"certificate_secret_id": "lab-client",
-                          "tls_reject_unauthorized": False},
+        "lab-insecure": ("ok", {"certificate_secret_id": "lab-client",
+                                "tls_reject_unauthorized": False},
                          "server verification switched off (red banner)"),
     }
+    expired = labs.get("expired_server")
+    if expired is not None:
+        vault.add_string("lab-ca-2", expired.server_ca.cert_pem.decode(),
+                         description="CA bundle of the second lab server (PEM)")
+        bundle = load_bundle(expired.client.chain_pem, key_data=expired.client.key_pem(),
+                             source="lab", now=now)
+        vault.add_certificate("lab-client-2", bundle,
+                              description="Client certificate for the second lab server")
+        routes["lab-expired-server"] = (
+            "expired_server",
+            {"certificate_secret_id": "lab-client-2", "ca_bundle_secret_id": "lab-ca-2"},
+            "the server presents an expired certificate",
+        )
     described = {}
-    for name, (config, description) in routes.items():
-        vault.save_route(name, {"target_url": f"{base}/hello", **config})
+    for name, (which, config, description) in routes.items():
+        vault.save_route(name, {"target_url": f"{labs[which].url}/hello", **config})
         described[name] = description
     return described
+
+
+LAB_BEHAVIOURS = ("ok", "expired_server")
 
 
 def start_demo(folder: Path | None = None, *, kdf_iter: int | None = None,
@@ -360,24 +383,29 @@ def start_demo(folder: Path | None = None, *, kdf_iter: int | None = None,
     if target.exists():
         shutil.rmtree(target)
     paths.ensure_private_dir(target)
-    lab = None
-    if with_lab:
-        lab = start_lab(target / "lab")
-    session = DemoSession(target, target / VAULT_NAME, lab)
+    session = DemoSession(target, target / VAULT_NAME)
     try:
-        session.routes = build_demo_vault(session.vault_path, now=now, kdf_iter=kdf_iter, lab=lab)
+        if with_lab:
+            session.labs = start_labs(target / "lab")
+        session.routes = build_demo_vault(
+            session.vault_path, now=now, kdf_iter=kdf_iter, lab=session.labs
+        )
     except BaseException:
         session.close()
         raise
     return session
 
 
-def start_lab(folder: Path) -> Any:
-    """The lab server on 127.0.0.1 (None when knoxtui.lab is not available)."""
+def start_labs(folder: Path) -> dict[str, Any]:
+    """Lab servers on 127.0.0.1 (one per behaviour the demo routes need), started in threads."""
+    from knoxtui.lab import LabServer
+
+    labs: dict[str, Any] = {}
     try:
-        from knoxtui.lab import LabServer
-    except ImportError:
-        return None
-    server = LabServer(folder, port=0)
-    server.start()
-    return server
+        for behaviour in LAB_BEHAVIOURS:
+            labs[behaviour] = LabServer(folder / behaviour, port=0, behaviour=behaviour).start()
+    except BaseException:
+        for lab in labs.values():
+            lab.stop()
+        raise
+    return labs

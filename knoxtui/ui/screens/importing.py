@@ -275,6 +275,7 @@ class ImportScreen(Screen[bool]):
             source=source,
             now=self.knox.now(),
             thresholds=self.knox.thresholds,
+            require_key=True,  # a client certificate for mTLS is useless without its key
         )
         lines.extend(lines_for_bundle(bundle))
         leaf = bundle.leaf

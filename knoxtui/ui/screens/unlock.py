@@ -155,8 +155,9 @@ class UnlockScreen(Screen[None]):
     def _fail(self, message: str, hint: str | None, *, shake: bool = True) -> None:
         text = message if not hint else f"{message}\n{hint}"
         self.query_one("#unlock-error", Label).update(text)
+        for other in self.query(Input):
+            other.value = ""
         field = self.query_one("#passphrase", Input)
-        field.value = ""
         field.focus()
         if shake:
             self.shake()

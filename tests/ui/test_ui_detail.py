@@ -1,0 +1,141 @@
+"""Secret detail: the verify tree, reveal (confirmed, audited, hidden again), copy, auto-lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Tree
+from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+
+from knoxtui.demo import DEMO_KEY_PASSPHRASE
+from knoxtui.ui import clipboard
+from knoxtui.ui.screens import detail
+from knoxtui.ui.screens.detail import DetailScreen
+from knoxtui.ui.screens.dialogs import ConfirmModal
+from knoxtui.ui.screens.unlock import UnlockScreen
+
+
+def _tree_text(screen: DetailScreen) -> str:
+    lines = []
+
+    def walk(node: object) -> None:
+        lines.append(str(node.label))  # type: ignore[attr-defined]
+        for child in node.children:  # type: ignore[attr-defined]
+            walk(child)
+
+    for tree in screen.query(Tree):
+        walk(tree.root)
+    return "\n".join(lines)
+
+
+async def _open(pilot, name: str) -> DetailScreen:
+    pilot.app.open_secret(name)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
+    await pilot.pause()
+    return pilot.app.screen
+
+
+async def test_tree_shows_the_verify_view(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        screen = await _open(pilot, "psd2-qwac")
+        text = _tree_text(screen)
+        assert "organizationIdentifier: PSDGB-FCA-123456" in text
+        assert "PSD2 roles: PSP_AI, PSP_PI" in text
+        assert "Fingerprint SHA-256:" in text
+        assert "EKU: clientAuth allowed" in text
+        screen = await _open(pilot, "bank-client")
+        assert {tab for tab in ("production", "sandbox")} <= set(screen.secret.environments)
+        assert "bank-accounts" in str(screen.query_one("#routes-using").render())
+
+
+async def test_reveal_is_confirmed_audited_and_hidden_again(
+    demo_vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detail, "REVEAL_SECONDS", 0.3)
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        screen = await _open(pilot, "hmrc-mtd")
+        # Declined: nothing shown, nothing audited.
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.revealed_text is None
+        assert not [e for e in app.vault.audit_entries() if e.operation == "reveal"]
+        # Confirmed: shown and audited.
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.revealed_text is not None)
+        assert "ENCRYPTED PRIVATE KEY" in screen.revealed_text
+        assert DEMO_KEY_PASSPHRASE in screen.revealed_text
+        reveals = [e for e in app.vault.audit_entries() if e.operation == "reveal"]
+        assert [(e.secret_name, e.environment_name) for e in reveals] == [
+            ("hmrc-mtd", "production")
+        ]
+        # And hidden again by itself.
+        await wait_for(pilot, lambda: screen.revealed_text is None)
+        assert not screen.query_one("#revealed").display
+
+
+async def test_copy_certificate_never_the_key_and_secret_clipboard_cleared(
+    demo_vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clipboard, "SECRET_CLEAR_SECONDS", 0.3)
+    monkeypatch.setattr(clipboard.Clipboard, "_system_copy", lambda self, text: False)
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        screen = await _open(pilot, "hmrc-mtd")
+        await pilot.press("p")
+        assert app.clipboard.startswith("-----BEGIN CERTIFICATE-----")
+        assert "PRIVATE KEY" not in app.clipboard
+        await pilot.press("f")
+        assert app.clipboard == screen.secret.values[0].certificate.fingerprint_sha256
+        # The key only after a reveal, and wiped after the delay.
+        await pilot.press("k")
+        assert "PRIVATE KEY" not in app.clipboard
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.revealed_text is not None)
+        await pilot.press("k")
+        assert "PRIVATE KEY" in app.clipboard
+        await wait_for(pilot, lambda: app.clipboard == "")
+
+
+async def test_idle_lock_drops_everything_decrypted(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        screen = await _open(pilot, "hmrc-mtd")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.revealed_text is not None)
+        # Recent activity: nothing happens.
+        await app.check_idle_lock()
+        assert app.vault is not None
+        # Idle longer than the setting: locked, back to the unlock screen, no screen left holding
+        # the revealed value.
+        app._last_activity -= app.idle_seconds + 1
+        await app.check_idle_lock()
+        await pilot.pause()
+        assert app.vault is None
+        assert isinstance(app.screen, UnlockScreen)
+        assert not any(isinstance(s, DetailScreen) for s in app.screen_stack)
+        assert len(app.screen_stack) == 2
+
+
+async def test_ctrl_l_locks(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        assert app.vault is None
+        assert app.screen.locked

@@ -1,0 +1,101 @@
+"""The inventory: rows per environment value, coloured by status, filter as you type, sort."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+
+from knoxtui.ui.screens.detail import DetailScreen
+from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
+
+
+async def test_rows_statuses_and_summary(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        rows = {record.key: record for record in table.records}
+        assert len(rows) == 11
+        assert rows[("bank-client", "production")].tone == "valid"
+        assert rows[("bank-client", "sandbox")].tone == "valid"
+        assert rows[("hmrc-mtd", "production")].tone == "warning"
+        assert rows[("payments-gateway", "production")].tone == "urgent"
+        assert rows[("legacy-partner", "default")].tone == "expired"
+        assert rows[("mesh-next", "default")].tone == "not_yet_valid"
+        assert rows[("bank-oauth", "default")].tone == "plain"
+        # Expiry first by default: the expired certificate leads.
+        assert table.records[0].key == ("legacy-partner", "default")
+        summary = str(app.screen.query_one("#summary").render())
+        for part in ("11 values", "valid 3", "expiring 1", "urgent 1", "expired 1",
+                     "not yet valid 1"):
+            assert part in summary
+
+
+async def test_filter_as_you_type_and_clear(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        await pilot.press("slash", *"sandbox")
+        assert {r.key for r in table.records} == {
+            ("bank-api-key", "sandbox"),
+            ("bank-client", "sandbox"),
+        }
+        assert "2 shown" in str(app.screen.query_one("#summary").render())
+        await pilot.press("escape")
+        assert table.row_count == 11
+        await pilot.press("slash", *"zzz")
+        assert table.row_count == 0
+
+
+async def test_sort_by_header_click_and_keys(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        await pilot.click(RecordTable, offset=(3, 0))  # the "Name" header
+        names = [r.cells[0] for r in table.records]
+        assert names == sorted(names)
+        await pilot.click(RecordTable, offset=(3, 0))
+        assert [r.cells[0] for r in table.records] == sorted(names, reverse=True)
+        await pilot.press("s")  # next column: Type
+        assert table.sort_column == 1
+        assert table.records[0].cells[1] == "certificate"
+
+
+async def test_enter_opens_the_detail_of_the_row(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        assert app.screen.secret_name == "payments-gateway"
+
+
+class _TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield RecordTable([Column("name", "Name"), Column("days", "Days", justify="right")])
+
+
+async def test_ten_thousand_rows_filter_and_sort() -> None:
+    records = [
+        Record(i, (f"cert-{i:05d}", str(i % 400)), ((0, f"cert-{i:05d}"), (0, i % 400)),
+               "valid", f"cert-{i:05d} {i % 400}")
+        for i in range(10_000)
+    ]
+    app = _TableApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        table = app.query_one(RecordTable)
+        table.set_records(records)
+        await pilot.pause()
+        assert table.row_count == 10_000
+        table.set_filter("cert-0999")
+        assert table.row_count == 10
+        table.set_filter("")
+        table.sort_by(1, reverse=True)
+        assert table.records[0].sort_keys[1] == (0, 399)
+        await pilot.press("end")
+        assert table.cursor_row == 9_999
+        assert table.scroll_y > 9_000

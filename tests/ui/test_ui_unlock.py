@@ -1,0 +1,57 @@
+"""Unlock and create: key derivation in a worker, a wrong passphrase refused on screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Label
+from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+
+from knoxtui.ui.screens.inventory import InventoryScreen
+from knoxtui.ui.screens.unlock import UnlockScreen, passphrase_strength
+
+
+async def test_unlock_opens_the_inventory(demo_vault: Path) -> None:
+    app = app_for(demo_vault, passphrase_hint="Demo vault: the passphrase is 'demo'.")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.screen, UnlockScreen)
+        assert "demo" in str(app.screen.query_one("#unlock-hint", Label).render())
+        await unlock(pilot)
+        assert isinstance(app.screen, InventoryScreen)
+        assert app.vault is not None
+
+
+async def test_wrong_passphrase_is_refused_and_said(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    before = demo_vault.read_bytes()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"not-demo", "enter")
+        error = app.screen.query_one("#unlock-error", Label)
+        await wait_for(pilot, lambda: "passphrase" in str(error.render()).lower())
+        assert isinstance(app.screen, UnlockScreen)
+        assert app.vault is None
+        assert app.screen.query_one("#passphrase", Input).value == ""
+    assert demo_vault.read_bytes() == before
+
+
+async def test_create_needs_the_same_passphrase_twice(tmp_path: Path) -> None:
+    target = tmp_path / "new.knox"
+    app = app_for(target)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert screen.query_one("#unlock-mode", Label).render().plain == "Create a new vault"
+        await pilot.press(*"ab cd", "enter")
+        await pilot.press(*"ab cE", "enter")
+        await wait_for(pilot, lambda: "differ" in str(screen.query_one("#unlock-error").render()))
+        assert not target.exists()
+        await pilot.press(*"ab cd", "enter")
+        await pilot.press(*"ab cd", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, InventoryScreen))
+        assert target.exists()
+        assert "empty" in str(app.screen.query_one("#inventory-empty").render())
+
+
+def test_strength_hint() -> None:
+    assert passphrase_strength("abc")[0] == "weak"
+    assert passphrase_strength("correct horse battery staple")[0] == "strong"
+    assert passphrase_strength("")[0] == "none"
