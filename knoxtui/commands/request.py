@@ -137,7 +137,8 @@ def render_text(result: Any, commands: dict[str, str] | None) -> str:
     """The human report of `knoxtui test`."""
     report, diagnosis = result.report, result.diagnosis
     lines = [
-        f"{result.method} {result.url}  (route {result.route_name}, environment {result.environment})"
+        f"{result.method} {result.url}  "
+        f"(route {result.route_name}, environment {result.environment})"
     ]
     mark = "OK" if diagnosis.ok else "FAIL"
     lines.append(f"{mark}  {diagnosis.code}  [{diagnosis.side}]  {diagnosis.summary}")
@@ -244,12 +245,14 @@ def run_lab(args: argparse.Namespace) -> int:
         print(f"  client cert    {files.client_cert}", file=err)
         print(f"  client key     {files.client_key}", file=err)
         print(
-            f"  other CA cert  {files.other_ca_client_cert} (+ .key)   expired: {files.expired_client_cert}",
+            f"  other CA cert  {files.other_ca_client_cert} (+ .key)\n"
+            f"  expired cert   {files.expired_client_cert} (+ .key)",
             file=err,
         )
         if args.behaviour == "oauth2":
             print(
-                f"  token URL      {lab.token_url}  client_id {CLIENT_ID}, secret in {files.client_secret}",
+                f"  token URL      {lab.token_url}  client_id {CLIENT_ID}, "
+                f"secret in {files.client_secret}",
                 file=err,
             )
         print(

@@ -48,7 +48,7 @@ class IssuedCertificate:
 
 
 class Authority:
-    """A root CA (optionally an intermediate under it) that issues server and client certificates."""
+    """A root CA (or an intermediate under `parent`) issuing server and client certificates."""
 
     def __init__(self, name: str, *, parent: Authority | None = None) -> None:
         self.name = name
@@ -61,9 +61,9 @@ class Authority:
                 x509.NameAttribute(NameOID.COMMON_NAME, name),
             ]
         )
-        issuer_name = parent.certificate.subject if parent else subject
+        issuer_name: x509.Name = parent.certificate.subject if parent else subject
         signer = parent.key if parent else self.key
-        self.certificate = (
+        self.certificate: x509.Certificate = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(issuer_name)

@@ -145,7 +145,8 @@ def _client_cert_problem(
             "client",
             f"The server rejected our client certificate: it expired on "
             f"{identity.valid_until:%Y-%m-%d %H:%M} UTC ({detail}).",
-            f"Renew the certificate '{identity.secret_name or identity.subject}' and import the new one.",
+            f"Renew the certificate '{identity.secret_name or identity.subject}' and import the "
+            "new one.",
         )
     if report.acceptable_client_cas and report.client_issuer_accepted is False:
         return _unknown_ca(plan, report, detail)
@@ -349,7 +350,10 @@ def _diagnose_verify(
     if error.verify_code == _X509_NOT_YET_VALID:
         summary = f"The server's certificate is not valid yet ({message})."
     else:
-        summary = f"The server's certificate is not trusted: {message}; the missing issuer is {missing}, not in {trust}."
+        summary = (
+            f"The server's certificate is not trusted: {message}; the missing issuer is "
+            f"{missing}, not in {trust}."
+        )
     return Diagnosis(
         "server_cert_untrusted",
         "server",

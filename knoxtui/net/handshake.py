@@ -3,6 +3,7 @@ context's message callback), decoded into a `HandshakeReport`."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,10 +121,9 @@ def observe(
     """The SSLContext message callback: route the message to this thread's active recorder."""
     recorder = getattr(_current, "recorder", None)
     if recorder is not None:
-        try:
+        # A malformed message must never break the connection.
+        with contextlib.suppress(Exception):
             recorder.feed(direction, int(version), int(content_type), bytes(data))
-        except Exception:  # a malformed message must never break the connection
-            pass
 
 
 def start_recording() -> MessageRecorder:

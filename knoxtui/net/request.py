@@ -4,6 +4,7 @@ diagnosis. `execute` never raises for network or TLS problems: they are its resu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -184,10 +185,9 @@ def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _At
     def trace(name: str, info: dict[str, Any]) -> None:
         marks[name] = time.perf_counter()
         if name == "connection.start_tls.complete":
-            try:
+            # Should this fail, the report lacks the chain; the request itself goes on.
+            with contextlib.suppress(AttributeError, ValueError, ssl.SSLError):
                 _capture_tls(info["return_value"], attempt.tls)
-            except (AttributeError, ValueError, ssl.SSLError):
-                pass  # the report then lacks the chain; the request itself goes on
 
     context = tls_context.build_context(
         identity=plan.identity if plan.is_tls else None,

@@ -4,6 +4,7 @@ client certificate to judge it later, as nginx does — the behaviours real bank
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -159,10 +160,8 @@ class TlsServer:
         self._acceptor.join(timeout=5)
         with self._lock:
             for sock in list(self._open):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         for thread in list(self._threads):
             thread.join(timeout=5)
         self._listener.close()
@@ -210,14 +209,13 @@ class TlsServer:
         finally:
             with self._lock:
                 self._open.discard(sock)
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     def _tls_connection(self, sock: socket.socket) -> None:
         from OpenSSL import SSL
 
+        assert self._context is not None
         conn = SSL.Connection(self._context, sock)
         state: dict[str, Any] = {"error": None}
         conn.set_app_data(state)
@@ -235,10 +233,8 @@ class TlsServer:
             servername.decode() if servername else None,
             conn.get_protocol_version_name(),
         )
-        try:
+        with contextlib.suppress(SSL.Error):
             conn.shutdown()
-        except SSL.Error:
-            pass
 
     def _exchange(
         self,

@@ -56,7 +56,8 @@ class _Lookup:
         value = self.value(name)
         if not hasattr(value, "chain_pem"):
             raise ValidationError(
-                f"Route '{self.route.name}': '{name}' is a {_kind(value)} secret, not a certificate.",
+                f"Route '{self.route.name}': '{name}' is a {_kind(value)} secret, "
+                "not a certificate.",
                 hint="certificate_secret_id must name a certificate secret.",
                 code="invalid_route",
             )
@@ -184,7 +185,8 @@ def _oauth2(
     method = _field(config, "auth_method", "client_secret_basic") or "client_secret_basic"
     if method not in _OAUTH2_METHODS:
         raise ValidationError(
-            f"OAuth2 secret '{name}': auth_method '{method}' is not one of {', '.join(_OAUTH2_METHODS)}.",
+            f"OAuth2 secret '{name}': auth_method '{method}' is not one of "
+            f"{', '.join(_OAUTH2_METHODS)}.",
             code="invalid_route",
         )
     cert_name = _field(config, "certificate_secret_id")

@@ -78,16 +78,22 @@ def pyopenssl_server(pki: Pki, **options: Any) -> Iterator[TlsServer]:
     options.setdefault("advertised_client_cas_pem", (pki.client_root.cert_pem,))
     handler = options.pop("handler", ok_handler)
     issued = options.pop("server_cert", pki.server)
-    with TlsServer(handler, cert_chain_pem=issued.chain_pem, key_pem=issued.key_pem(), **options) as server:
+    with TlsServer(
+        handler, cert_chain_pem=issued.chain_pem, key_pem=issued.key_pem(), **options
+    ) as server:
         yield server
 
 
 class PythonSslServer:
     """A Python `ssl` server: it sends no CA names in its CertificateRequest (Python cannot)."""
 
-    def __init__(self, context: ssl.SSLContext, *, answer: bytes | None = None, silent: bool = False) -> None:
+    def __init__(
+        self, context: ssl.SSLContext, *, answer: bytes | None = None, silent: bool = False
+    ) -> None:
         self.context = context
-        self.answer = answer or b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        self.answer = (
+            answer or b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        )
         self.silent = silent
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.1)
@@ -140,9 +146,13 @@ class PythonSslServer:
         self.listener.close()
 
 
-def python_server_context(pki: Pki, *, require: bool = True, version: str | None = None) -> ssl.SSLContext:
+def python_server_context(
+    pki: Pki, *, require: bool = True, version: str | None = None
+) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_verify_locations(cadata=(pki.client_root.cert_pem + pki.client_ca.cert_pem).decode())
+    context.load_verify_locations(
+        cadata=(pki.client_root.cert_pem + pki.client_ca.cert_pem).decode()
+    )
     _load_chain(context, pki.server)
     context.verify_mode = ssl.CERT_REQUIRED if require else ssl.CERT_OPTIONAL
     if version:
@@ -204,10 +214,26 @@ def openssl_server(tmp: Path, pki: Pki, *args: str) -> Iterator[int]:
     (tmp / "clientca.pem").write_bytes(pki.client_root.cert_pem + pki.client_ca.cert_pem)
     port = free_port()
     proc = subprocess.Popen(
-        [OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(tmp / "srv.pem"),
-         "-key", str(tmp / "srv.key"), "-CAfile", str(tmp / "clientca.pem"), "-www", "-quiet",
-         "-naccept", "20", *args],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            OPENSSL,
+            "s_server",
+            "-accept",
+            f"127.0.0.1:{port}",
+            "-cert",
+            str(tmp / "srv.pem"),
+            "-key",
+            str(tmp / "srv.key"),
+            "-CAfile",
+            str(tmp / "clientca.pem"),
+            "-www",
+            "-quiet",
+            "-naccept",
+            "20",
+            *args,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10

@@ -40,10 +40,16 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             ):
                 bundle = load_bundle(cert.read_bytes(), key_data=key.read_bytes())
                 vault.add_certificate(name, bundle)
-            bundle = load_bundle(files.client_cert.read_bytes(), key_data=files.client_key.read_bytes())
+            bundle = load_bundle(
+                files.client_cert.read_bytes(), key_data=files.client_key.read_bytes()
+            )
             vault.add_certificate("sandbox-only", bundle, environment="sandbox")
             vault.add_string("lab-ca", files.ca_bundle.read_text())
-            for route, cert in (("lab", "lab-cert"), ("stranger", "other-cert"), ("envs", "sandbox-only")):
+            for route, cert in (
+                ("lab", "lab-cert"),
+                ("stranger", "other-cert"),
+                ("envs", "sandbox-only"),
+            ):
                 vault.save_route(
                     route,
                     {
@@ -63,7 +69,7 @@ def _json(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 def test_test_json_ok_and_logged(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from knoxtui.vault import Vault
 
-    lab, args, vault_path = setup
+    _, args, vault_path = setup
     assert main([*args, "test", "lab", "--json"]) == 0
     data = _json(capsys)
     assert data["diagnosis"]["code"] == "ok" and data["diagnosis"]["side"] == "none"

@@ -111,7 +111,10 @@ def test_optional_verification_serves_without_a_certificate(pki: Pki, version: s
 def test_client_cert_expired(pki: Pki, version: str) -> None:
     now = clock.now()
     expired = pki.client_ca.issue(
-        "tpp-expired", client=True, not_before=now - timedelta(days=30), not_after=now - timedelta(days=1)
+        "tpp-expired",
+        client=True,
+        not_before=now - timedelta(days=30),
+        not_after=now - timedelta(days=1),
     )
     vals = values(pki, expired=pki.value(expired))
     with pyopenssl_server(pki, min_version=version, max_version=version) as server:
@@ -166,7 +169,9 @@ def test_server_cert_untrusted_names_the_missing_issuer(pki: Pki, version: str) 
 
 def test_verify_off_connects_with_a_warning(pki: Pki) -> None:
     with pyopenssl_server(pki) as server:
-        result = run(server.url, values(pki), ca_bundle_secret_id=None, tls_reject_unauthorized=False)
+        result = run(
+            server.url, values(pki), ca_bundle_secret_id=None, tls_reject_unauthorized=False
+        )
     assert result.diagnosis.code == "ok"
     assert not result.report.server_verified and not result.report.verify_enabled
     assert any("verification is OFF" in w for w in result.warnings)
@@ -198,23 +203,32 @@ def test_hostname_mismatch_and_servername_override(pki: Pki) -> None:
         wrong = run(server.url, values(pki), tls_servername="wrong.bank.test")
         right = run(server.url, values(pki), tls_servername="api.bank.test")
     assert (wrong.diagnosis.code, wrong.diagnosis.side) == ("hostname_mismatch", "server")
-    assert "api.bank.test" in wrong.diagnosis.summary and "tls_servername" in (wrong.diagnosis.fix or "")
+    assert "api.bank.test" in wrong.diagnosis.summary and "tls_servername" in (
+        wrong.diagnosis.fix or ""
+    )
     assert right.diagnosis.code == "ok"
     assert right.report.servername == "api.bank.test"
     assert seen == ["api.bank.test"]  # SNI carried the override while we dialled 127.0.0.1
 
 
-@pytest.mark.parametrize(("server_only", "route_option"), [("1.3", {"tls_max_version": "1.2"}), ("1.2", {"tls_min_version": "1.3"})])
+@pytest.mark.parametrize(
+    ("server_only", "route_option"),
+    [("1.3", {"tls_max_version": "1.2"}), ("1.2", {"tls_min_version": "1.3"})],
+)
 def test_protocol_mismatch(pki: Pki, server_only: str, route_option: dict[str, str]) -> None:
     with pyopenssl_server(pki, min_version=server_only, max_version=server_only) as server:
         bad = run(server.url, values(pki), **route_option)
-        good = run(server.url, values(pki), tls_min_version=server_only, tls_max_version=server_only)
+        good = run(
+            server.url, values(pki), tls_min_version=server_only, tls_max_version=server_only
+        )
     assert (bad.diagnosis.code, bad.diagnosis.side) == ("protocol_mismatch", "config")
     assert good.diagnosis.code == "ok" and good.report.tls_version == f"TLSv{server_only}"
 
 
 def test_not_tls_on_a_plain_http_port(pki: Pki) -> None:
-    with TlsServer(lambda r: ServerResponse(200, b"{}"), cert_chain_pem=None, key_pem=None, plain=True) as plain:
+    with TlsServer(
+        lambda r: ServerResponse(200, b"{}"), cert_chain_pem=None, key_pem=None, plain=True
+    ) as plain:
         tls = run(f"https://127.0.0.1:{plain.port}/", values(pki))
         http = run(f"http://127.0.0.1:{plain.port}/", values(pki))
     assert (tls.diagnosis.code, tls.diagnosis.side) == ("not_tls", "server")
@@ -224,12 +238,16 @@ def test_not_tls_on_a_plain_http_port(pki: Pki) -> None:
 
 def test_connection_refused() -> None:
     port = free_port()
-    result = run(f"https://127.0.0.1:{port}/", {}, certificate_secret_id=None, ca_bundle_secret_id=None)
+    result = run(
+        f"https://127.0.0.1:{port}/", {}, certificate_secret_id=None, ca_bundle_secret_id=None
+    )
     assert (result.diagnosis.code, result.diagnosis.side) == ("connection_refused", "network")
 
 
 def test_dns_failure() -> None:
-    result = run("https://no-such-host.invalid/", {}, certificate_secret_id=None, ca_bundle_secret_id=None)
+    result = run(
+        "https://no-such-host.invalid/", {}, certificate_secret_id=None, ca_bundle_secret_id=None
+    )
     assert (result.diagnosis.code, result.diagnosis.side) == ("dns_failure", "network")
 
 
@@ -250,7 +268,9 @@ def test_timeout_waiting_for_the_answer(pki: Pki) -> None:
 
 @pytest.mark.parametrize(("status", "side"), [(500, "server"), (404, "server"), (403, "client")])
 def test_http_error(pki: Pki, status: int, side: str) -> None:
-    with pyopenssl_server(pki, handler=lambda r: ServerResponse(status, b'{"error": "x"}')) as server:
+    with pyopenssl_server(
+        pki, handler=lambda r: ServerResponse(status, b'{"error": "x"}')
+    ) as server:
         result = run(server.url, values(pki))
     assert (result.diagnosis.code, result.diagnosis.side) == ("http_error", side)
     assert result.status_code == status and result.report.handshake_completed
@@ -278,7 +298,10 @@ def _nginx(pki: Pki, required: bool):  # type: ignore[no-untyped-def]
 def test_nginx_pages_are_certificate_problems(pki: Pki, version: str) -> None:
     now = clock.now()
     expired = pki.client_ca.issue(
-        "tpp-old", client=True, not_before=now - timedelta(days=9), not_after=now - timedelta(days=2)
+        "tpp-old",
+        client=True,
+        not_before=now - timedelta(days=9),
+        not_after=now - timedelta(days=2),
     )
     vals = values(pki, expired=pki.value(expired))
     with _nginx(pki, required=True) as server:
@@ -360,7 +383,9 @@ def test_key_passphrase_wrong_opens_no_connection(pki: Pki) -> None:
         assert (result.diagnosis.code, result.diagnosis.side) == ("key_passphrase_wrong", "config")
         assert listener.accepted() == 0
         route = Route.from_config("bank", {"target_url": url, "certificate_secret_id": "right"})
-        assert run_route(route, "production", resolver(vals), timeout=0.3).diagnosis.code == "timeout"
+        assert (
+            run_route(route, "production", resolver(vals), timeout=0.3).diagnosis.code == "timeout"
+        )
         assert listener.accepted() == 1
     finally:
         listener.close()

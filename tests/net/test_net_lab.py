@@ -18,8 +18,12 @@ def _run(lab: LabServer, cert: str | None = "cert", **config: Any) -> Any:
     files = lab.files
     vals = {
         "cert": CertValue(files.client_cert.read_bytes(), files.client_key.read_bytes()),
-        "expired": CertValue(files.expired_client_cert.read_bytes(), files.expired_client_key.read_bytes()),
-        "other": CertValue(files.other_ca_client_cert.read_bytes(), files.other_ca_client_key.read_bytes()),
+        "expired": CertValue(
+            files.expired_client_cert.read_bytes(), files.expired_client_key.read_bytes()
+        ),
+        "other": CertValue(
+            files.other_ca_client_cert.read_bytes(), files.other_ca_client_key.read_bytes()
+        ),
         "ca": files.ca_bundle.read_text(),
     }
     base = {"target_url": lab.url + "/hello", "ca_bundle_secret_id": "ca", **config}

@@ -35,7 +35,9 @@ def _values(lab: LabServer, method: str, **oauth: Any) -> dict[str, Any]:
     }
     return {
         "cert": CertValue(files.client_cert.read_bytes(), files.client_key.read_bytes()),
-        "other": CertValue(files.other_ca_client_cert.read_bytes(), files.other_ca_client_key.read_bytes()),
+        "other": CertValue(
+            files.other_ca_client_cert.read_bytes(), files.other_ca_client_key.read_bytes()
+        ),
         "ca": files.ca_bundle.read_text(),
         "oauth": {k: v for k, v in config.items() if v is not None},
     }
@@ -90,7 +92,9 @@ def test_token_endpoint_requires_the_client_certificate(lab: LabServer) -> None:
 
 
 def test_token_endpoint_rejects_a_foreign_certificate(lab: LabServer) -> None:
-    result = _run(lab, _values(lab, "tls_client_auth", client_secret=None), certificate_secret_id="other")
+    result = _run(
+        lab, _values(lab, "tls_client_auth", client_secret=None), certificate_secret_id="other"
+    )
     assert result.diagnosis.code == "oauth2_token_failed"
     assert result.oauth2_step.cause == "client_cert_rejected_unknown_ca"
     # The token exchange's handshake is the report: its accepted CAs name the lab's client CA.
@@ -106,7 +110,9 @@ def test_oauth2_secret_names_its_own_certificate(lab: LabServer) -> None:
 
 
 def test_tls_client_auth_without_any_certificate_is_a_config_error(lab: LabServer) -> None:
-    result = _run(lab, _values(lab, "tls_client_auth", client_secret=None), certificate_secret_id=None)
+    result = _run(
+        lab, _values(lab, "tls_client_auth", client_secret=None), certificate_secret_id=None
+    )
     assert (result.diagnosis.code, result.diagnosis.side) == ("oauth2_token_failed", "config")
     assert lab.token_requests == 0
 

@@ -95,7 +95,9 @@ def test_plan_substitutes_url_headers_body(pki: Pki) -> None:
 
 
 def test_overrides_method_path_headers_body(pki: Pki) -> None:
-    route = Route.from_config("bank", {"target_url": "https://api.bank.test/v1/", "headers": {"Accept": "a"}})
+    route = Route.from_config(
+        "bank", {"target_url": "https://api.bank.test/v1/", "headers": {"Accept": "a"}}
+    )
     plan = plan_request(
         route,
         "default",
@@ -119,7 +121,9 @@ def test_environment_missing_is_raised_by_planning(pki: Pki) -> None:
 
 def test_wrong_secret_types_are_clear(pki: Pki) -> None:
     vals = {"qwac": pki.value(pki.client), "text": "hello"}
-    route = Route.from_config("bank", {"target_url": "https://x/", "headers": {"A": "{{secret:qwac}}"}})
+    route = Route.from_config(
+        "bank", {"target_url": "https://x/", "headers": {"A": "{{secret:qwac}}"}}
+    )
     with pytest.raises(ValidationError, match="'qwac' is a certificate secret"):
         plan_request(route, "default", resolver(vals))
     route = Route.from_config("bank", {"target_url": "https://x/", "certificate_secret_id": "text"})
@@ -136,7 +140,9 @@ def test_key_passphrase_wrong_and_right(pki: Pki) -> None:
     assert "nope" not in caught.value.message and "correct" not in caught.value.message
     with pytest.raises(KeyPassphraseWrong, match="no key passphrase is stored"):
         plan_request(route, "default", resolver({"c": value(pki.client.chain_pem, sealed, None)}))
-    plan = plan_request(route, "default", resolver({"c": value(pki.client.chain_pem, sealed, "correct")}))
+    plan = plan_request(
+        route, "default", resolver({"c": value(pki.client.chain_pem, sealed, "correct")})
+    )
     assert plan.identity is not None and b"ENCRYPTED" not in plan.identity.key_pem
 
 

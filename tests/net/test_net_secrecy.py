@@ -18,13 +18,14 @@ from knoxtui.net import context as tls_context
 from knoxtui.routes import Route, plan_request, run_route
 
 
-
 @pytest.fixture(scope="module")
 def pki() -> Pki:
     return Pki()
 
 
-def _new_files_with_key_material(roots: list[Path], since: float, markers: list[bytes]) -> list[Path]:
+def _new_files_with_key_material(
+    roots: list[Path], since: float, markers: list[bytes]
+) -> list[Path]:
     found = []
     for root in roots:
         for folder, _, names in os.walk(root):
@@ -47,7 +48,9 @@ def spy_load_cert_chain(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]
     calls: list[dict[str, Any]] = []
     real = ssl.SSLContext.load_cert_chain
 
-    def spy(self: ssl.SSLContext, certfile: str, keyfile: str | None = None, password: Any = None) -> None:
+    def spy(
+        self: ssl.SSLContext, certfile: str, keyfile: str | None = None, password: Any = None
+    ) -> None:
         record: dict[str, Any] = {"certfile": certfile, "keyfile": keyfile, "password": password}
         for role in ("certfile", "keyfile"):
             path = record[role]
@@ -72,7 +75,12 @@ def test_key_goes_through_an_anonymous_memory_file(
     since = time.time() - 1
     with pyopenssl_server(pki) as server:
         route = Route.from_config(
-            "bank", {"target_url": server.url, "certificate_secret_id": "cert", "ca_bundle_secret_id": "ca"}
+            "bank",
+            {
+                "target_url": server.url,
+                "certificate_secret_id": "cert",
+                "ca_bundle_secret_id": "ca",
+            },
         )
         result = run_route(route, "default", resolver(vals), timeout=5)
     assert result.diagnosis.code == "ok"
@@ -102,18 +110,25 @@ def test_fallback_file_holds_only_a_reencrypted_key_and_is_deleted(
     with pyopenssl_server(pki) as server:
         import socket
 
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
-            with context.wrap_socket(raw, server_hostname="api.bank.test") as tls:
-                tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-                assert tls.recv(12).startswith(b"HTTP/1.1 200")
+        with (
+            socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname="api.bank.test") as tls,
+        ):
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert tls.recv(12).startswith(b"HTTP/1.1 200")
 
 
-def test_contexts_are_cached_by_content(pki: Pki, spy_load_cert_chain: list[dict[str, Any]]) -> None:
+def test_contexts_are_cached_by_content(
+    pki: Pki, spy_load_cert_chain: list[dict[str, Any]]
+) -> None:
     identity = load_identity(pki.client.chain_pem, pki.client.key_pem(), None)
     again = load_identity(pki.client.chain_pem, pki.client.key_pem(), None)
     first = build_context(identity=identity, ca_bundle_pem=pki.server_ca.cert_pem)
     assert build_context(identity=again, ca_bundle_pem=pki.server_ca.cert_pem) is first
-    assert build_context(identity=identity, ca_bundle_pem=pki.server_ca.cert_pem, max_version="1.2") is not first
+    assert (
+        build_context(identity=identity, ca_bundle_pem=pki.server_ca.cert_pem, max_version="1.2")
+        is not first
+    )
     assert len(spy_load_cert_chain) == 2
 
 
@@ -122,7 +137,11 @@ def test_no_secret_in_reprs_or_json(pki: Pki) -> None:
         "cert": pki.value(pki.client, "key-passphrase-123"),
         "ca": pki.server_ca.cert_pem.decode(),
         "api-key": "APIKEY-7f3a9c",
-        "oauth": {"token_url": "https://127.0.0.1:1/t", "client_id": "c", "client_secret": "CLIENTSECRET-99"},
+        "oauth": {
+            "token_url": "https://127.0.0.1:1/t",
+            "client_id": "c",
+            "client_secret": "CLIENTSECRET-99",
+        },
     }
     route = Route.from_config(
         "bank",
