@@ -244,7 +244,8 @@ def _load(
             key_matches = bool(matching)
             chosen = matching[0] if matching else keys[0]
             if not matching:
-                findings.append(_mismatch(leaf, chosen))
+                owner = next((c for c in certificates if c.spki and c.spki == chosen.spki), None)
+                findings.append(_mismatch(leaf, chosen, owner))
         elif require_key and not key_found:
             findings.append(
                 finding(
@@ -319,12 +320,13 @@ def _unique(certificates: list[CertificateInfo]) -> list[CertificateInfo]:
     return out
 
 
-def _mismatch(leaf: CertificateInfo, key: LoadedKey) -> Finding:
+def _mismatch(leaf: CertificateInfo, key: LoadedKey, owner: CertificateInfo | None) -> Finding:
+    belongs = f" (it is the key of {owner.label}, further up the chain)" if owner else ""
     return finding(
         "key_mismatch",
         f"The private key does not match the certificate {leaf.label}: the certificate's public "
         f"key is {public_key_description(leaf.certificate)}, the private key's is "
-        f"{public_key_description(key.key)}.",
+        f"{public_key_description(key.key)}{belongs}.",
         "Use the key that was generated with this certificate's CSR (or export a .p12/.pfx that "
         "holds the pair).",
     )

@@ -25,17 +25,20 @@ class Chain:
 
 
 def pick_leaf(certificates: list[CertificateInfo], key_spki: list[bytes]) -> CertificateInfo:
-    """The certificate a key belongs to; else the one that issued none of the others,
-    preferring an end-entity certificate; else the first."""
+    """The end of the chain: a certificate that issued none of the others, the one a key
+    belongs to if any, else an end-entity one, else the first. A key matching an issuer
+    (a CA certificate in the file) does not make that issuer the leaf."""
+    bottoms = [c for c in certificates if not any(c.issued(o) for o in certificates)] or [
+        certificates[0]
+    ]
     for spki in key_spki:
-        for cert in certificates:
+        for cert in bottoms:
             if cert.spki and cert.spki == spki:
                 return cert
-    bottoms = [c for c in certificates if not any(c.issued(o) for o in certificates)]
     for cert in bottoms:
         if not cert.is_ca:
             return cert
-    return bottoms[0] if bottoms else certificates[0]
+    return bottoms[0]
 
 
 def build_chain(

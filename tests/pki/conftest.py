@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from knoxtui.pki import clear_key_cache  # noqa: E402
+from knoxtui.pki import clear_key_cache
 
 
 @pytest.fixture(autouse=True)

@@ -103,9 +103,7 @@ def qc_statements(
             ),
         ),
     ]
-    return x509.UnrecognizedExtension(
-        x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3"), _seq(*statements)
-    )
+    return x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3"), _seq(*statements))
 
 
 # --- certificates ---------------------------------------------------------------------------
@@ -218,18 +216,30 @@ def make_cert(
     if ca:
         builder = builder.add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
     else:
         builder = builder.add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=True,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -239,7 +249,9 @@ def make_cert(
         builder = builder.add_extension(x509.SubjectAlternativeName(list(san)), critical=False)
     if psd2 is not None:
         builder = builder.add_extension(psd2, critical=False)
-    if hash_alg is None and isinstance(signer_key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+    if hash_alg is None and isinstance(
+        signer_key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+    ):
         algorithm = None
     else:
         algorithm = hash_alg or hashes.SHA256()
@@ -251,19 +263,34 @@ def make_cert(
 @functools.cache
 def pki() -> tuple[Issued, Issued, Issued]:
     """root CA -> intermediate CA -> client leaf (EC P-256), valid around NOW."""
-    root = make_cert("Knox Test Root CA", key=make_key("ec", 384), ca=True, days=3650,
-                     not_before=NOW - timedelta(days=1000))
-    inter = make_cert("Knox Test Issuing CA", key=make_key("ec", 256, 1), issuer=root, ca=True,
-                      days=1825, not_before=NOW - timedelta(days=500))
-    leaf = make_cert("client.knox.test", key=make_key("ec", 256, 2), issuer=inter,
-                     san=(x509.DNSName("client.knox.test"),))
+    root = make_cert(
+        "Knox Test Root CA",
+        key=make_key("ec", 384),
+        ca=True,
+        days=3650,
+        not_before=NOW - timedelta(days=1000),
+    )
+    inter = make_cert(
+        "Knox Test Issuing CA",
+        key=make_key("ec", 256, 1),
+        issuer=root,
+        ca=True,
+        days=1825,
+        not_before=NOW - timedelta(days=500),
+    )
+    leaf = make_cert(
+        "client.knox.test",
+        key=make_key("ec", 256, 2),
+        issuer=inter,
+        san=(x509.DNSName("client.knox.test"),),
+    )
     return root, inter, leaf
 
 
 @functools.cache
 def rsa_pki() -> tuple[Issued, Issued]:
     """intermediate + RSA-2048 client leaf (the 'typical bundle')."""
-    root, inter, _ = pki()
+    _root, inter, _ = pki()
     leaf = make_cert("rsa-client.knox.test", key=make_key("rsa", 2048), issuer=inter)
     return inter, leaf
 
@@ -294,5 +321,10 @@ def resign_rsa(issued: Issued, issuer_key: rsa.RSAPrivateKey, digest: str) -> Is
 
 @functools.cache
 def rsa_ca() -> Issued:
-    return make_cert("Knox RSA CA", key=make_key("rsa", 2048, 1), ca=True, days=3650,
-                     not_before=NOW - timedelta(days=1000))
+    return make_cert(
+        "Knox RSA CA",
+        key=make_key("rsa", 2048, 1),
+        ca=True,
+        days=3650,
+        not_before=NOW - timedelta(days=1000),
+    )

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import pki_factory as f
 import pytest
+
 from knoxtui.pki import CertificateBundle, PkiError, load_bundle, load_private_key
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
 DESIGN_FIELDS = [
-    "source", "format", "valid", "status", "subject", "subject_cn", "issuer", "issuer_cn",
-    "serial", "valid_from", "valid_until", "days_remaining", "fingerprint_sha256", "key_type",
-    "key_size", "san", "extended_key_usage", "client_auth_eku", "chain", "has_private_key",
-    "encrypted_key", "key_matches", "findings",
+    "source",
+    "format",
+    "valid",
+    "status",
+    "subject",
+    "subject_cn",
+    "issuer",
+    "issuer_cn",
+    "serial",
+    "valid_from",
+    "valid_until",
+    "days_remaining",
+    "fingerprint_sha256",
+    "key_type",
+    "key_size",
+    "san",
+    "extended_key_usage",
+    "client_auth_eku",
+    "chain",
+    "has_private_key",
+    "encrypted_key",
+    "key_matches",
+    "findings",
 ]
 
 
@@ -29,8 +49,12 @@ def test_to_dict_has_every_design_field_in_order() -> None:
     assert set(data["chain"][1]) >= {"subject", "issuer", "valid_until", "fingerprint_sha256"}
     assert data["has_private_key"] is True and data["key_matches"] is True
     assert data["findings"] == [
-        {"code": "unencrypted_key", "severity": "warning", "message": data["findings"][0]["message"],
-         "hint": data["findings"][0]["hint"]}
+        {
+            "code": "unencrypted_key",
+            "severity": "warning",
+            "message": data["findings"][0]["message"],
+            "hint": data["findings"][0]["hint"],
+        }
     ]
 
 
@@ -67,7 +91,7 @@ def test_chain_pem_leaves_out_the_root_and_strangers() -> None:
 
 
 def test_pkcs12_leaf_is_the_key_certificate() -> None:
-    root, inter, leaf = f.pki()
+    _root, _inter, leaf = f.pki()
     bundle = load_bundle(leaf.pkcs12(), passphrase=f.PASSPHRASE)
     assert bundle.leaf is not None and bundle.leaf.subject_cn == "client.knox.test"
 

@@ -27,8 +27,11 @@ def test_fields_of_a_client_certificate() -> None:
             x509.RFC822Name("ops@knox.test"),
             x509.UniformResourceIdentifier("spiffe://knox.test/client"),
         ),
-        eku=(ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH,
-             x509.ObjectIdentifier("1.2.3.4")),
+        eku=(
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            ExtendedKeyUsageOID.SERVER_AUTH,
+            x509.ObjectIdentifier("1.2.3.4"),
+        ),
     )
     info = describe_certificate(leaf.cert)
     assert info.subject == "CN=api-client.knox.test,O=Knox Test,C=GB"
@@ -43,7 +46,10 @@ def test_fields_of_a_client_certificate() -> None:
     assert len(info.fingerprint_sha256.split(":")) == 32
     assert (info.key_type, info.key_size, info.curve) == ("ec", 256, "secp256r1")
     assert info.san == (
-        "DNS:api.knox.test", "IP:127.0.0.1", "email:ops@knox.test", "URI:spiffe://knox.test/client",
+        "DNS:api.knox.test",
+        "IP:127.0.0.1",
+        "email:ops@knox.test",
+        "URI:spiffe://knox.test/client",
     )
     assert info.key_usage == ("digitalSignature", "keyEncipherment")
     assert info.extended_key_usage == ("clientAuth", "serverAuth", "1.2.3.4")

@@ -25,15 +25,28 @@ def one(bundle, code: str):
 
 
 def test_codes_are_exactly_design_section_3() -> None:
-    assert ERROR_CODES == {
-        "unsupported_format", "corrupt", "no_certificate", "missing_private_key",
-        "key_mismatch", "passphrase_required", "wrong_passphrase",
-        "unsupported_key_encryption", "expired", "not_yet_valid",
-    }
-    assert WARNING_CODES == {
-        "expiry_warning", "expiry_urgent", "no_client_auth_eku", "chain_incomplete",
-        "chain_order", "unencrypted_key", "weak_key", "weak_signature",
-    }
+    assert {
+        "unsupported_format",
+        "corrupt",
+        "no_certificate",
+        "missing_private_key",
+        "key_mismatch",
+        "passphrase_required",
+        "wrong_passphrase",
+        "unsupported_key_encryption",
+        "expired",
+        "not_yet_valid",
+    } == ERROR_CODES
+    assert {
+        "expiry_warning",
+        "expiry_urgent",
+        "no_client_auth_eku",
+        "chain_incomplete",
+        "chain_order",
+        "unencrypted_key",
+        "weak_key",
+        "weak_signature",
+    } == WARNING_CODES
 
 
 # --- expiry ----------------------------------------------------------------------------------
@@ -89,8 +102,14 @@ def test_expiry_warning_and_urgent_follow_thresholds() -> None:
 
 def test_expired_intermediate_is_reported_by_name() -> None:
     root, _, _ = f.pki()
-    old_inter = f.make_cert("Old Issuing CA", key=f.make_key("ec", 256, 5), issuer=root, ca=True,
-                            not_before=NOW - timedelta(days=400), days=390)
+    old_inter = f.make_cert(
+        "Old Issuing CA",
+        key=f.make_key("ec", 256, 5),
+        issuer=root,
+        ca=True,
+        not_before=NOW - timedelta(days=400),
+        days=390,
+    )
     leaf = f.make_cert("leaf.knox.test", issuer=old_inter)
     bundle = load_bundle(leaf.cert_pem + old_inter.cert_pem)
     assert "chain certificate 'Old Issuing CA' expired" in one(bundle, "expired").message
@@ -100,7 +119,7 @@ def test_expired_intermediate_is_reported_by_name() -> None:
 
 
 def test_key_mismatch_names_both_public_keys() -> None:
-    _, inter, leaf = f.pki()
+    _, _inter, leaf = f.pki()
     _, rsa_leaf = f.rsa_pki()
     bundle = load_bundle(leaf.cert_pem + rsa_leaf.key_pem())
     item = one(bundle, "key_mismatch")
@@ -136,8 +155,11 @@ def test_unsupported_key_encryption() -> None:
     import binascii
 
     der = f._seq(f._seq(f._oid("1.2.3.4.5")), f._tlv(0x04, b"x" * 64))
-    pem = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + binascii.b2a_base64(der)
-           + b"-----END ENCRYPTED PRIVATE KEY-----\n")
+    pem = (
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+        + binascii.b2a_base64(der)
+        + b"-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
     _, _, leaf = f.pki()
     bundle = load_bundle(leaf.cert_pem + pem, passphrase="pw")
     assert "unsupported_key_encryption" in codes(bundle)
@@ -224,7 +246,9 @@ def test_chain_order_when_scrambled() -> None:
     bundle = load_bundle(root.cert_pem + inter.cert_pem + leaf.cert_pem)
     assert "chain_order" in codes(bundle)
     assert [c.subject_cn for c in bundle.certificates] == [
-        "client.knox.test", "Knox Test Issuing CA", "Knox Test Root CA",
+        "client.knox.test",
+        "Knox Test Issuing CA",
+        "Knox Test Root CA",
     ]
     assert bundle.chain_pem() == leaf.cert_pem + inter.cert_pem
 
@@ -258,8 +282,16 @@ def test_complete_chain_and_lone_leaf_twins() -> None:
 
 
 def test_findings_are_ordered_errors_first() -> None:
-    _, inter, _ = f.pki()
+    _, _inter, _ = f.pki()
     leaf = _leaf_ending(-1)
     bundle = load_bundle(leaf.cert_pem + leaf.key_pem())
     severities = [i.severity for i in bundle.findings]
     assert severities == sorted(severities, key=lambda s: s is not Severity.ERROR)
+
+
+def test_key_of_the_intermediate_does_not_make_it_the_leaf() -> None:
+    _, inter, leaf = f.pki()
+    bundle = load_bundle(leaf.cert_pem + inter.cert_pem + inter.key_pem())
+    assert bundle.leaf is not None and bundle.leaf.subject_cn == "client.knox.test"
+    item = one(bundle, "key_mismatch")
+    assert "it is the key of 'Knox Test Issuing CA'" in item.message

@@ -51,7 +51,11 @@ def test_pem_key_before_certificates_is_not_a_chain_order_problem() -> None:
 def test_pem_with_crlf_bom_blank_lines_and_indentation() -> None:
     _, inter, leaf = f.pki()
     text = leaf.cert_pem + b"\n\n\n" + inter.cert_pem + leaf.key_pem()
-    messy = b"\xef\xbb\xbf  \n" + b"\r\n".join(b"   " + line for line in text.split(b"\n")) + b"\r\n\r\n"
+    messy = (
+        b"\xef\xbb\xbf  \n"
+        + b"\r\n".join(b"   " + line for line in text.split(b"\n"))
+        + b"\r\n\r\n"
+    )
     bundle = load_bundle(messy)
     assert bundle.valid, bundle.findings
     assert len(bundle.certificates) == 2 and bundle.key_matches is True
@@ -109,7 +113,7 @@ def test_every_key_kind_pairs_with_its_certificate(kind: str, size: int) -> None
 @pytest.mark.parametrize("fmt", ["pkcs8", "traditional"])
 def test_plain_key_formats(fmt: str) -> None:
     _, _, leaf = f.pki()
-    rsa_inter, rsa_leaf = f.rsa_pki()
+    _rsa_inter, rsa_leaf = f.rsa_pki()
     for issued in (leaf, rsa_leaf):
         key = issued.key_pem(fmt=fmt)
         assert (b"PRIVATE KEY-----" in key) and (fmt == "pkcs8") == (b"BEGIN PRIVATE KEY" in key)
@@ -164,7 +168,10 @@ def test_concatenated_der_certificates() -> None:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     bundle = load_bundle(leaf.cert_der + inter.cert.public_bytes(Encoding.DER))
-    assert [c.subject_cn for c in bundle.certificates] == ["client.knox.test", "Knox Test Issuing CA"]
+    assert [c.subject_cn for c in bundle.certificates] == [
+        "client.knox.test",
+        "Knox Test Issuing CA",
+    ]
 
 
 def test_truncated_der_is_corrupt_twin() -> None:
@@ -178,11 +185,14 @@ def test_truncated_der_is_corrupt_twin() -> None:
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["modern", "legacy-3des"])
 def test_pkcs12_with_password(legacy: bool) -> None:
-    _, inter, leaf = f.pki()
+    _, _inter, leaf = f.pki()
     bundle = load_bundle(leaf.pkcs12(legacy=legacy), passphrase=f.PASSPHRASE)
     assert bundle.format == "pkcs12"
     assert bundle.valid, bundle.findings
-    assert [c.subject_cn for c in bundle.certificates][:2] == ["client.knox.test", "Knox Test Issuing CA"]
+    assert [c.subject_cn for c in bundle.certificates][:2] == [
+        "client.knox.test",
+        "Knox Test Issuing CA",
+    ]
     assert bundle.key_matches is True and bundle.encrypted_key
 
 
@@ -231,7 +241,7 @@ def test_truncated_pkcs12_twin() -> None:
 
 @pytest.mark.parametrize("der", [False, True], ids=["pem", "der"])
 def test_pkcs7_bundle(der: bool) -> None:
-    root, inter, leaf = f.pki()
+    _root, _inter, leaf = f.pki()
     bundle = load_bundle(leaf.pkcs7(der=der))
     assert bundle.format == "pkcs7"
     assert [c.subject_cn for c in bundle.certificates] == [

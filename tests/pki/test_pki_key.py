@@ -63,8 +63,11 @@ def test_failure_codes() -> None:
     assert _code(issued.key_der(f.PASSPHRASE)) == "passphrase_required"
     assert _code(issued.key_der(f.PASSPHRASE), "wrong") == "wrong_passphrase"
     der = f._seq(f._seq(f._oid("1.2.3.4.5")), f._tlv(0x04, b"x" * 32))
-    odd = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + binascii.b2a_base64(der)
-           + b"-----END ENCRYPTED PRIVATE KEY-----\n")
+    odd = (
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+        + binascii.b2a_base64(der)
+        + b"-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
     assert _code(odd, "pw") == "unsupported_key_encryption"
     assert _code(b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n") == "corrupt"
     assert _code(b"not a key at all") == "corrupt"

@@ -34,50 +34,201 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CA and a client certificate made by openssl, and the client in every format."""
     d = tmp_path_factory.mktemp("openssl")
     run = lambda *a: openssl(*a, cwd=d)  # noqa: E731
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650", "-subj", "/C=GB/O=Knox CLI/CN=Knox CLI CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign,cRLSign")
-    run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out",
-        "client.csr", "-subj", "/C=GB/O=Knox CLI/CN=cli-client.knox.test")
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "3650",
+        "-subj",
+        "/C=GB/O=Knox CLI/CN=Knox CLI CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=keyCertSign,cRLSign",
+    )
+    run(
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "client.key",
+        "-out",
+        "client.csr",
+        "-subj",
+        "/C=GB/O=Knox CLI/CN=cli-client.knox.test",
+    )
     (d / "ext.cnf").write_text(
         "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:cli-client.knox.test,IP:127.0.0.1\n"
         "basicConstraints=CA:FALSE\n"
     )
-    run("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "200", "-sha256", "-extfile", "ext.cnf", "-out", "client.pem")
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes",
-        "-keyout", "self.key", "-out", "self.pem", "-days", "30", "-subj", "/CN=self.knox.test",
-        "-addext", "extendedKeyUsage=serverAuth")
-    run("pkcs12", "-export", "-in", "client.pem", "-inkey", "client.key", "-certfile", "ca.pem",
-        "-out", "modern.p12", "-passout", f"pass:{PASS}")
-    run("pkcs12", "-export", "-in", "client.pem", "-inkey", "client.key", "-out", "empty.p12",
-        "-passout", "pass:")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "200",
+        "-sha256",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "client.pem",
+    )
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-nodes",
+        "-keyout",
+        "self.key",
+        "-out",
+        "self.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=self.knox.test",
+        "-addext",
+        "extendedKeyUsage=serverAuth",
+    )
+    run(
+        "pkcs12",
+        "-export",
+        "-in",
+        "client.pem",
+        "-inkey",
+        "client.key",
+        "-certfile",
+        "ca.pem",
+        "-out",
+        "modern.p12",
+        "-passout",
+        f"pass:{PASS}",
+    )
+    run(
+        "pkcs12",
+        "-export",
+        "-in",
+        "client.pem",
+        "-inkey",
+        "client.key",
+        "-out",
+        "empty.p12",
+        "-passout",
+        "pass:",
+    )
     try:
-        run("pkcs12", "-export", "-legacy", "-in", "client.pem", "-inkey", "client.key",
-            "-certfile", "ca.pem", "-out", "legacy.p12", "-passout", f"pass:{PASS}")
-        run("pkcs12", "-export", "-legacy", "-in", "client.pem", "-inkey", "client.key",
-            "-out", "legacy-empty.p12", "-passout", "pass:")
+        run(
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-in",
+            "client.pem",
+            "-inkey",
+            "client.key",
+            "-certfile",
+            "ca.pem",
+            "-out",
+            "legacy.p12",
+            "-passout",
+            f"pass:{PASS}",
+        )
+        run(
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-in",
+            "client.pem",
+            "-inkey",
+            "client.key",
+            "-out",
+            "legacy-empty.p12",
+            "-passout",
+            "pass:",
+        )
     except RuntimeError:
         pass  # an OpenSSL without the legacy provider: those cases skip
     run("pkcs12", "-in", "modern.p12", "-nodes", "-passin", f"pass:{PASS}", "-out", "nodes.pem")
     run("rsa", "-aes256", "-in", "client.key", "-out", "trad-enc.key", "-passout", f"pass:{PASS}")
     run("rsa", "-in", "client.key", "-traditional", "-out", "trad.key")
-    run("pkcs8", "-topk8", "-v2", "aes256", "-in", "client.key", "-out", "p8-aes.key",
-        "-passout", f"pass:{PASS}")
-    run("pkcs8", "-topk8", "-scrypt", "-in", "client.key", "-out", "p8-scrypt.key",
-        "-passout", f"pass:{PASS}")
+    run(
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes256",
+        "-in",
+        "client.key",
+        "-out",
+        "p8-aes.key",
+        "-passout",
+        f"pass:{PASS}",
+    )
+    run(
+        "pkcs8",
+        "-topk8",
+        "-scrypt",
+        "-in",
+        "client.key",
+        "-out",
+        "p8-scrypt.key",
+        "-passout",
+        f"pass:{PASS}",
+    )
     run("pkcs8", "-topk8", "-nocrypt", "-in", "client.key", "-outform", "DER", "-out", "key.der")
     run("x509", "-in", "client.pem", "-outform", "DER", "-out", "client.der")
-    run("crl2pkcs7", "-nocrl", "-certfile", "client.pem", "-certfile", "ca.pem", "-out", "chain.p7b")
-    run("crl2pkcs7", "-nocrl", "-certfile", "client.pem", "-certfile", "ca.pem", "-outform",
-        "DER", "-out", "chain-der.p7b")
+    run(
+        "crl2pkcs7", "-nocrl", "-certfile", "client.pem", "-certfile", "ca.pem", "-out", "chain.p7b"
+    )
+    run(
+        "crl2pkcs7",
+        "-nocrl",
+        "-certfile",
+        "client.pem",
+        "-certfile",
+        "ca.pem",
+        "-outform",
+        "DER",
+        "-out",
+        "chain-der.p7b",
+    )
     run("ecparam", "-name", "prime256v1", "-genkey", "-out", "ecparam.key")
     return d
 
 
 def openssl_view(made: Path, name: str) -> dict[str, str]:
-    out = openssl("x509", "-in", name, "-noout", "-subject", "-issuer", "-serial", "-fingerprint",
-                  "-sha256", "-dates", "-nameopt", "RFC2253", cwd=made)
+    out = openssl(
+        "x509",
+        "-in",
+        name,
+        "-noout",
+        "-subject",
+        "-issuer",
+        "-serial",
+        "-fingerprint",
+        "-sha256",
+        "-dates",
+        "-nameopt",
+        "RFC2253",
+        cwd=made,
+    )
     view = {}
     for line in out.splitlines():
         key, _, value = line.partition("=")
@@ -189,7 +340,9 @@ def test_pkcs7(made: Path, name: str) -> None:
     ca = bundle.certificates[1]
     view = openssl_view(made, "ca.pem")
     assert (ca.subject, ca.serial, ca.fingerprint_sha256) == (
-        view["subject"], view["serial"], view["sha256 Fingerprint"]
+        view["subject"],
+        view["serial"],
+        view["sha256 Fingerprint"],
     )
 
 
@@ -199,8 +352,16 @@ def test_inspect_json_on_openssl_files(made: Path, capsys: pytest.CaptureFixture
     from knoxtui.cli import main
 
     (made / "pass.txt").write_text(PASS + "\n")
-    code = main(["inspect", str(made / "modern.p12"), str(made / "chain.p7b"),
-                 "--key-passphrase-file", str(made / "pass.txt"), "--json"])
+    code = main(
+        [
+            "inspect",
+            str(made / "modern.p12"),
+            str(made / "chain.p7b"),
+            "--key-passphrase-file",
+            str(made / "pass.txt"),
+            "--json",
+        ]
+    )
     results = json.loads(capsys.readouterr().out)
     assert [r["format"] for r in results] == ["pkcs12", "pkcs7"]
     view = openssl_view(made, "client.pem")
