@@ -543,7 +543,9 @@ def secret_export(args: argparse.Namespace) -> int:
             if not result.has_private_key
             else ("key encrypted" if result.key_encrypted else "KEY UNENCRYPTED")
         )
-        kind = "PKCS#12 (legacy 3DES)" if result.legacy else result.export_format.upper()
+        kind = {"pkcs12": "PKCS#12", "pem": "PEM"}[result.export_format]
+        if result.legacy:
+            kind += " (legacy 3DES/SHA-1)"
         print(
             f"Exported '{result.secret}' ({result.environment}) as {kind} to '{result.path}' "
             f"(mode 0600, {protection}).",

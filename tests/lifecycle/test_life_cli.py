@@ -1,0 +1,222 @@
+"""The lifecycle commands end to end on a real vault: csr new -> CA signs -> csr attach ->
+rotate --dry-run -> rotate -> check -> report (csv/json/md) -> retire."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from life_helpers import (
+    VAULT_PASSPHRASE,
+    IssuingCA,
+    needs_lifecycle_vault,
+    pem,
+    route_config,
+    store_certificate,
+)
+
+from knoxtui import cli, clock
+from knoxtui.lifecycle.inventory import inventory_report, render
+from knoxtui.pki.csr import load_signing_request
+from knoxtui.vault import Vault
+
+pytestmark = needs_lifecycle_vault
+
+
+@pytest.fixture
+def world(tmp_path: Path, frozen_now: datetime) -> tuple[Path, IssuingCA]:
+    ca = IssuingCA()
+    with Vault.create(tmp_path / "v.db", VAULT_PASSPHRASE) as vault:
+        store_certificate(vault, "bank_api_certificate", ca, days_left=15, environment="production")
+        vault.save_route("payments", route_config("bank_api_certificate"))
+    (tmp_path / "vault.pass").write_text(VAULT_PASSPHRASE + "\n")
+    return tmp_path, ca
+
+
+def _main(tmp_path: Path, *argv: str) -> int:
+    return cli.main(
+        [
+            "--vault",
+            str(tmp_path / "v.db"),
+            "--vault-passphrase-file",
+            str(tmp_path / "vault.pass"),
+            *argv,
+        ]
+    )
+
+
+def test_life_cli_renewal_and_rotation_flow(
+    world, frozen_now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tmp_path, ca = world
+    csr_file = tmp_path / "renew.csr"
+    assert (
+        _main(
+            tmp_path,
+            "csr",
+            "new",
+            "bank_api_certificate_2027",
+            "--like",
+            "bank_api_certificate",
+            "--san",
+            "api.bank.example",
+            "--key-type",
+            "ec-p384",
+            "--out",
+            str(csr_file),
+        )
+        == 0
+    )
+    csr = load_signing_request(csr_file.read_bytes())
+    assert "CN=bank_api_certificate.knox.test" in csr.subject.rfc4514_string()
+    if shutil.which("openssl"):
+        verified = subprocess.run(
+            ["openssl", "req", "-in", str(csr_file), "-verify", "-noout"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stderr
+    assert _main(tmp_path, "csr", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [p["name"] for p in listed] == ["bank_api_certificate_2027"]
+    assert "key_pem" not in json.dumps(listed)
+
+    cert_file = tmp_path / "issued.pem"
+    cert_file.write_bytes(pem(ca.sign_csr(csr, days=400)) + ca.pem)
+    assert (
+        _main(
+            tmp_path,
+            "csr",
+            "attach",
+            "bank_api_certificate_2027",
+            "--cert",
+            str(cert_file),
+            "--env",
+            "production",
+            "--json",
+        )
+        == 0
+    )
+    attached = json.loads(capsys.readouterr().out)
+    assert (
+        attached["secret"] == "bank_api_certificate_2027"
+        and attached["replaces"] == "bank_api_certificate"
+    )
+
+    assert _main(tmp_path, "check") == 1  # the old one is urgent and still in use
+    capsys.readouterr()
+    assert (
+        _main(
+            tmp_path,
+            "rotate",
+            "bank_api_certificate",
+            "bank_api_certificate_2027",
+            "--dry-run",
+            "--json",
+        )
+        == 0
+    )
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["routes"] == [{"route": "payments", "fields": ["certificate_secret_id"]}]
+    with Vault.open(tmp_path / "v.db", VAULT_PASSPHRASE) as vault:
+        assert vault.routes_using("bank_api_certificate") == ["payments"]  # dry run changed nothing
+
+    assert (
+        _main(
+            tmp_path,
+            "rotate",
+            "bank_api_certificate",
+            "bank_api_certificate_2027",
+            "--grace-days",
+            "10",
+        )
+        == 0
+    )
+    assert "repointed route 'payments'" in capsys.readouterr().out
+    assert _main(tmp_path, "check", "--json") == 0  # old retiring and unused: not counted
+    report = json.loads(capsys.readouterr().out)
+    statuses = {r["secret"]: (r["status"], r["secret_status"]) for r in report["certificates"]}
+    assert statuses == {
+        "bank_api_certificate": ("urgent", "retiring"),
+        "bank_api_certificate_2027": ("valid", None),
+    }
+
+    assert _main(tmp_path, "retire", "bank_api_certificate", "--yes") == 1  # grace period running
+    assert "grace period" in capsys.readouterr().err
+    with clock.frozen(frozen_now + timedelta(days=11)):
+        assert _main(tmp_path, "retire", "bank_api_certificate", "--yes") == 0
+    with Vault.open(tmp_path / "v.db", VAULT_PASSPHRASE) as vault:
+        assert [s.name for s in vault.list_secrets()] == ["bank_api_certificate_2027"]
+        assert vault.verify_audit().ok
+
+
+def test_life_cli_csr_failure_twins(world, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path, _ = world
+    out = tmp_path / "x.csr"
+    assert _main(tmp_path, "csr", "new", "x", "--subject", "C=GBR,CN=x", "--out", str(out)) == 1
+    assert "invalid" in capsys.readouterr().err.lower() and not out.exists()
+    assert _main(tmp_path, "csr", "new", "x", "--like", "missing", "--out", str(out)) == 1
+    assert "no secret named 'missing'" in capsys.readouterr().err
+    out.write_text("keep me")
+    assert _main(tmp_path, "csr", "new", "x", "--subject", "CN=x", "--out", str(out)) == 2
+    assert out.read_text() == "keep me"
+    with pytest.raises(SystemExit):
+        _main(tmp_path, "csr", "new", "x", "--subject", "CN=x", "--like", "y", "--out", str(out))
+    assert _main(tmp_path, "csr", "attach", "nope", "--cert", str(tmp_path / "missing.pem")) == 2
+
+
+def test_life_report_formats_hold_metadata_only(
+    world, frozen_now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tmp_path, _ = world
+    assert _main(tmp_path, "report", "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    (row,) = data["certificates"]
+    assert row["secret"] == "bank_api_certificate" and row["routes"] == ["payments"]
+    assert row["status"] == "urgent" and data["counts"]["urgent"] == 1
+    assert _main(tmp_path, "report", "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["secret"] == "bank_api_certificate" and rows[0]["days_remaining"] == "15"
+    assert _main(tmp_path, "report", "--format", "md") == 0
+    text = capsys.readouterr().out
+    assert (
+        text.startswith("# Certificate inventory")
+        and "| bank_api_certificate | production | urgent |" in text
+    )
+    for output in (json.dumps(data), text):
+        assert "BEGIN" not in output and "PRIVATE" not in output
+    out = tmp_path / "report.csv"
+    assert _main(tmp_path, "report", "--format", "csv", "--out", str(out)) == 0
+    assert out.read_text().startswith("secret,environment,status")
+
+
+def test_life_report_csv_neutralises_formulas(tmp_path: Path, frozen_now: datetime) -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    from life_helpers import key_pem, new_key
+
+    from knoxtui.pki import load_bundle
+
+    ca = IssuingCA()
+    key = new_key()
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, '=HYPERLINK("http://x.example")'),
+            x509.NameAttribute(NameOID.COMMON_NAME, "evil"),
+        ]
+    )
+    certificate = ca.issue(key.public_key(), subject=subject)
+    with Vault.create(tmp_path / "v.db", VAULT_PASSPHRASE, kdf_iter=64) as vault:
+        vault.add_certificate("evil", load_bundle(pem(certificate), key_data=key_pem(key)))
+        text = render(inventory_report(vault), "csv")
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["organization_identifier"] == '\'=HYPERLINK("http://x.example")'
+    assert row["days_remaining"] == "364"  # numbers stay numbers
