@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knoxtui.cli import add_vault_options
-from knoxtui.errors import UsageError
+from knoxtui.errors import KnoxError, UsageError
 
 if TYPE_CHECKING:
     from knoxtui.lifecycle.expiry import ExpiryReport
@@ -331,7 +331,14 @@ def _csr_new(args: argparse.Namespace) -> int:
     if to_stdout:
         sys.stdout.write(pending.csr_pem.decode("ascii"))
     else:
-        write_public_file(args.out, pending.csr_pem, overwrite=args.force)
+        try:
+            write_public_file(args.out, pending.csr_pem, overwrite=args.force)
+        except KnoxError as exc:
+            raise type(exc)(
+                exc.message + f" The pending key '{pending.name}' was stored.",
+                hint=f"Write its CSR again with: knoxtui csr show {pending.name} --out F",
+                code=exc.code,
+            ) from None
     if args.json and not to_stdout:
         emit_json({**pending.to_dict(), "csr_file": str(args.out)})
     elif not args.json:
@@ -517,20 +524,29 @@ def _report(args: argparse.Namespace) -> int:
 def secret_export(args: argparse.Namespace) -> int:
     """`knoxtui secret export` (registered under the vault helper's `secret` command)."""
     from knoxtui.commands.common import emit_json, open_vault, prompt_new_passphrase
-    from knoxtui.lifecycle.export import check_target, export_secret
+    from knoxtui.lifecycle.export import check_target, export_secret, plan_export
 
     check_target(args.out, overwrite=args.force)
     passphrase = _read_passphrase_file(args.export_passphrase_file, "export passphrase file")
-    if passphrase is None and not args.insecure_plaintext_key:
-        passphrase = prompt_new_passphrase("Export passphrase")
     with open_vault(args) as vault:
+        plan = plan_export(
+            vault,
+            args.name,
+            args.out,
+            export_format=args.export_format,
+            environment=args.env,
+            legacy=args.legacy,
+            overwrite=args.force,
+        )
+        if passphrase is None and plan.has_private_key and not args.insecure_plaintext_key:
+            passphrase = prompt_new_passphrase("Export passphrase")
         result = export_secret(
             vault,
             args.name,
             args.out,
             export_format=args.export_format,
             passphrase=passphrase,
-            environment=args.env,
+            environment=plan.environment,
             legacy=args.legacy,
             allow_plaintext_key=args.insecure_plaintext_key,
             overwrite=args.force,

@@ -117,6 +117,47 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
         raise InputFileError(f"Cannot write '{target}': {exc.strerror}.") from None
 
 
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export will write, known before anything is decrypted or audited."""
+
+    secret: str
+    environment: str
+    path: Path
+    has_private_key: bool  # so the caller asks for an export passphrase only when needed
+
+
+def plan_export(
+    vault: Vault,
+    name: str,
+    out: Path,
+    *,
+    export_format: str,
+    environment: str | None = None,
+    legacy: bool = False,
+    overwrite: bool = False,
+) -> ExportPlan:
+    if export_format not in EXPORT_FORMATS:
+        raise UsageError(
+            f"Unknown export format '{export_format}'.",
+            hint=f"Use one of: {', '.join(EXPORT_FORMATS)}.",
+        )
+    if legacy and export_format != "pkcs12":
+        raise UsageError("--legacy applies to --format pkcs12 only.")
+    secret = vault.get_secret(name)
+    if secret.secret_type != "certificate":
+        raise ValidationError(
+            f"Secret '{name}' is a {secret.secret_type} secret; only certificates can be exported.",
+            hint="Reveal string and oauth2 secrets in the TUI instead.",
+            code="wrong_secret_type",
+        )
+    env = choose_environment(secret, environment)
+    target = check_target(out, overwrite=overwrite)
+    meta = secret.value(env)
+    has_key = bool(meta and meta.certificate and meta.certificate.has_private_key)
+    return ExportPlan(secret=name, environment=env, path=target, has_private_key=has_key)
+
+
 def export_secret(
     vault: Vault,
     name: str,
@@ -130,26 +171,18 @@ def export_secret(
     overwrite: bool = False,
 ) -> ExportResult:
     """Write certificate secret `name` to `out`. Refuses an unencrypted key unless allowed."""
-    if export_format not in EXPORT_FORMATS:
-        raise UsageError(
-            f"Unknown export format '{export_format}'.",
-            hint=f"Use one of: {', '.join(EXPORT_FORMATS)}.",
-        )
-    if legacy and export_format != "pkcs12":
-        raise UsageError("--legacy applies to --format pkcs12 only.")
     if passphrase is not None and passphrase == "" and not allow_plaintext_key:
         raise UsageError("An empty export passphrase is not allowed.")
-    secret = vault.get_secret(name)
-    if secret.secret_type != "certificate":
-        raise ValidationError(
-            f"Secret '{name}' is a {secret.secret_type} secret; only certificates can be exported.",
-            hint="Reveal string and oauth2 secrets in the TUI instead.",
-            code="wrong_secret_type",
-        )
-    env = choose_environment(secret, environment)
-    target = check_target(out, overwrite=overwrite)
-    meta = secret.value(env)
-    has_key = bool(meta and meta.certificate and meta.certificate.has_private_key)
+    plan = plan_export(
+        vault,
+        name,
+        out,
+        export_format=export_format,
+        environment=environment,
+        legacy=legacy,
+        overwrite=overwrite,
+    )
+    env, target, has_key = plan.environment, plan.path, plan.has_private_key
     if has_key and not passphrase and not allow_plaintext_key:
         raise ValidationError(
             "Refusing to write the private key without an export passphrase.",
