@@ -5,14 +5,16 @@ before the first row is touched, and appends its audit row in the same transacti
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import json
 import re
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from knoxtui import clock
@@ -72,31 +74,52 @@ _CERT_COLUMNS = (
     "allowed_expired",
 )
 _META_COLUMNS = (*_CERT_COLUMNS, "details")
-_LIST_SQL = (
-    "SELECT s.id, s.name, s.secret_type, s.description, s.created_at, s.updated_at, s.status, "
-    "v.environment_name, v.created_at, v.updated_at, "
-    + ", ".join(f"v.{c}" for c in _META_COLUMNS)
-    + " FROM secrets s LEFT JOIN secret_values v ON v.secret_id = s.id"
-)
 _EMPTY: tuple[str, ...] = ()
+_SEP = "\x1f"  # ASCII unit separator: never part of a DN, SAN or finding code
+
+
+def _join(items: list[str] | tuple[str, ...]) -> str:
+    """Lists in metadata columns: unit-separated (splitting is ~10x cheaper than json.loads when
+    listing 10,000 secrets); JSON for the odd item that holds the separator itself."""
+    if any(_SEP in item for item in items):
+        return json.dumps(list(items))
+    return _SEP + _SEP.join(items) if items else ""
 
 
 def _tuple(text: str | None) -> tuple[str, ...]:
-    if not text or text == "[]":
+    if not text:
         return _EMPTY
+    if text[0] == _SEP:
+        return tuple(text[1:].split(_SEP))
     return tuple(json.loads(text))
+
+
+_fromiso = datetime.fromisoformat  # Python 3.11 reads the trailing "Z"
+
+
+_T = TypeVar("_T")
+
+
+def _trusted(cls: type[_T], **fields: Any) -> _T:
+    """A frozen dataclass from rows this code wrote and validated: skipping the generated
+    __init__ (one object.__setattr__ per field) more than halves the cost of listing 10,000
+    secrets. Only for dataclasses without __post_init__."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 def _certificate_metadata(row: tuple[Any, ...]) -> CertificateMetadata:
     """Build from the 20 certificate columns (in _CERT_COLUMNS order)."""
-    return CertificateMetadata(
+    return _trusted(
+        CertificateMetadata,
         subject=row[0],
         subject_cn=row[1],
         issuer=row[2],
         issuer_cn=row[3],
         serial=row[4],
-        valid_from=parse_iso(row[5]),
-        valid_until=parse_iso(row[6]),
+        valid_from=_fromiso(row[5]),
+        valid_until=_fromiso(row[6]),
         fingerprint_sha256=row[7],
         key_type=row[8],
         key_size=row[9],
@@ -113,49 +136,76 @@ def _certificate_metadata(row: tuple[Any, ...]) -> CertificateMetadata:
     )
 
 
-def secrets_from_rows(rows: Any) -> list[SecretInfo]:
-    """Group joined secret/value rows (ordered by secret) into SecretInfo objects."""
-    out: list[SecretInfo] = []
-    for _, group in itertools.groupby(rows, key=lambda row: row[0]):
-        members = list(group)
-        first = members[0]
-        values = []
-        for row in members:
-            if row[7] is None:
-                continue
-            meta = row[10:]
-            certificate = _certificate_metadata(meta) if meta[0] is not None else None
-            details = json.loads(meta[20]) if meta[20] else {}
-            values.append(
-                ValueInfo(
-                    environment=row[7],
-                    created_at=parse_iso(row[8]),
-                    updated_at=parse_iso(row[9]),
-                    certificate=certificate,
-                    details=details,
-                )
-            )
-        out.append(
-            SecretInfo(
-                id=first[0],
-                name=first[1],
-                secret_type=first[2],
-                description=first[3],
-                created_at=parse_iso(first[4]),
-                updated_at=parse_iso(first[5]),
-                values=tuple(values),
-                status=first[6],
-            )
-        )
-    return out
+_SECRET_SQL = (
+    "SELECT id, name, secret_type, description, created_at, updated_at, status FROM secrets"
+)
+_VALUE_SQL = (
+    "SELECT secret_id, environment_name, created_at, updated_at, "
+    + ", ".join(_META_COLUMNS)
+    + " FROM secret_values"
+)
+
+
+def _value_info(row: tuple[Any, ...]) -> ValueInfo:
+    meta = row[4:]
+    return _trusted(
+        ValueInfo,
+        environment=row[1],
+        created_at=_fromiso(row[2]),
+        updated_at=_fromiso(row[3]),
+        certificate=_certificate_metadata(meta) if meta[0] is not None else None,
+        details=json.loads(meta[20]) if meta[20] else {},
+    )
+
+
+def _secret_info(row: tuple[Any, ...], values: list[ValueInfo]) -> SecretInfo:
+    values.sort(key=lambda value: value.environment)
+    return _trusted(
+        SecretInfo,
+        id=row[0],
+        name=row[1],
+        secret_type=row[2],
+        description=row[3],
+        created_at=_fromiso(row[4]),
+        updated_at=_fromiso(row[5]),
+        values=tuple(values),
+        status=row[6],
+    )
+
+
+def _load_secrets(conn: Any, where: str = "", params: tuple[Any, ...] = ()) -> list[SecretInfo]:
+    """Two plain scans joined in Python: each (encrypted) page is read and decrypted once, where
+    an index-ordered join would revisit pages at random."""
+    secrets = conn.execute(_SECRET_SQL + where, params).fetchall()
+    if not secrets:
+        return []
+    if where:
+        marks = ", ".join("?" * len(secrets))
+        value_rows = conn.execute(
+            _VALUE_SQL + f" WHERE secret_id IN ({marks})", [row[0] for row in secrets]
+        ).fetchall()
+    else:
+        value_rows = conn.execute(_VALUE_SQL).fetchall()
+    grouped: dict[str, list[ValueInfo]] = {row[0]: [] for row in secrets}
+    for row in value_rows:
+        bucket = grouped.get(row[0])
+        if bucket is not None:
+            bucket.append(_value_info(row))
+    secrets.sort(key=lambda row: row[1])
+    return [_secret_info(row, grouped[row[0]]) for row in secrets]
 
 
 def list_secrets_on(conn: Any) -> list[SecretInfo]:
-    """The listing query on any DB-API connection with the vault schema (the benchmark runs the
-    same code on plain sqlite3)."""
-    return secrets_from_rows(
-        conn.execute(_LIST_SQL + " ORDER BY s.name, s.id, v.environment_name").fetchall()
-    )
+    """The listing on any DB-API connection with the vault schema (the benchmark runs the same
+    code on plain sqlite3)."""
+    # Tens of thousands of small immutable objects would trigger repeated full GC passes.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_secrets(conn)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -449,15 +499,15 @@ class Vault:
             "fingerprint_sha256": leaf.fingerprint_sha256,
             "key_type": leaf.key_type,
             "key_size": leaf.key_size,
-            "san": json.dumps(list(leaf.san)),
+            "san": _join(leaf.san),
             "client_auth_eku": int(leaf.client_auth_eku),
             "has_private_key": int(key_pem is not None),
             "has_passphrase": int(stored_passphrase is not None),
             "encrypted_key": int(bool(bundle.encrypted_key) and key_pem is not None),
-            "chain_issuers": json.dumps(chain_names),
-            "psd2_roles": json.dumps(list(psd2.roles) if psd2 else []),
+            "chain_issuers": _join(chain_names),
+            "psd2_roles": _join(psd2.roles if psd2 else ()),
             "organization_identifier": getattr(leaf, "organization_identifier", None),
-            "warnings": json.dumps(list(warnings)),
+            "warnings": _join(warnings),
             "allowed_expired": int(bool(kept)),
             "details": None,
         }
@@ -660,11 +710,7 @@ class Vault:
                 environment=environment,
                 detail=what + (f"; {detail}" if detail else ""),
             )
-            infos = secrets_from_rows(
-                conn.execute(
-                    _LIST_SQL + " WHERE s.id = ? ORDER BY v.environment_name", (secret_id,)
-                ).fetchall()
-            )
+            infos = _load_secrets(conn, " WHERE id = ?", (secret_id,))
         return infos[0]
 
     def list_secrets(self) -> list[SecretInfo]:
@@ -673,10 +719,11 @@ class Vault:
             return list_secrets_on(self._conn)
 
     def get_secret(self, name: str) -> SecretInfo:
-        rows = self._read(_LIST_SQL + " WHERE s.name = ? ORDER BY v.environment_name", (name,))
-        if not rows:
+        with self._lock, connection.translated_errors():
+            infos = _load_secrets(self._conn, " WHERE name = ?", (name,))
+        if not infos:
             raise self._not_found(name)
-        return secrets_from_rows(rows)[0]
+        return infos[0]
 
     def _not_found(self, name: str) -> NotFound:
         return NotFound(
