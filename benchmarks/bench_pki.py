@@ -89,14 +89,16 @@ def main() -> None:
     print("typical bundle: leaf + intermediate + RSA-2048 key (PEM)")
     print(row("reference: cryptography, 2 certs + key, RSA check skipped", reference, reference))
     print(row("cryptography, 2 certs + key, fully validated", full, reference))
-    print(row("load_bundle unencrypted, re-validated (cached by hash)", warm, reference,
-              "goal < 2x"))
+    print(
+        row("load_bundle unencrypted, re-validated (cached by hash)", warm, reference, "goal < 2x")
+    )
     print(row("load_bundle unencrypted, first sight (caches cleared)", cold, reference))
-    print(row("cryptography, 2 certs + encrypted key (PBKDF2), check skipped", bare_enc,
-              reference))
+    print(row("cryptography, 2 certs + encrypted key (PBKDF2), check skipped", bare_enc, reference))
     print(row("load_bundle encrypted, re-validated (cached by hash)", warm_enc, reference))
     print(row("load_bundle encrypted, first sight (caches cleared)", cold_enc, reference))
-    print(f"  unencrypted re-validation: {warm / reference:.2f}x the bare skip-validation load "
-          f"({'meets' if warm / reference < 2 else 'misses'} the 2x goal); "
-          f"first sight {cold / reference:.2f}x; full validation would be "
-          f"{full / reference:.0f}x")
+    print(
+        f"  unencrypted re-validation: {warm / reference:.2f}x the bare skip-validation load "
+        f"({'meets' if warm / reference < 2 else 'misses'} the 2x goal); "
+        f"first sight {cold / reference:.2f}x; full validation would be "
+        f"{full / reference:.0f}x"
+    )

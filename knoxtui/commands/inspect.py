@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
             passphrase=passphrase,
             source=str(path),
             thresholds=thresholds,
+            # A certificate alone is worth inspecting (has_private_key: false); but a --key
+            # file without a key in it is an error.
+            require_key=key_data is not None,
         )
         for path, data in inputs
     ]
@@ -202,7 +205,7 @@ def _key_text(bundle: CertificateBundle, paint: object) -> str:
         return "present, locked (could not be decrypted)"
     if bundle.encrypted_key:
         return "unknown until the file is opened (password-protected)"
-    return "not present"
+    return "not present (mTLS needs one: give it with --key F)"
 
 
 def _passphrase_text(bundle: CertificateBundle) -> str:

@@ -256,16 +256,17 @@ def _general_name(name: x509.GeneralName) -> str:
     return str(name)
 
 
-def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
-    """The extension's value, or None when absent or unparseable (we describe, not judge, here)."""
+def _extensions(cert: x509.Certificate) -> dict[x509.ObjectIdentifier, Any]:
+    """Extension values by OID, read in one pass; none when they cannot be parsed (we describe,
+    not judge, here: a broken extension list leaves those fields empty)."""
     try:
-        return cert.extensions.get_extension_for_oid(oid).value
-    except (x509.ExtensionNotFound, ValueError):
-        return None
+        return {ext.oid: ext.value for ext in cert.extensions}
+    except ValueError:
+        return {}
 
 
-def _key_usage(cert: x509.Certificate) -> tuple[str, ...]:
-    usage = _extension(cert, ExtensionOID.KEY_USAGE)
+def _key_usage(extensions: dict[x509.ObjectIdentifier, Any]) -> tuple[str, ...]:
+    usage = extensions.get(ExtensionOID.KEY_USAGE)
     if usage is None:
         return ()
     names = [KEY_USAGE_NAMES[flag] for flag in KEY_USAGE_FLAGS if getattr(usage, flag)]
@@ -360,9 +361,11 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
     return remember(digest, _describe(cert, der_bytes, digest))
 
 
-def _key_identifiers(cert: x509.Certificate) -> tuple[str | None, str | None]:
-    ski = _extension(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
-    aki = _extension(cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+def _key_identifiers(
+    extensions: dict[x509.ObjectIdentifier, Any],
+) -> tuple[str | None, str | None]:
+    ski = extensions.get(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    aki = extensions.get(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
     return (
         ski.digest.hex().upper() if ski is not None else None,
         aki.key_identifier.hex().upper() if aki is not None and aki.key_identifier else None,
@@ -379,22 +382,23 @@ def _describe(cert: x509.Certificate, der_bytes: bytes, digest: bytes) -> Certif
         )
     except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):
         key_type, key_size, curve = "unknown", None, None
-    subject_key_id, authority_key_id = _key_identifiers(cert)
+    extensions = _extensions(cert)
+    subject_key_id, authority_key_id = _key_identifiers(extensions)
     subject = _rfc4514(cert.subject)
     issuer = _rfc4514(cert.issuer)
 
-    san_value = _extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    san_value = extensions.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     san = tuple(_general_name(n) for n in san_value) if san_value is not None else ()
 
-    eku_value = _extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    eku_value = extensions.get(ExtensionOID.EXTENDED_KEY_USAGE)
     eku = tuple(EKU_NAMES.get(oid, oid.dotted_string) for oid in eku_value) if eku_value else ()
     client_auth = eku_value is None or bool({"clientAuth", "anyExtendedKeyUsage"} & set(eku))
 
-    constraints = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = extensions.get(ExtensionOID.BASIC_CONSTRAINTS)
     is_ca = bool(constraints and constraints.ca)
 
     org_ids = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    qc = _extension(cert, OID_QC_STATEMENTS)
+    qc = extensions.get(OID_QC_STATEMENTS)
     psd2 = parse_qc_statements(qc.value) if isinstance(qc, x509.UnrecognizedExtension) else None
 
     try:
@@ -415,7 +419,7 @@ def _describe(cert: x509.Certificate, der_bytes: bytes, digest: bytes) -> Certif
         key_size=key_size,
         curve=curve,
         san=san,
-        key_usage=_key_usage(cert),
+        key_usage=_key_usage(extensions),
         extended_key_usage=eku,
         client_auth_eku=client_auth,
         is_ca=is_ca,

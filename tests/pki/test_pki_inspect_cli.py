@@ -107,6 +107,13 @@ def test_passphrase_file(files: dict[str, Path], capsys: pytest.CaptureFixture[s
     assert f.PASSPHRASE not in out
 
 
+def test_key_file_without_a_key(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(files["good"]), "--key", str(files["expired"]), "--json")
+    assert code == 1 and json.loads(out)["findings"][0]["code"] == "missing_private_key"
+    code, out, _ = run(capsys, str(files["good"]))
+    assert code == 0 and "not present (mTLS needs one" in out
+
+
 def test_several_files_give_a_list(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
