@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from knoxtui import clock
-from knoxtui.pki.expiry import ExpiryStatus, ExpiryThresholds
+from knoxtui.pki.expiry import ExpiryStatus, ExpiryThresholds, days_remaining, expiry_status
 
 if TYPE_CHECKING:
     from knoxtui.vault import SecretInfo, Vault
@@ -178,10 +178,21 @@ def _oauth2_users(secrets: Iterable[SecretInfo]) -> dict[str, list[str]]:
     return users
 
 
-def routes_affected(vault: Vault, name: str, oauth2_users: dict[str, list[str]]) -> tuple[str, ...]:
-    found = dict.fromkeys(vault.routes_using(name))
+def route_users(vault: Vault) -> dict[str, list[str]]:
+    """Secret name -> routes naming it, from one read of the routes table."""
+    users: dict[str, list[str]] = {}
+    for route in vault.list_routes():
+        for name in route.references:
+            users.setdefault(name, []).append(route.name)
+    return users
+
+
+def routes_affected(
+    name: str, route_map: dict[str, list[str]], oauth2_users: dict[str, list[str]]
+) -> tuple[str, ...]:
+    found = dict.fromkeys(route_map.get(name, []))
     for oauth2 in oauth2_users.get(name, []):
-        found.update(dict.fromkeys(vault.routes_using(oauth2)))
+        found.update(dict.fromkeys(route_map.get(oauth2, [])))
     return tuple(sorted(found))
 
 
@@ -201,25 +212,29 @@ def expiry_report(
     now: datetime | None = None,
     thresholds: ExpiryThresholds | None = None,
     within_days: int | None = None,
+    secrets: Sequence[SecretInfo] | None = None,
 ) -> ExpiryReport:
-    """Every certificate value, worst first (then soonest, then name)."""
+    """Every certificate value, worst first (then soonest, then name). `secrets` saves a second
+    listing when the caller already has one."""
     moment = now or clock.now()
     limits = thresholds or thresholds_from_config()
-    secrets = vault.list_secrets()
+    if secrets is None:
+        secrets = vault.list_secrets()
     environments = known_environments(secrets)
     oauth2_users = _oauth2_users(secrets)
+    route_map = route_users(vault)
     grace = _grace_dates(vault)
     rows: list[ExpiryRow] = []
     for secret in secrets:
         if secret.secret_type != "certificate":
             continue
-        routes = routes_affected(vault, secret.name, oauth2_users)
+        routes = routes_affected(secret.name, route_map, oauth2_users)
         for value in secret.values:
             meta = value.certificate
             if meta is None:
                 continue
-            status = meta.status(moment, limits)
-            days = meta.days_remaining(moment)
+            status = expiry_status(meta.valid_from, meta.valid_until, moment, limits)
+            days = days_remaining(meta.valid_until, moment)
             retiring_unused = secret.status == RETIRING and not routes
             rows.append(
                 ExpiryRow(

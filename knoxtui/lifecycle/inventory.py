@@ -91,8 +91,9 @@ def inventory_report(
     vault: Vault, *, now: datetime | None = None, thresholds: ExpiryThresholds | None = None
 ) -> InventoryReport:
     moment = now or clock.now()
-    expiry = expiry_report(vault, now=moment, thresholds=thresholds)
-    secrets = {secret.name: secret for secret in vault.list_secrets()}
+    listing = vault.list_secrets()
+    expiry = expiry_report(vault, now=moment, thresholds=thresholds, secrets=listing)
+    secrets = {secret.name: secret for secret in listing}
     rows: list[dict[str, Any]] = []
     for row in expiry.rows:
         value = secrets[row.secret].value(row.environment)
