@@ -24,6 +24,8 @@ CODES = (
     "hostname_mismatch",
     "key_passphrase_wrong",
     "client_key_unusable",
+    "key_mismatch",
+    "ca_bundle_unusable",
     "environment_missing",
     "protocol_mismatch",
     "not_tls",
@@ -187,11 +189,12 @@ def diagnose(
     chain = list(exception_chain(error))
     text = error_text(error) or ""
     if timed_out or any(isinstance(e, TimeoutError | socket.timeout) for e in chain):
-        phase = (
-            "during the TLS handshake"
-            if not report.handshake_completed
-            else "waiting for the response"
-        )
+        if not report.connected:
+            phase = "connecting"
+        elif plan.is_tls and not report.handshake_completed:
+            phase = "during the TLS handshake"
+        else:
+            phase = "waiting for the response"
         return Diagnosis(
             "timeout",
             "network",

@@ -4,6 +4,7 @@ context's message callback), decoded into a `HandshakeReport`."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,6 +213,7 @@ def _der_string(tag: int, body: bytes) -> str:
     return body.decode("utf-8", "replace")
 
 
+@functools.lru_cache(maxsize=256)
 def decode_name(der: bytes) -> str:
     """A DER Name as an RFC 4514 string (like the pki layer prints subjects and issuers)."""
     try:
@@ -257,6 +259,7 @@ class HandshakeReport:
     client_cert_fingerprint: str | None = None
     client_issuer_accepted: bool | None = None
     alert: Alert | None = None
+    connected: bool = False  # the TCP connection was established
     handshake_completed: bool = False
     server_hello_seen: bool = False
     plain_http_answer: bool = False

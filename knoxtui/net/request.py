@@ -319,6 +319,7 @@ def _report(
         client_cert_fingerprint=identity.fingerprint_sha256 if identity and sent else None,
         client_issuer_accepted=accepted,
         alert=alert,
+        connected=connected,
         handshake_completed=completed,
         server_hello_seen=recorder.server_hello,
         plain_http_answer=plain_http,
