@@ -16,6 +16,7 @@ from knoxtui.vault.models import (
     SecretInfo,
     ValueInfo,
 )
+from knoxtui.vault.pending import PendingKey
 from knoxtui.vault.vault import Vault
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "CertificateMetadata",
     "CertificateValue",
     "OAuth2Config",
+    "PendingKey",
     "RequestLogEntry",
     "RouteRecord",
     "SecretInfo",

@@ -10,6 +10,7 @@ from typing import Any
 import sqlcipher3
 
 from knoxtui.errors import UsageError
+from knoxtui.vault import pending
 from knoxtui.vault.connection import busy_error, is_busy
 
 # sqlite3 authorizer action codes (sqlite3.h)
@@ -20,7 +21,7 @@ _SQLITE_RECURSIVE = 33
 _ALLOWED = {_SQLITE_READ, _SQLITE_SELECT, _SQLITE_FUNCTION, _SQLITE_RECURSIVE}
 _DENY = 1
 _OK = 0
-HIDDEN_TABLES = frozenset({"value_blobs"})
+HIDDEN_TABLES = frozenset({"value_blobs", *pending.HIDDEN_TABLES})
 _LEADING = re.compile(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*", re.S)
 
 
@@ -29,7 +30,8 @@ def _authorizer(
 ) -> int:
     if action not in _ALLOWED:
         return _DENY
-    if action == _SQLITE_READ and arg1 in HIDDEN_TABLES:
+    # Any *_blobs table holds values: denied by name, so a future one is covered too.
+    if action == _SQLITE_READ and (arg1 in HIDDEN_TABLES or (arg1 or "").endswith("_blobs")):
         return _DENY
     return _OK
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from knoxtui.errors import NotAVault, VaultError
+from knoxtui.vault import pending
 
 # "KNXT": marks the decrypted database as ours (an SQLCipher file of another app is not a vault).
 APPLICATION_ID = 0x4B4E5854
@@ -117,7 +118,10 @@ _V3 = [
     "CREATE INDEX secret_audit_log_name ON secret_audit_log(secret_name)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+# Pending keys (CSR key pairs awaiting their certificate) and grace-period dates (issue 6).
+_V4 = list(pending.MIGRATION)
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
 CURRENT_VERSION = len(MIGRATIONS)
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from knoxtui import clock
 from knoxtui.errors import Conflict, EnvironmentMissing, NotFound, UsageError, ValidationError
-from knoxtui.vault import connection, schema
+from knoxtui.vault import connection, pending, schema
 from knoxtui.vault.audit import AuditTrail
 from knoxtui.vault.models import (
     DEFAULT_ENV,
@@ -38,6 +38,7 @@ from knoxtui.vault.models import (
     parse_iso,
     route_references,
 )
+from knoxtui.vault.pending import PendingKey
 
 if TYPE_CHECKING:
     from knoxtui.pki import CertificateBundle
@@ -731,8 +732,16 @@ class Vault:
             hint="knoxtui secret list shows the names in this vault.",
         )
 
-    def set_status(self, name: str, status: str | None) -> SecretInfo:
-        """Lifecycle marks such as "retiring" (None clears it); audited as an update."""
+    def set_status(
+        self,
+        name: str,
+        status: str | None,
+        *,
+        until: datetime | None = None,
+        detail: str | None = None,
+    ) -> SecretInfo:
+        """Lifecycle marks such as "retiring" (None clears it), with an optional grace-period
+        end; audited as an update."""
         with self._write() as conn:
             row = conn.execute(
                 "SELECT id, secret_type FROM secrets WHERE name = ?", (name,)
@@ -740,17 +749,75 @@ class Vault:
             if row is None:
                 raise self._not_found(name)
             conn.execute(
-                "UPDATE secrets SET status = ?, updated_at = ? WHERE id = ?",
-                (status, iso(clock.now()), row[0]),
+                "UPDATE secrets SET status = ?, status_until = ?, updated_at = ? WHERE id = ?",
+                (status, iso(until), iso(clock.now()), row[0]),
             )
+            what = f"status set to {status or 'none'}"
+            if until is not None:
+                what += f" until {iso(until)}"
             self._audit.record(
                 "update",
                 secret_id=row[0],
                 secret_name=name,
                 secret_type=row[1],
-                detail=f"status set to {status or 'none'}",
+                detail=what + (f"; {detail}" if detail else ""),
             )
         return self.get_secret(name)
+
+    def status_dates(self) -> dict[str, datetime]:
+        """Grace-period ends of secrets marked by set_status(..., until=...)."""
+        with self._lock, connection.translated_errors():
+            return pending.status_dates(self._conn)
+
+    # ------------------------------------------------------------------ pending keys (CSR)
+
+    def add_pending_key(
+        self,
+        name: str,
+        *,
+        subject: str,
+        san: tuple[str, ...] | list[str],
+        key_type: str,
+        public_key_sha256: str,
+        csr_pem: bytes,
+        key_pem: bytes,
+        key_passphrase: str,
+        passphrase_generated: bool,
+        like_secret: str | None = None,
+    ) -> PendingKey:
+        """Keep a key pair made for a CSR (key encrypted, passphrase in the blob table)."""
+        with self._write() as conn:
+            pending.insert(
+                conn,
+                self._audit,
+                name=name,
+                subject=subject,
+                san=tuple(san),
+                key_type=key_type,
+                public_key_sha256=public_key_sha256,
+                like_secret=like_secret,
+                passphrase_generated=passphrase_generated,
+                csr_pem=csr_pem,
+                key_pem=key_pem,
+                key_passphrase=key_passphrase,
+            )
+        return self.get_pending_key(name)
+
+    def get_pending_key(self, name: str, *, with_key: bool = False) -> PendingKey:
+        """Metadata and CSR; with_key also returns the key and its passphrase (audited)."""
+        if not with_key:
+            with self._lock, connection.translated_errors():
+                return pending.select_one(self._conn, self._audit, name, with_key=False)
+        with self._write() as conn:
+            return pending.select_one(conn, self._audit, name, with_key=True)
+
+    def list_pending_keys(self) -> list[PendingKey]:
+        with self._lock, connection.translated_errors():
+            return pending.select_all(self._conn)
+
+    def remove_pending_key(self, name: str, *, detail: str = "pending key discarded") -> None:
+        with self._write() as conn:
+            pending.delete(conn, self._audit, name, detail=detail)
 
     def resolve(
         self, name: str, environment: str, *, purpose: str = "access"
