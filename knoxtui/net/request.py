@@ -220,7 +220,7 @@ def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _At
                 response.close()
     except httpx.TimeoutException as exc:
         attempt.error, attempt.timed_out = exc, True
-    except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+    except (httpx.HTTPError, OSError, ssl.SSLError, ValueError) as exc:
         attempt.error = exc
     attempt.finished = time.perf_counter()
     return attempt

@@ -138,6 +138,15 @@ def plan_request(
             code="invalid_route",
         )
     real_headers = {k: substitute(v, lookup.string) for k, v in display_headers.items()}
+    for name, value in real_headers.items():
+        if not (name.isascii() and value.isascii()) or any(c in name + value for c in "\r\n\0"):
+            # The value may come from a secret: name the header, never show the value.
+            raise ValidationError(
+                f"Header '{name}' holds characters HTTP headers cannot carry (non-ASCII or line "
+                f"breaks) in environment '{environment}'.",
+                hint="Check the header's value and any string secret it references.",
+                code="invalid_route",
+            )
     real_body = substitute(display_body, lookup.string) if display_body is not None else None
     identity = (
         _identity(lookup, route.certificate_secret_id) if route.certificate_secret_id else None

@@ -168,3 +168,11 @@ def test_oauth2_config_from_object_or_dict(pki: Pki) -> None:
     vals["o"] = {"token_url": "https://x/token", "client_id": "id", "auth_method": "magic"}
     with pytest.raises(ValidationError, match="auth_method 'magic'"):
         plan_request(route, "default", resolver(vals))
+
+
+@pytest.mark.parametrize("value", ["é", "a\nb", "{{secret:bad}}"])
+def test_header_values_http_cannot_carry(value: str) -> None:
+    route = Route.from_config("bank", {"target_url": "https://x/", "headers": {"X-A": value}})
+    with pytest.raises(ValidationError, match="Header 'X-A'") as caught:
+        plan_request(route, "default", resolver({"bad": "line\r\nInjected: 1"}))
+    assert "Injected" not in caught.value.message
