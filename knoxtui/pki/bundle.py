@@ -165,7 +165,7 @@ class CertificateBundle:
             "psd2",
         ):
             out[extra] = full.get(extra)
-        out["private_key"] = self.public_key
+        out["key_description"] = self.public_key
         return out
 
 

@@ -95,3 +95,62 @@ def decode_string(item: Tlv) -> str:
     if item.tag not in (UTF8_STRING, PRINTABLE_STRING, IA5_STRING):
         raise DerError(f"not a string (tag {item.tag:#x})")
     return item.value.decode("utf-8", "replace")
+
+
+# Work factors above these would keep a key derivation busy for minutes (a hostile or broken
+# file must never hang live validation); real tools use 2,048 to 600,000 iterations.
+MAX_ITERATIONS = 10_000_000
+MAX_SCRYPT_BYTES = 1 << 30
+_PBES2 = "1.2.840.113549.1.5.13"
+_PBKDF2 = "1.2.840.113549.1.5.12"
+_SCRYPT = "1.3.6.1.4.1.11591.4.11"
+
+
+def _integer(item: Tlv) -> int:
+    if item.tag != INTEGER:
+        raise DerError("not an INTEGER")
+    return int.from_bytes(item.value, "big", signed=True)
+
+
+def excessive_kdf(params_owner: bytes) -> str | None:
+    """Why the key derivation of an EncryptedPrivateKeyInfo (PKCS#8) would take unreasonably
+    long, or None. Anything unreadable is left for the real parser to judge."""
+    try:
+        algorithm = children(read_tlv(params_owner).value)[0]
+        parts = children(algorithm.value)
+        oid = decode_oid(parts[0].value)
+        if oid == _PBES2:
+            kdf = children(children(parts[1].value)[0].value)
+            kdf_oid = decode_oid(kdf[0].value)
+            fields = children(kdf[1].value)
+            if kdf_oid == _PBKDF2 and _integer(fields[1]) > MAX_ITERATIONS:
+                return f"{_integer(fields[1]):,} PBKDF2 iterations"
+            if kdf_oid == _SCRYPT:
+                n, r, p = (_integer(f) for f in fields[1:4])
+                if 128 * n * r > MAX_SCRYPT_BYTES or n * p > MAX_ITERATIONS:
+                    return f"scrypt parameters N={n}, r={r}, p={p}"
+        elif len(parts) > 1 and parts[1].tag == SEQUENCE:
+            fields = children(parts[1].value)  # PBES1 / PKCS#12 PBE: salt, iterations
+            if (
+                len(fields) > 1
+                and fields[1].tag == INTEGER
+                and _integer(fields[1]) > MAX_ITERATIONS
+            ):
+                return f"{_integer(fields[1]):,} iterations"
+    except (DerError, IndexError):
+        return None
+    return None
+
+
+def excessive_pkcs12_mac(pfx: bytes) -> str | None:
+    """Why the MAC check of a PFX would take unreasonably long, or None."""
+    try:
+        parts = children(read_tlv(pfx).value)
+        if len(parts) < 3:
+            return None
+        mac_fields = children(parts[2].value)
+        if len(mac_fields) > 2 and _integer(mac_fields[2]) > MAX_ITERATIONS:
+            return f"{_integer(mac_fields[2]):,} MAC iterations"
+    except (DerError, IndexError):
+        return None
+    return None

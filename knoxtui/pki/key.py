@@ -21,7 +21,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from knoxtui.pki import pem
+from knoxtui.pki import der, pem
 from knoxtui.pki.certificate import public_key_shape
 from knoxtui.pki.finding import PkiError
 
@@ -179,6 +179,13 @@ def _decrypt(
             encrypted = True  # "Password was not given but private key is encrypted"
         except (ValueError, UnsupportedAlgorithm) as exc:
             raise _unreadable(exc) from None
+    if not pem_text and (cost := der.excessive_kdf(data)) is not None:
+        raise PkiError(
+            "unsupported_key_encryption",
+            f"The private key's encryption asks for {cost}, which would take far too long to "
+            "decrypt; the file is damaged or hostile.",
+            "Export the key again from its source.",
+        )
     if password is None:
         raise PkiError(
             "passphrase_required",
@@ -225,6 +232,13 @@ def _unreadable(exc: Exception) -> PkiError:
     text = str(exc).lower()
     if isinstance(exc, UnsupportedAlgorithm) or "unknown key encryption" in text:
         return _unsupported_encryption()
+    if "explicit" in text:
+        return PkiError(
+            "corrupt",
+            "The EC private key spells out its curve parameters instead of naming the curve, "
+            "which is not supported.",
+            "Convert it: openssl ec -in key.pem -param_enc named_curve -out key-named.pem",
+        )
     return PkiError(
         "corrupt",
         "The private key could not be read: the data is damaged or not a private key.",

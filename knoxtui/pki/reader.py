@@ -281,6 +281,17 @@ def _read_der_certificates(data: bytes, found: Material, what: str) -> None:
 
 def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, what: str) -> None:
     given = passphrase_bytes(passphrase)
+    if (cost := der.excessive_pkcs12_mac(data)) is not None:
+        found.key_encrypted = True
+        found.findings.append(
+            finding(
+                "unsupported_key_encryption",
+                f"The PKCS#12 {what} asks for {cost}, which would take far too long to check; "
+                "the file is damaged or hostile.",
+                "Export the .p12/.pfx again from its source.",
+            )
+        )
+        return
     # An "empty" PKCS#12 password is either absent or the empty string; tools differ, try both,
     # before the given one, so a file that needs no password is not reported as encrypted.
     attempts: list[bytes | None] = [None, b""] + ([given] if given else [])

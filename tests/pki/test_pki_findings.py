@@ -295,3 +295,35 @@ def test_key_of_the_intermediate_does_not_make_it_the_leaf() -> None:
     assert bundle.leaf is not None and bundle.leaf.subject_cn == "client.knox.test"
     item = one(bundle, "key_mismatch")
     assert "it is the key of 'Knox Test Issuing CA'" in item.message
+
+
+def _int(value: int) -> bytes:
+    return f._tlv(0x02, value.to_bytes((value.bit_length() + 8) // 8, "big"))
+
+
+def test_hostile_work_factors_are_refused_not_run() -> None:
+    import binascii
+
+    # PBES2 / PBKDF2 with 2^31-1 iterations: decrypting would take minutes.
+    kdf = f._seq(f._oid("1.2.840.113549.1.5.12"), f._seq(f._tlv(0x04, b"s" * 8), _int(2**31 - 1)))
+    cipher = f._seq(f._oid("2.16.840.1.101.3.4.1.42"), f._tlv(0x04, b"i" * 16))
+    info = f._seq(
+        f._seq(f._oid("1.2.840.113549.1.5.13"), f._seq(kdf, cipher)), f._tlv(0x04, b"x" * 64)
+    )
+    pem = (
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+        + binascii.b2a_base64(info)
+        + b"-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
+    bundle = load_bundle(pem, passphrase="pw")
+    assert "unsupported_key_encryption" in codes(bundle)
+    assert "2,147,483,647 PBKDF2 iterations" in one(bundle, "unsupported_key_encryption").message
+    # A PKCS#12 whose MAC asks for as much.
+    digest = f._seq(f._seq(f._oid("2.16.840.1.101.3.4.2.1"), b"\x05\x00"), f._tlv(0x04, b"m" * 32))
+    pfx = f._seq(
+        _int(3),
+        f._seq(f._oid("1.2.840.113549.1.7.1"), f._tlv(0xA0, f._tlv(0x04, b"\x30\x00"))),
+        f._seq(digest, f._tlv(0x04, b"s" * 8), _int(2**31 - 1)),
+    )
+    p12 = load_bundle(pfx, passphrase="pw")
+    assert p12.format == "pkcs12" and "unsupported_key_encryption" in codes(p12)
