@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,55 @@ def test_two_processes_at_once_never_corrupt(vault: Vault, vault_path: Path) -> 
         assert reopened._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert len(reopened.list_secrets()) == 120 - busy
         assert reopened.verify_audit().ok
+
+
+_REKEY_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from knoxtui.vault import Vault
+    vault = Vault.open(sys.argv[1], sys.argv[2], kdf_iter=int(sys.argv[3]))
+    vault._conn.execute("PRAGMA cache_size = 8")  # spill re-encrypted pages mid-transaction
+    print("rekeying", flush=True)
+    vault.change_passphrase(sys.argv[4])
+    print("done", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.005, 0.02])
+def test_sigkill_during_passwd_leaves_old_or_new(vault: Vault, vault_path: Path, delay) -> None:
+    with vault.batch():
+        for i in range(300):
+            vault.add_string(f"s-{i:03d}", f"value-{i:03d}-" + "y" * 1500)
+    vault.close()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _REKEY_SCRIPT,
+            str(vault_path),
+            VAULT_PASSPHRASE,
+            str(CHEAP_KDF),
+            "the new one",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "rekeying"
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    opened = []
+    for passphrase in (VAULT_PASSPHRASE, "the new one"):
+        try:
+            with Vault.open(vault_path, passphrase, kdf_iter=CHEAP_KDF) as again:
+                assert again._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                assert len(again.list_secrets()) == 300
+                assert again.resolve("s-299", "default").startswith("value-299-")
+                opened.append(passphrase)
+        except WrongVaultPassphrase:
+            pass
+    assert len(opened) == 1  # exactly one passphrase opens it: all old or all new
