@@ -141,6 +141,16 @@ def _unescape(value: str) -> str:
         ) from None
 
 
+def _strip_value(text: str) -> str:
+    """Spaces around a value are separators' padding, except an escaped trailing space ("\\ ")."""
+    left = text.lstrip()
+    right = left.rstrip()
+    backslashes = len(right) - len(right.rstrip("\\"))
+    if len(right) < len(left) and backslashes % 2 == 1:
+        right += " "
+    return right
+
+
 def _parse_rdns(chunks: list[str], *, skip_empty: bool) -> x509.Name:
     rdns: list[x509.RelativeDistinguishedName] = []
     for chunk in chunks:
@@ -161,7 +171,7 @@ def _parse_rdns(chunks: list[str], *, skip_empty: bool) -> x509.Name:
                     hint=_SUBJECT_HINT,
                     code="invalid_subject",
                 )
-            text = value.strip()
+            text = _strip_value(value)
             if text.startswith("#"):
                 raise ValidationError(
                     "Hex-encoded (#...) subject values are not supported.",
@@ -176,7 +186,7 @@ def _parse_rdns(chunks: list[str], *, skip_empty: bool) -> x509.Name:
 def parse_name(text: str) -> x509.Name:
     """A distinguished name from RFC 4514 text ("CN=x,O=y,C=GB", most specific first) or openssl
     text ("/C=GB/O=y/CN=x" or "C = GB, O = y, CN = x", in order). ValidationError when bad."""
-    stripped = text.strip()
+    stripped = _strip_value(text)
     if not stripped:
         raise ValidationError("The subject is empty.", hint=_SUBJECT_HINT, code="invalid_subject")
     if stripped.startswith("/"):

@@ -11,6 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from life_helpers import IssuingCA, new_key
 
 from knoxtui.errors import ValidationError
@@ -211,3 +213,34 @@ def test_life_csr_verifies_with_openssl(tmp_path: Path, key_type: str) -> None:
         check=False,
     )
     assert refused.returncode != 0
+
+
+_VALUE = st.text(
+    alphabet=st.sampled_from(list('abcXYZ019 ,+=\\"#<>;/.-_é€')), min_size=1, max_size=20
+).filter(lambda v: v.strip() == v or v.strip())  # not only spaces
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    NameOID.COMMON_NAME,
+                    NameOID.ORGANIZATION_NAME,
+                    NameOID.ORGANIZATIONAL_UNIT_NAME,
+                    NameOID.LOCALITY_NAME,
+                    NameOID.ORGANIZATION_IDENTIFIER,
+                    NameOID.EMAIL_ADDRESS,
+                ]
+            ),
+            _VALUE,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+@settings(max_examples=100, deadline=None)
+def test_life_parse_name_round_trips_rfc4514(attributes: list) -> None:
+    name = x509.Name([x509.NameAttribute(oid, value) for oid, value in attributes])
+    assert parse_name(format_name(name)) == name
+    assert parse_name(name.rfc4514_string()) == name
