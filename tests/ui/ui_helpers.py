@@ -118,6 +118,7 @@ class Case:
     passphrase: str | None = field(default=None, repr=False)
 
 
+@functools.cache
 def finding_cases() -> dict[str, Case]:
     """An input per finding code (DESIGN.md §3) that the import screen must show."""
     root = make_ca("UI Test Root CA")
@@ -247,7 +248,8 @@ def app_for(path: Path, **kwargs: object) -> KnoxApp:
 
     kwargs.setdefault("remember_theme", False)
     kwargs.setdefault("config", Config())
-    return make_app(path, kdf_iter=KDF_ITER, clock=NOW, **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("clock", NOW)
+    return make_app(path, kdf_iter=KDF_ITER, **kwargs)  # type: ignore[arg-type]
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], *, seconds: float = 10.0) -> None:

@@ -82,6 +82,7 @@ class ImportScreen(Screen[bool]):
         self._debounce: Timer | None = None
         self._name_touched = bool(name)
         self._known_names: set[str] = set()
+        self._suggested_name = ""
 
     @property
     def knox(self) -> KnoxApp:
@@ -163,8 +164,8 @@ class ImportScreen(Screen[bool]):
 
     @on(Input.Changed, "#name, #environment")
     def _name_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "name" and event.input.has_focus:
-            self._name_touched = True
+        if event.input.id == "name" and event.value != self._suggested_name:
+            self._name_touched = True  # typed (or set) by the user: never overwrite it
         self._update_create()
 
     def schedule_validation(self) -> None:
@@ -175,6 +176,8 @@ class ImportScreen(Screen[bool]):
 
     def validate_now(self) -> None:
         """Start the check of the current input (the debounce timer calls this)."""
+        if self._debounce is not None:
+            self._debounce.stop()
         self._debounce = None
         pem = self.query_one("#pem", TextArea).text
         file = self.query_one("#file", Input).value.strip()
@@ -369,6 +372,7 @@ class ImportScreen(Screen[bool]):
             await checklist.show(result.lines)
         name = self.query_one("#name", Input)
         if result.suggested_name and not self._name_touched and not self.preset_name:
+            self._suggested_name = result.suggested_name
             name.value = result.suggested_name
         self._update_create()
 

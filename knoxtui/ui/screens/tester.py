@@ -83,7 +83,7 @@ class TesterScreen(Screen[None]):
             with VerticalScroll(id="tester-form"):
                 yield Static(id="tester-route")
                 yield Label("Environment")
-                yield Select([], id="environment", allow_blank=False, prompt="environment")
+                yield Select([("default", "default")], id="environment", allow_blank=False)
                 yield Label("Method")
                 yield Select([(m, m) for m in METHODS], id="method", allow_blank=False, value="GET")
                 yield Label("Path (appended to the target URL)")

@@ -1,0 +1,98 @@
+"""The request tester against real local mTLS servers (the lab, 127.0.0.1): the right diagnosis on
+screen for a success and for each failure, the request logged, curl copied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Select, Static
+from ui_helpers import KDF_ITER, app_for, unlock, wait_for
+
+from knoxtui.demo import DemoSession, start_demo
+from knoxtui.ui.clipboard import Clipboard
+from knoxtui.ui.screens.tester import TesterScreen
+
+
+@pytest.fixture(scope="module")
+def lab_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSession]:
+    session = start_demo(tmp_path_factory.mktemp("lab-demo"), kdf_iter=KDF_ITER)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+async def _run(pilot, route: str, environment: str | None = None) -> TesterScreen:
+    pilot.app.open_tester(route)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, TesterScreen)
+                   and bool(pilot.app.screen.query("#diagnosis")))
+    await pilot.pause()
+    screen = pilot.app.screen
+    if environment:
+        screen.query_one("#environment", Select).value = environment
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: screen.result is not None and not screen.sending, seconds=20)
+    await pilot.pause()
+    return screen
+
+
+@pytest.mark.parametrize(
+    ("route", "environment", "code"),
+    [
+        ("lab-ok", None, "ok"),
+        ("lab-wrong-ca", "production", "client_cert_rejected_unknown_ca"),
+        ("lab-no-cert", None, "client_cert_required"),
+        ("lab-untrusted", None, "server_cert_untrusted"),
+        ("lab-expired-server", None, "server_cert_expired"),
+    ],
+)
+async def test_diagnosis_on_screen(
+    lab_demo: DemoSession, route: str, environment: str | None, code: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Clipboard, "_system_copy", lambda self, text: False)
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        screen = await _run(pilot, route, environment)
+        assert screen.result.diagnosis.code == code
+        diagnosis = screen.query_one("#diagnosis", Static)
+        assert code in str(diagnosis.render())
+        assert diagnosis.has_class("diag-ok" if code == "ok" else "diag-fail")
+        handshake = str(screen.query_one("#handshake", Static).render())
+        if code == "ok":
+            assert "200" in str(screen.query_one("#response-head", Static).render())
+            assert "◀ ours" in handshake  # the lab's client CA, marked as the issuer of ours
+        if code == "client_cert_rejected_unknown_ca":
+            assert "accepted client CAs" in handshake and "◀ ours" not in handshake
+        newest = app.vault.request_entries()[-1]  # oldest first
+        assert newest.route_name == route and newest.outcome == code
+        await pilot.press("ctrl+y")
+        assert app.clipboard.startswith("curl")
+        assert "PRIVATE KEY" not in app.clipboard
+
+
+async def test_environment_missing_stops_before_connecting(lab_demo: DemoSession) -> None:
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        app.open_tester("lab-wrong-ca")
+        await wait_for(pilot, lambda: isinstance(app.screen, TesterScreen)
+                       and bool(app.screen.query("#diagnosis")))
+        screen = app.screen
+        options = [value for _label, value in screen.query_one("#environment", Select)._options]
+        assert "production" in options and "sandbox" in options
+        screen.query_one("#environment", Select).value = "default"
+        await pilot.press("ctrl+s")
+        diagnosis = screen.query_one("#diagnosis", Static)
+        await wait_for(pilot, lambda: "environment_missing" in str(diagnosis.render()))
+        assert screen.result is None
+        assert app.vault.request_entries()[-1].outcome == "environment_missing"
+
+
+def test_lab_demo_routes_cover_success_and_failures(lab_demo: DemoSession) -> None:
+    assert {"lab-ok", "lab-wrong-ca", "lab-no-cert", "lab-untrusted", "lab-insecure",
+            "lab-expired-server", "lab-expired-client"} <= set(lab_demo.routes)
+    assert Path(lab_demo.vault_path).exists()
