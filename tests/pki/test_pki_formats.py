@@ -320,3 +320,22 @@ def test_load_bundle_uses_the_injected_clock(frozen_now: datetime) -> None:
     _, _, leaf = f.pki()
     bundle = load_bundle(leaf.cert_pem)
     assert bundle.now == frozen_now
+
+
+def test_openssh_key_and_public_key_alone_are_explained() -> None:
+    from cryptography.hazmat.primitives import serialization as s
+
+    key = f.make_key("ed25519")
+    ssh = key.private_bytes(s.Encoding.PEM, s.PrivateFormat.OpenSSH, s.NoEncryption())
+    bundle = load_bundle(ssh)
+    assert errors(bundle) == ["no_certificate"] and "OpenSSH" in bundle.errors[0].message
+    public = key.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo)
+    bundle = load_bundle(public)
+    assert errors(bundle) == ["no_certificate"] and "public key" in bundle.errors[0].message
+
+
+def test_chain_with_junk_text_between_blocks() -> None:
+    _, inter, leaf = f.pki()
+    data = b"# my cert\n" + leaf.cert_pem + b"intermediate below:\n\n" + inter.cert_pem + b"-- end"
+    bundle = load_bundle(data)
+    assert bundle.valid and len(bundle.certificates) == 2

@@ -210,6 +210,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "chain-der.p7b",
     )
     run("ecparam", "-name", "prime256v1", "-genkey", "-out", "ecparam.key")
+    run("x509", "-in", "ca.pem", "-trustout", "-addtrust", "clientAuth", "-out", "trusted.pem")
     return d
 
 
@@ -368,3 +369,11 @@ def test_inspect_json_on_openssl_files(made: Path, capsys: pytest.CaptureFixture
     assert {r["serial"] for r in results} == {view["serial"]}
     assert results[0]["has_private_key"] and results[0]["key_matches"] is True
     assert code == (0 if all(r["valid"] for r in results) else 1)
+
+
+def test_trusted_certificate_form(made: Path) -> None:
+    assert (made / "trusted.pem").read_text().startswith("-----BEGIN TRUSTED CERTIFICATE-----")
+    bundle = read(made, "trusted.pem")
+    assert bundle.valid and bundle.leaf is not None and bundle.leaf.is_ca
+    view = openssl_view(made, "ca.pem")
+    assert bundle.leaf.fingerprint_sha256 == view["sha256 Fingerprint"]
