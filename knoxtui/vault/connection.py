@@ -235,7 +235,10 @@ def create_new(path: Path, passphrase: str, kdf_iter: int | None) -> tuple[Conne
             f"A file already exists at '{path}'; a new vault was not created.",
             hint="Open it with its passphrase, or choose another --vault PATH.",
         )
-    paths.ensure_private_dir(path.parent)
+    # Our own folders are made (or kept) 0700; a folder the user already had (their home, /tmp)
+    # keeps its mode: the vault file itself is 0600 either way.
+    if not path.parent.exists() or path.parent == paths.data_dir():
+        paths.ensure_private_dir(path.parent)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     os.close(fd)  # mkstemp made it 0600; SQLite gives its journal the same mode
     scratch = Path(name)
@@ -253,13 +256,26 @@ def create_new(path: Path, passphrase: str, kdf_iter: int | None) -> tuple[Conne
 def publish(scratch: Path, path: Path) -> None:
     """Move the finished scratch vault to `path`, refusing to replace a file that appeared."""
     try:
-        os.link(scratch, path)
+        os.link(scratch, path)  # atomic and never overwrites
     except FileExistsError:
         raise UsageError(
             f"A file appeared at '{path}' while the vault was being created; it was left alone."
         ) from None
+    except OSError:
+        # Filesystems without hard links: a rename, after checking the name is still free.
+        if path.exists():
+            raise UsageError(
+                f"A file appeared at '{path}' while the vault was being created; it was left alone."
+            ) from None
+        os.replace(scratch, path)
     finally:
         scratch.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the new name survives a power cut
+        finally:
+            os.close(folder)
 
 
 def discard(scratch: Path) -> None:

@@ -395,3 +395,12 @@ def test_sigkill_during_passwd_leaves_old_or_new(vault: Vault, vault_path: Path,
         except WrongVaultPassphrase:
             pass
     assert len(opened) == 1  # exactly one passphrase opens it: all old or all new
+
+
+def test_existing_folder_keeps_its_mode(tmp_path: Path, frozen) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    Vault.create(shared / "v.knox", VAULT_PASSPHRASE, kdf_iter=CHEAP_KDF).close()
+    assert shared.stat().st_mode & 0o777 == 0o755
+    assert (shared / "v.knox").stat().st_mode & 0o777 == 0o600
