@@ -140,13 +140,12 @@ def render(bundle: CertificateBundle, *, colour: bool = False) -> str:
     rows.append(("Private key", _key_text(bundle, paint)))
     rows.append(("Passphrase", _passphrase_text(bundle)))
     if leaf is not None:
-        key = f"{leaf.key_type.upper()}" + (f"-{leaf.key_size}" if leaf.key_size else "")
-        if leaf.curve:
-            key += f" ({leaf.curve})"
+        from knoxtui.pki import public_key_description
+
         rows += [
             ("Serial", leaf.serial),
             ("SHA-256", leaf.fingerprint_sha256),
-            ("Public key", key),
+            ("Public key", public_key_description(leaf.certificate)),
             ("Signature", leaf.signature_algorithm),
         ]
         if leaf.san:

@@ -112,45 +112,74 @@ def _integer(item: Tlv) -> int:
     return int.from_bytes(item.value, "big", signed=True)
 
 
-def excessive_kdf(params_owner: bytes) -> str | None:
+def excessive_kdf(encrypted_key_info: bytes) -> str | None:
     """Why the key derivation of an EncryptedPrivateKeyInfo (PKCS#8) would take unreasonably
     long, or None. Anything unreadable is left for the real parser to judge."""
     try:
-        algorithm = children(read_tlv(params_owner).value)[0]
-        parts = children(algorithm.value)
-        oid = decode_oid(parts[0].value)
-        if oid == _PBES2:
-            kdf = children(children(parts[1].value)[0].value)
-            kdf_oid = decode_oid(kdf[0].value)
-            fields = children(kdf[1].value)
-            if kdf_oid == _PBKDF2 and _integer(fields[1]) > MAX_ITERATIONS:
-                return f"{_integer(fields[1]):,} PBKDF2 iterations"
-            if kdf_oid == _SCRYPT:
-                n, r, p = (_integer(f) for f in fields[1:4])
-                if 128 * n * r > MAX_SCRYPT_BYTES or n * p > MAX_ITERATIONS:
-                    return f"scrypt parameters N={n}, r={r}, p={p}"
-        elif len(parts) > 1 and parts[1].tag == SEQUENCE:
-            fields = children(parts[1].value)  # PBES1 / PKCS#12 PBE: salt, iterations
-            if (
-                len(fields) > 1
-                and fields[1].tag == INTEGER
-                and _integer(fields[1]) > MAX_ITERATIONS
-            ):
-                return f"{_integer(fields[1]):,} iterations"
+        return _excessive_algorithm(children(read_tlv(encrypted_key_info).value)[0])
     except (DerError, IndexError):
         return None
+
+
+def _excessive_algorithm(algorithm: Tlv) -> str | None:
+    parts = children(algorithm.value)
+    oid = decode_oid(parts[0].value)
+    if oid == _PBES2:
+        kdf = children(children(parts[1].value)[0].value)
+        kdf_oid = decode_oid(kdf[0].value)
+        fields = children(kdf[1].value)
+        if kdf_oid == _PBKDF2 and _integer(fields[1]) > MAX_ITERATIONS:
+            return f"{_integer(fields[1]):,} PBKDF2 iterations"
+        if kdf_oid == _SCRYPT:
+            n, r, p = (_integer(f) for f in fields[1:4])
+            if 128 * n * r > MAX_SCRYPT_BYTES or n * p > MAX_ITERATIONS:
+                return f"scrypt parameters N={n}, r={r}, p={p}"
+    elif len(parts) > 1 and parts[1].tag == SEQUENCE:
+        fields = children(parts[1].value)  # PBES1 / PKCS#12 PBE: salt, iterations
+        if len(fields) > 1 and fields[1].tag == INTEGER and _integer(fields[1]) > MAX_ITERATIONS:
+            return f"{_integer(fields[1]):,} iterations"
     return None
 
 
-def excessive_pkcs12_mac(pfx: bytes) -> str | None:
-    """Why the MAC check of a PFX would take unreasonably long, or None."""
+_OID_SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
+_OID_ENCRYPTED_DATA = "1.2.840.113549.1.7.6"
+_OID_DATA = "1.2.840.113549.1.7.1"
+
+
+def excessive_pkcs12(pfx: bytes) -> str | None:
+    """Why opening a PFX would take unreasonably long (its MAC, its encrypted bags, its
+    shrouded key bags), or None. Files we cannot walk (BER-constructed strings) pass."""
     try:
         parts = children(read_tlv(pfx).value)
-        if len(parts) < 3:
-            return None
-        mac_fields = children(parts[2].value)
-        if len(mac_fields) > 2 and _integer(mac_fields[2]) > MAX_ITERATIONS:
-            return f"{_integer(mac_fields[2]):,} MAC iterations"
+        if len(parts) > 2:
+            mac_fields = children(parts[2].value)
+            if len(mac_fields) > 2 and _integer(mac_fields[2]) > MAX_ITERATIONS:
+                return f"{_integer(mac_fields[2]):,} MAC iterations"
+        auth_safe = _content_octets(parts[1])
+        for info in children(read_tlv(auth_safe).value):
+            fields = children(info.value)
+            kind = decode_oid(fields[0].value)
+            if kind == _OID_ENCRYPTED_DATA:
+                encrypted_data = children(read_tlv(fields[1].value).value)
+                cost = _excessive_algorithm(children(encrypted_data[1].value)[1])
+                if cost:
+                    return cost
+            elif kind == _OID_DATA:
+                for bag in children(read_tlv(_content_octets(info)).value):
+                    bag_fields = children(bag.value)
+                    if decode_oid(bag_fields[0].value) == _OID_SHROUDED_KEY_BAG:
+                        cost = excessive_kdf(bag_fields[1].value)
+                        if cost:
+                            return cost
     except (DerError, IndexError):
         return None
     return None
+
+
+def _content_octets(content_info: Tlv) -> bytes:
+    """The OCTET STRING inside a ContentInfo of type data ([0] EXPLICIT)."""
+    explicit = children(content_info.value)[1]
+    octets = read_tlv(explicit.value)
+    if octets.tag != 0x04:
+        raise DerError("not a primitive OCTET STRING")
+    return octets.value

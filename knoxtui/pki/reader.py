@@ -281,7 +281,7 @@ def _read_der_certificates(data: bytes, found: Material, what: str) -> None:
 
 def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, what: str) -> None:
     given = passphrase_bytes(passphrase)
-    if (cost := der.excessive_pkcs12_mac(data)) is not None:
+    if (cost := der.excessive_pkcs12(data)) is not None:
         found.key_encrypted = True
         found.findings.append(
             finding(

@@ -327,3 +327,18 @@ def test_hostile_work_factors_are_refused_not_run() -> None:
     )
     p12 = load_bundle(pfx, passphrase="pw")
     assert p12.format == "pkcs12" and "unsupported_key_encryption" in codes(p12)
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["modern", "legacy"])
+def test_pkcs12_bag_work_factors_are_checked(legacy: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knoxtui.pki import der
+
+    _, _, leaf = f.pki()
+    top = der.read_tlv(leaf.pkcs12(legacy=legacy))
+    parts = der.children(top.value)
+    without_mac = f._tlv(0x30, top.value[: parts[1].end])
+    assert der.excessive_pkcs12(without_mac) is None
+    monkeypatch.setattr(der, "MAX_ITERATIONS", 100)  # real files then count as "hostile"
+    assert "iterations" in (der.excessive_pkcs12(without_mac) or "")
+    bundle = load_bundle(leaf.pkcs12(legacy=legacy), passphrase=f.PASSPHRASE)
+    assert "unsupported_key_encryption" in codes(bundle)
