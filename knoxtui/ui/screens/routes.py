@@ -164,7 +164,6 @@ class RouteEditScreen(Screen[bool]):
         super().__init__()
         self.route_name = route_name
         self.config: dict[str, Any] = {}
-        self._syncing = False
         self.json_error: str | None = None
         self.ref_problems: list[str] = []
         self._secrets: dict[str, Any] = {}
@@ -243,60 +242,67 @@ class RouteEditScreen(Screen[bool]):
         self.query_one("#f-target_url" if self.route_name else "#route-name", Input).focus()
 
     # -- form <-> JSON ------------------------------------------------------------------------
+    # Each side only writes when the value differs, so the echo of our own update is a no-op.
     def _config_to_form(self) -> None:
-        self._syncing = True
-        try:
-            for key, _label, _placeholder in FORM_FIELDS:
-                value = self.config.get(key)
-                self.query_one(f"#f-{key}", Input).value = "" if value is None else str(value)
-            self.query_one("#f-method", Input).value = str(self.config.get("method") or "")
-            for key in ("tls_min_version", "tls_max_version"):
-                value = str(self.config.get(key) or "")
-                self.query_one(f"#f-{key}", Select).value = value if value in ("1.2", "1.3") else ""
-            self.query_one("#f-tls_reject_unauthorized", Checkbox).value = not insecure(self.config)
-        finally:
-            self.call_after_refresh(self._end_sync)
-
-    def _end_sync(self) -> None:
-        self._syncing = False
+        for key, _label, _placeholder in FORM_FIELDS:
+            value = self.config.get(key)
+            field = self.query_one(f"#f-{key}", Input)
+            text = "" if value is None else str(value)
+            if field.value != text:
+                field.value = text
+        method = self.query_one("#f-method", Input)
+        if method.value != str(self.config.get("method") or ""):
+            method.value = str(self.config.get("method") or "")
+        for key in ("tls_min_version", "tls_max_version"):
+            value = str(self.config.get(key) or "")
+            select = self.query_one(f"#f-{key}", Select)
+            wanted = value if value in ("1.2", "1.3") else ""
+            if select.value != wanted:
+                select.value = wanted
+        box = self.query_one("#f-tls_reject_unauthorized", Checkbox)
+        if box.value != (not insecure(self.config)):
+            box.value = not insecure(self.config)
 
     def _config_to_json(self) -> None:
         area = self.query_one("#route-json", TextArea)
-        text = json.dumps(self.config, indent=2)
-        if area.text != text:
-            self._syncing = True
-            area.text = text
-            self.call_after_refresh(self._end_sync)
+        try:
+            if json.loads(area.text or "null") == self.config:
+                return
+        except json.JSONDecodeError:
+            pass
+        area.text = json.dumps(self.config, indent=2)
 
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
     def _form_changed(self, event: Any) -> None:
-        if self._syncing:
-            return
         widget = event.control
-        key = (widget.id or "").removeprefix("f-")
         if widget.id == "route-name":
             self.check()
             return
         if not (widget.id or "").startswith("f-"):
             return
+        key = widget.id.removeprefix("f-")
         value: Any = event.value
         if key == "tls_reject_unauthorized":
-            value = bool(value)
-        elif isinstance(value, str):
-            value = value.strip()
-        if value in ("", None) and key != "tls_reject_unauthorized":
-            self.config.pop(key, None)
+            if bool(value) == (not insecure(self.config)):
+                return
+            self.config[key] = bool(value)
         else:
-            self.config[key] = value
+            value = value.strip() if isinstance(value, str) else value
+            if value in ("", None, Select.BLANK):
+                if key not in self.config:
+                    return
+                self.config.pop(key)
+            elif self.config.get(key) == value:
+                return
+            else:
+                self.config[key] = value
         self._config_to_json()
         self.check()
 
     @on(TextArea.Changed, "#route-json")
     def _json_changed(self, event: TextArea.Changed) -> None:
-        if self._syncing:
-            return
         try:
             data = json.loads(event.text_area.text or "{}")
         except json.JSONDecodeError as exc:
@@ -308,8 +314,9 @@ class RouteEditScreen(Screen[bool]):
             self.check()
             return
         self.json_error = None
-        self.config = data
-        self._config_to_form()
+        if data != self.config:
+            self.config = data
+            self._config_to_form()
         self.check()
 
     # -- checks -------------------------------------------------------------------------------

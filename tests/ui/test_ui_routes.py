@@ -1,0 +1,90 @@
+"""Routes: the editor checks references as you type, the raw JSON and the form stay in step, and
+an unverified server is a red banner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Button, Checkbox, Input, TextArea
+from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+
+from knoxtui.ui.screens.routes import RouteEditScreen, RoutesScreen
+from knoxtui.ui.screens.tester import TesterScreen
+
+
+async def _editor(pilot, name: str | None) -> RouteEditScreen:
+    pilot.app.open_route(name)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RouteEditScreen)
+                   and bool(pilot.app.screen.query("#route-json")))
+    await pilot.pause()
+    return pilot.app.screen
+
+
+async def test_new_route_references_checked_as_you_type(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        screen = await _editor(pilot, None)
+        screen.query_one("#route-name", Input).value = "partner-api"
+        screen.query_one("#f-target_url", Input).value = "https://partner.example/api"
+        screen.query_one("#f-certificate_secret_id", Input).value = "no-such-cert"
+        await pilot.pause()
+        assert any("no-such-cert" in p for p in screen.ref_problems)
+        assert screen.query_one("#save", Button).disabled
+        # Fix it in the raw JSON: the form follows.
+        config = json.loads(screen.query_one("#route-json", TextArea).text)
+        config["certificate_secret_id"] = "bank-client"
+        config["headers"] = {"x-api-key": "{{secret:bank-api-key}}"}
+        screen.query_one("#route-json", TextArea).text = json.dumps(config)
+        await wait_for(pilot, lambda: screen.query_one("#f-certificate_secret_id", Input).value
+                       == "bank-client")
+        await pilot.pause()
+        assert screen.ref_problems == []
+        assert not screen.query_one("#save", Button).disabled
+        # A wrong type is caught too.
+        screen.query_one("#f-certificate_secret_id", Input).value = "bank-api-key"
+        await pilot.pause()
+        assert any("not certificate" in p for p in screen.ref_problems)
+        screen.query_one("#f-certificate_secret_id", Input).value = "bank-client"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RouteEditScreen))
+        saved = app.vault.get_route("partner-api").config
+        assert saved["certificate_secret_id"] == "bank-client"
+        assert saved["headers"] == {"x-api-key": "{{secret:bank-api-key}}"}
+
+
+async def test_unverified_server_shows_a_red_banner(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        screen = await _editor(pilot, "bank-accounts")
+        banner = screen.query_one("#route-banner")
+        assert not banner.display
+        screen.query_one("#f-tls_reject_unauthorized", Checkbox).value = False
+        await pilot.pause()
+        assert banner.display
+        assert json.loads(screen.query_one("#route-json", TextArea).text)[
+            "tls_reject_unauthorized"] is False
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RouteEditScreen))
+        app.open_routes()
+        await wait_for(pilot, lambda: isinstance(app.screen, RoutesScreen)
+                       and bool(app.screen.query("#routes-banner")))
+        await pilot.pause()
+        routes_banner = app.screen.query_one("#routes-banner")
+        assert routes_banner.display
+        assert "bank-accounts" in str(routes_banner.render())
+
+
+async def test_t_on_a_route_opens_the_tester(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RoutesScreen))
+        await pilot.pause()
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TesterScreen))
+        assert app.screen.route_name == "bank-accounts"
