@@ -83,7 +83,7 @@ def read(data: bytes, passphrase: str | bytes | None, *, what: str = "file") -> 
                 PFX_AS_TEXT_HINT,
             )
         )
-    elif data[:1] == b"\x30":
+    elif data[:1] == b"\x30" and not _is_text(data):
         _read_der(data, passphrase, found, what)
     elif _BASE64_TEXT.match(data.strip()) and len(data.strip()) >= 32:
         decoded = _base64(data)
@@ -106,6 +106,12 @@ def _unsupported(found: Material, what: str) -> None:
             "was chosen.",
         )
     )
+
+
+def _is_text(data: bytes) -> bool:
+    """Printable text (a '0' starts many a text file; DER has control bytes early on)."""
+    head = data[:256]
+    return head.isascii() and all(32 <= b < 127 or b in b"\t\r\n" for b in head)
 
 
 def _looks_mangled(data: bytes) -> bool:

@@ -265,8 +265,15 @@ def test_pkcs7_damaged_twin() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"   \n", b"hello, this is not a certificate\n", b"\x00\x01\x02\x03" * 10, b"{}"],
-    ids=["empty", "blank", "text", "binary", "json"],
+    [
+        b"",
+        b"   \n",
+        b"hello, this is not a certificate\n",
+        b"\x00\x01\x02\x03" * 10,
+        b"{}",
+        b"0123456789 starts like DER but is text\n" * 3,
+    ],
+    ids=["empty", "blank", "text", "binary", "json", "text-starting-with-0"],
 )
 def test_unrecognised_input_is_unsupported_format(data: bytes) -> None:
     bundle = load_bundle(data)
