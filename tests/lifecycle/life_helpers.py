@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -156,15 +155,3 @@ def route_config(certificate: str | None, url: str = "https://api.bank.example/v
     if certificate:
         config["certificate_secret_id"] = certificate
     return config
-
-
-def _vault_has_lifecycle() -> bool:
-    from knoxtui.vault import Vault
-
-    return hasattr(Vault, "add_pending_key")
-
-
-# Until the vault's lifecycle additions (pending keys, grace dates) are wired in, skip cleanly.
-needs_lifecycle_vault = pytest.mark.skipif(
-    not _vault_has_lifecycle(), reason="vault lifecycle additions not wired in yet"
-)

@@ -15,7 +15,6 @@ import pytest
 from life_helpers import (
     VAULT_PASSPHRASE,
     IssuingCA,
-    needs_lifecycle_vault,
     pem,
     route_config,
     store_certificate,
@@ -25,8 +24,6 @@ from knoxtui import cli, clock
 from knoxtui.lifecycle.inventory import inventory_report, render
 from knoxtui.pki.csr import load_signing_request
 from knoxtui.vault import Vault
-
-pytestmark = needs_lifecycle_vault
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from life_helpers import (
     VAULT_PASSPHRASE,
     IssuingCA,
     make_vault,
-    needs_lifecycle_vault,
     route_config,
     store_certificate,
 )
@@ -20,8 +19,6 @@ from life_helpers import (
 from knoxtui import cli
 from knoxtui.lifecycle.expiry import expiry_report
 from knoxtui.pki.expiry import ExpiryStatus, ExpiryThresholds
-
-pytestmark = needs_lifecycle_vault
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from life_helpers import make_vault, needs_lifecycle_vault
+from life_helpers import make_vault
 
 from knoxtui.lab import LabServer
 from knoxtui.lifecycle.fit import fitting_stored_certificates
 from knoxtui.lifecycle.rotation import rehearse
 from knoxtui.pki import load_bundle
-
-pytestmark = needs_lifecycle_vault
 
 
 def _store(vault: Any, name: str, chain_pem: bytes, key_pem: bytes) -> None:

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from life_helpers import IssuingCA, make_vault, needs_lifecycle_vault, pem, store_certificate
+from life_helpers import IssuingCA, make_vault, pem, store_certificate
 
 from knoxtui.errors import Conflict, NotFound, ValidationError
 from knoxtui.lifecycle.renewal import attach_certificate, new_signing_request
 from knoxtui.pki.csr import load_signing_request
-
-pytestmark = needs_lifecycle_vault
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import pytest
 from life_helpers import (
     IssuingCA,
     make_vault,
-    needs_lifecycle_vault,
     route_config,
     store_certificate,
 )
@@ -28,8 +27,6 @@ from knoxtui.lifecycle.rotation import (
     rotate,
 )
 from knoxtui.vault import Vault
-
-pytestmark = needs_lifecycle_vault
 
 
 @pytest.fixture

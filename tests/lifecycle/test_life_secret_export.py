@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
-from life_helpers import VAULT_PASSPHRASE, IssuingCA, needs_lifecycle_vault, store_certificate
+from life_helpers import VAULT_PASSPHRASE, IssuingCA, store_certificate
 
 from knoxtui import cli
 from knoxtui.errors import UsageError, ValidationError
@@ -19,7 +19,6 @@ from knoxtui.lifecycle.export import export_secret
 from knoxtui.pki.csr import public_key_sha256
 from knoxtui.vault import Vault
 
-pytestmark = needs_lifecycle_vault
 EXPORT_PASS = "export passphrase 1"
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl tool")
 
