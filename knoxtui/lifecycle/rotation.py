@@ -291,9 +291,11 @@ def rotate(
             vault.set_status(old, RETIRING, until=grace_until, detail=summary)
         else:
             # Some routes still use OLD: it is not retiring yet, but the move is audited on it.
-            current = vault.get_secret(old).status
             vault.set_status(
-                old, current, detail=summary + f"; still used by {', '.join(plan.untouched)}"
+                old,
+                vault.get_secret(old).status,
+                until=vault.status_dates().get(old),
+                detail=summary + f"; still used by {', '.join(plan.untouched)}",
             )
     return RotationResult(
         plan=plan,
