@@ -22,6 +22,8 @@ _ALLOWED = {_SQLITE_READ, _SQLITE_SELECT, _SQLITE_FUNCTION, _SQLITE_RECURSIVE}
 _DENY = 1
 _OK = 0
 HIDDEN_TABLES = frozenset({"value_blobs", *pending.HIDDEN_TABLES})
+# Functions with side effects (SQLCipher's export/rekey helpers, file access, extensions).
+_DENIED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"})
 _LEADING = re.compile(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*", re.S)
 
 
@@ -30,6 +32,9 @@ def _authorizer(
 ) -> int:
     if action not in _ALLOWED:
         return _DENY
+    if action == _SQLITE_FUNCTION:
+        name = (arg2 or "").lower()
+        return _DENY if name in _DENIED_FUNCTIONS or name.startswith("sqlcipher") else _OK
     # Any *_blobs table holds values: denied by name, so a future one is covered too.
     if action == _SQLITE_READ and (arg1 in HIDDEN_TABLES or (arg1 or "").endswith("_blobs")):
         return _DENY

@@ -180,6 +180,8 @@ def test_knoxcall_compliance_queries_run_verbatim(vault: Vault) -> None:
         "PRAGMA key = 'x'",
         "ATTACH DATABASE '/tmp/x.db' AS x",
         "INSERT INTO routes VALUES ('a','b','{}','c','d')",
+        "SELECT sqlcipher_export('main')",
+        "SELECT load_extension('x')",
         "",
     ],
 )
