@@ -217,3 +217,39 @@ def test_life_report_csv_neutralises_formulas(tmp_path: Path, frozen_now: dateti
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["organization_identifier"] == '\'=HYPERLINK("http://x.example")'
     assert row["days_remaining"] == "364"  # numbers stay numbers
+
+
+def test_life_check_vault_at_every_expiry_stage(
+    tmp_path: Path, frozen_now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ca = IssuingCA()
+    with Vault.create(tmp_path / "v.db", VAULT_PASSPHRASE) as vault:
+        store_certificate(vault, "stage-valid", ca, days_left=200)
+        store_certificate(vault, "stage-warning", ca, days_left=60)
+        store_certificate(vault, "stage-urgent", ca, days_left=7)
+        store_certificate(vault, "stage-expired", ca, valid_until=frozen_now - timedelta(days=2))
+        store_certificate(
+            vault, "stage-future", ca, valid_from=frozen_now + timedelta(days=3), days_left=300
+        )
+        for name in ("stage-valid", "stage-urgent", "stage-expired"):
+            vault.save_route(f"uses-{name}", route_config(name))
+    (tmp_path / "vault.pass").write_text(VAULT_PASSPHRASE + "\n")
+    assert _main(tmp_path, "check", "--json") == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"] == {
+        "expired": 1, "urgent": 1, "warning": 1, "not_yet_valid": 1, "valid": 1
+    }  # fmt: skip
+    order = [(r["secret"], r["due"], r["routes"]) for r in data["certificates"]]
+    assert order == [
+        ("stage-expired", True, ["uses-stage-expired"]),
+        ("stage-urgent", True, ["uses-stage-urgent"]),
+        ("stage-warning", False, []),
+        ("stage-future", False, []),
+        ("stage-valid", False, ["uses-stage-valid"]),
+    ]
+    assert _main(tmp_path, "check") == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].split() == ["STATUS", "DAYS", "SECRET", "ENV", "EXPIRES", "ROUTES", "BREAKS"]
+    assert lines[1].startswith("! expired") and "stage-expired" in lines[1]
+    assert "2 need(s) renewal now" in captured.err
