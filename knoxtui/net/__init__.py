@@ -15,6 +15,7 @@ from knoxtui.net.request import (
     Timings,
     execute,
     failed_before_connecting,
+    forget_secrets,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "clear_cache",
     "execute",
     "failed_before_connecting",
+    "forget_secrets",
     "load_identity",
     "reproduction_commands",
 ]

@@ -4,6 +4,7 @@ a one-time password into a 0600 file deleted at once. Contexts are cached by con
 
 from __future__ import annotations
 
+import _ssl
 import hashlib
 import os
 import secrets
@@ -103,9 +104,19 @@ def _new_context(
         context.set_alpn_protocols(list(alpn))
     if identity is not None:
         load_identity_into(context, identity)
-    if _observer is not None and hasattr(context, "_msg_callback"):
-        context._msg_callback = _observer
+    if _observer is not None:
+        _install_observer(context, _observer)
     return context
+
+
+def _install_observer(context: ssl.SSLContext, observer: MessageObserver) -> None:
+    # The C-level slot takes plain ints; ssl.py's setter would wrap every call in three enum
+    # conversions (~40 messages per handshake), a measurable share of a loopback request.
+    raw = getattr(_ssl._SSLContext, "_msg_callback", None)
+    if raw is not None and hasattr(raw, "__set__"):
+        raw.__set__(context, observer)
+    elif hasattr(context, "_msg_callback"):
+        context._msg_callback = observer
 
 
 def load_identity_into(context: ssl.SSLContext, identity: ClientIdentity) -> None:

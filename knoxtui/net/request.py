@@ -388,6 +388,15 @@ def failed_before_connecting(
     )
 
 
+def forget_secrets() -> None:
+    """Drop what this process holds in memory: cached TLS contexts (with their keys) and OAuth2
+    tokens. For the TUI's lock."""
+    from knoxtui.net import oauth2
+
+    tls_context.clear_cache()
+    oauth2.clear_cache()
+
+
 def execute(plan: RequestPlan) -> RequestResult:
     """Run the plan: the OAuth2 token first when the route has one, then the request."""
     warnings: list[str] = []

@@ -126,3 +126,14 @@ def test_bearer_is_required_by_the_api(lab: LabServer) -> None:
 def test_token_preview_is_not_the_token() -> None:
     token = "eyJhbGciOiJSUzI1NiJ9.payload.signature"
     assert oauth2.preview(token) == f"eyJh…({len(token)} chars)"
+
+
+def test_forget_secrets_drops_cached_tokens(lab: LabServer) -> None:
+    from knoxtui.net import forget_secrets
+
+    vals = _values(lab, "client_secret_post")
+    assert _run(lab, vals).diagnosis.code == "ok"
+    forget_secrets()
+    again = _run(lab, vals)
+    assert again.diagnosis.code == "ok" and not again.oauth2_step.cached
+    assert lab.token_requests == 2
