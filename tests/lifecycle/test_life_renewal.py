@@ -3,6 +3,7 @@ chain checked), as a new secret or a new environment value — and the failure t
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -139,6 +140,8 @@ def test_life_pending_key_material_hidden_from_sql_and_repr(
         assert rows == [("p", pending.subject)]
         with pytest.raises(UsageError):
             vault.query("SELECT key_pem FROM pending_key_blobs")
+        logged = json.dumps([entry.to_dict() for entry in vault.audit_entries()])
+        assert "my key passphrase" not in logged and "PRIVATE" not in logged
     raw = (tmp_path / "v.db").read_bytes()
     assert b"PRIVATE KEY" not in raw and b"my key passphrase" not in raw
 
