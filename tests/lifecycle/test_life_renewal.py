@@ -157,3 +157,25 @@ def test_life_csr_from_subject_parses_and_stores(tmp_path: Path, frozen_now: dat
     csr = x509.load_pem_x509_csr(pending.csr_pem)
     assert csr.subject.rfc4514_string() == "CN=api.example.co.uk,O=Example Ltd,C=GB"
     assert pending.key_type == "rsa-2048" and pending.passphrase_generated
+
+
+@pytest.mark.parametrize("encoding", ["der", "pkcs7"])
+def test_life_attach_accepts_der_and_pkcs7(
+    tmp_path: Path, frozen_now: datetime, ca: IssuingCA, encoding: str
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    with make_vault(tmp_path / "v.db") as vault:
+        pending = new_signing_request(vault, "p", subject="CN=p", key_type="ec-p256")
+        issued = ca.sign_csr(load_signing_request(pending.csr_pem))
+        if encoding == "der":
+            data = issued.public_bytes(serialization.Encoding.DER)
+        else:  # a CA's .p7b, CA first: the leaf is found by its key, not its position
+            data = pkcs7.serialize_certificates(
+                [ca.certificate, issued], serialization.Encoding.DER
+            )
+        result = attach_certificate(vault, "p", data)
+        assert result.subject == "CN=p"
+        stored = vault.resolve("p", "default")
+        assert x509.load_pem_x509_certificates(stored.chain_pem)[0] == issued
