@@ -176,3 +176,24 @@ def test_header_values_http_cannot_carry(value: str) -> None:
     with pytest.raises(ValidationError, match="Header 'X-A'") as caught:
         plan_request(route, "default", resolver({"bad": "line\r\nInjected: 1"}))
     assert "Injected" not in caught.value.message
+
+
+def test_reproduction_keeps_sni_and_versions(pki: Pki) -> None:
+    route = Route.from_config(
+        "bank",
+        {
+            "target_url": "https://10.0.0.5:8443/v1",
+            "certificate_secret_id": "c",
+            "tls_servername": "api.bank.test",
+            "tls_min_version": "1.3",
+            "tls_max_version": "1.3",
+            "tls_reject_unauthorized": False,
+        },
+    )
+    plan = plan_request(route, "default", resolver({"c": pki.value(pki.client)}))
+    commands = reproduction_commands(plan)
+    assert "--connect-to api.bank.test:8443:10.0.0.5:8443" in commands["curl"]
+    assert "https://api.bank.test:8443/v1" in commands["curl"]
+    assert "--insecure" in commands["curl"] and "--tlsv1.3" in commands["curl"]
+    assert "-connect 10.0.0.5:8443 -servername api.bank.test" in commands["openssl"]
+    assert "-tls1_3" in commands["openssl"]
