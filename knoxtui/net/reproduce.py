@@ -52,7 +52,13 @@ def reproduction_commands(plan: RequestPlan) -> dict[str, str]:
         s_client += ["-CAfile", "<ca-bundle-file>"]
     if plan.min_version == plan.max_version and plan.min_version:
         s_client.append("-tls1_" + plan.min_version.split(".")[1])
-    s_client += ["-verify_return_error", "-state"]
+    elif plan.max_version == "1.2":
+        s_client.append("-no_tls1_3")
+    elif plan.min_version == "1.3":
+        s_client.append("-no_tls1_2")
+    if plan.verify:
+        s_client.append("-verify_return_error")
+    s_client.append("-state")
     return {"curl": _join(curl), "openssl": _join(s_client)}
 
 
