@@ -146,7 +146,8 @@ class DetailScreen(Screen[None]):
             subject.add_leaf(f"organizationIdentifier: {meta.organization_identifier}")
         issuer = tree.root.add("Issuer", expand=True)
         issuer.add_leaf(meta.issuer)
-        for name in meta.chain_issuers:
+        above = [n for n in dict.fromkeys(meta.chain_issuers) if n not in (meta.subject, meta.issuer)]
+        for name in above:
             issuer.add_leaf(f"↑ {name}")
         validity = tree.root.add("Validity", expand=True)
         validity.add_leaf(f"from  {meta.valid_from:%Y-%m-%d %H:%M} UTC")
