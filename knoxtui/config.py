@@ -39,7 +39,10 @@ def load(path: Path | None = None) -> Config:
         if value is None:
             continue
         if isinstance(value, int) and value >= 0:
-            config = replace(config, **{key: value})
+            if key == "warning_days":
+                config = replace(config, warning_days=value)
+            else:
+                config = replace(config, urgent_days=value)
         else:
             problems.append(f"{target}: {key} must be a whole number of days, got {value!r}")
     idle = raw.get("ui", {}).get("idle_lock_minutes", raw.get("idle_lock_minutes"))
