@@ -49,6 +49,7 @@ class AuditScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = "Audit"
         yield Header()
         yield Static("", id="audit-verify")
         yield Input(
@@ -62,7 +63,6 @@ class AuditScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "Audit"
         self.reload()
         self.query_one("#audit-table", RecordTable).focus()
 

@@ -57,6 +57,7 @@ class DetailScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = self.secret_name
         yield Header()
         yield Static(id="detail-head")
         with Horizontal(id="detail-body"):
@@ -90,7 +91,6 @@ class DetailScreen(Screen[None]):
             self.dismiss()
             return
         secret = self.secret
-        self.sub_title = f"{secret.name} · {secret.secret_type}"
         head = Text()
         head.append(secret.name, style="bold")
         head.append(f"  {secret.secret_type}")

@@ -89,6 +89,7 @@ class ImportScreen(Screen[bool]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = "Import" if not self.preset_name else f"New value for {self.preset_name}"
         yield Header()
         with Horizontal(id="import-body"):
             with VerticalScroll(id="import-form"):
@@ -133,7 +134,6 @@ class ImportScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "Import" if not self.preset_name else f"New value for {self.preset_name}"
         self._apply_type(self.preset_type)
 
     @property

@@ -40,11 +40,16 @@ class InventoryScreen(Screen[None]):
     ]
     AUTO_FOCUS = "#inventory-table"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._resumed = False
+
     @property
     def knox(self) -> KnoxApp:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = str(self.knox.vault_path)
         yield Header()
         yield Static(id="summary")
         yield Input(
@@ -64,8 +69,11 @@ class InventoryScreen(Screen[None]):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted and self.knox.vault is not None:
+        # The first resume follows on_mount's load; later ones return from a screen that may have
+        # changed the vault (import, rename, delete).
+        if self._resumed and self.knox.vault is not None:
             self.reload()
+        self._resumed = True
 
     def reload(self) -> None:
         vault = self.knox.vault
@@ -73,7 +81,6 @@ class InventoryScreen(Screen[None]):
             return
         records = inventory_records(vault.list_secrets(), self.knox.now(), self.knox.thresholds)
         self.table.set_records(records)
-        self.sub_title = str(self.knox.vault_path)
         self._update_summary()
         empty = self.query_one("#inventory-empty", Static)
         empty.display = not records

@@ -63,6 +63,7 @@ class RoutesScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = "Routes"
         yield Header()
         yield Static("", id="routes-banner", classes="banner-danger")
         yield Static("enter edit · t test · n new · d delete", id="routes-help")
@@ -70,7 +71,6 @@ class RoutesScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "Routes"
         table = self.query_one(DataTable)
         table.add_columns("Name", "Target URL", "Certificate", "OAuth2", "Server check")
         self.reload()
@@ -173,6 +173,7 @@ class RouteEditScreen(Screen[bool]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = f"Route {self.route_name}" if self.route_name else "New route"
         yield Header()
         yield Static(INSECURE_BANNER, id="route-banner", classes="banner-danger")
         with Horizontal(id="route-body"):
@@ -224,7 +225,6 @@ class RouteEditScreen(Screen[bool]):
         from knoxtui.errors import KnoxError
 
         vault = self.knox.vault
-        self.sub_title = f"Route {self.route_name}" if self.route_name else "New route"
         self._secrets = {s.name: s for s in vault.list_secrets()} if vault else {}
         names = sorted(self._secrets)
         for key in ("certificate_secret_id", "ca_bundle_secret_id", "oauth2_secret_id"):

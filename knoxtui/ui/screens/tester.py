@@ -77,6 +77,7 @@ class TesterScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.sub_title = f"Test {self.route_name}"
         yield Header()
         yield Static(INSECURE_BANNER, id="tester-banner", classes="banner-danger")
         with Horizontal(id="tester-body"):
@@ -98,9 +99,9 @@ class TesterScreen(Screen[None]):
                     "Press ctrl+s to send the request.", id="diagnosis", classes="diag-pending"
                 )
                 yield Static("", id="timings")
+                yield Static("", id="handshake")
                 yield Static("", id="response-head")
                 yield Static("", id="response-body")
-                yield Static("", id="handshake")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -116,7 +117,6 @@ class TesterScreen(Screen[None]):
             self.dismiss()
             return
         self.config = dict(record.config)
-        self.sub_title = f"Test {self.route_name}"
         self.query_one("#tester-banner").display = insecure(self.config)
         self.query_one("#tester-route", Static).update(
             Text.assemble((self.route_name, "bold"), "\n", str(self.config.get("target_url", "")))
@@ -269,7 +269,7 @@ class TesterScreen(Screen[None]):
         self._show_diagnosis(diagnosis.code, diagnosis.side, diagnosis.summary, diagnosis.fix)
         self.query_one("#timings", Static).update(self._timings(result.timings))
         head = Text()
-        head.append("Response\n", style="bold")
+        head.append("\nResponse\n", style="bold")
         if result.status_code is not None:
             colour = self.knox.status_colour("valid" if result.status_code < 400 else "expired")
             head.append(
