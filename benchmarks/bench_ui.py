@@ -109,21 +109,29 @@ def _process_seconds(code: str, *args: str, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code), *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
 def _process_peak_mb(code: str, *args: str) -> float:
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], check=True,
-                         capture_output=True, text=True, timeout=300).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
     return int(out.strip().splitlines()[-1]) / 1024
 
 
 def _build_vault(path: Path) -> None:
     from benchmarks.bench_vault import _certificates, _fill
-
     from knoxtui import clock
     from knoxtui.pki import load_bundle
     from knoxtui.vault import Vault
@@ -138,8 +146,10 @@ def _build_vault(path: Path) -> None:
 
 def _inventory_ready(app: object, screen_type: type) -> bool:
     screen = app.screen  # type: ignore[attr-defined]
-    return isinstance(screen, screen_type) and bool(screen.query("#inventory-table")) and bool(
-        screen.table.row_count
+    return (
+        isinstance(screen, screen_type)
+        and bool(screen.query("#inventory-table"))
+        and bool(screen.table.row_count)
     )
 
 
@@ -262,13 +272,23 @@ def main() -> None:
         paint_bare = _process_seconds(FIRST_PAINT_BARE)
         paint_ours = _process_seconds(FIRST_PAINT_OURS, str(kdf_path))
         print(row("first paint: bare Textual app, DataTable of 100 (process)", paint_bare))
-        print(row("first paint: knoxtui to the unlock screen (process)", paint_ours, paint_bare,
-                  "goal <= 1.20x"))
+        print(
+            row(
+                "first paint: knoxtui to the unlock screen (process)",
+                paint_ours,
+                paint_bare,
+                "goal <= 1.20x",
+            )
+        )
 
         start = time.perf_counter()
         Vault.open(kdf_path, PASSPHRASE).close()
-        print(row("key derivation: open with SQLCipher's default KDF (apart)",
-                  time.perf_counter() - start))
+        print(
+            row(
+                "key derivation: open with SQLCipher's default KDF (apart)",
+                time.perf_counter() - start,
+            )
+        )
 
         bare_runs, our_runs = [], []
         rows: list[tuple[str, ...]] = []
@@ -279,13 +299,20 @@ def main() -> None:
             bare_runs.append(asyncio.run(_bare_table_seconds(rows)))
         bare_t, our_t = statistics.median(bare_runs), statistics.median(our_runs)
         print(row(f"bare DataTable of the same {len(rows):,} rows, shown + 1 key", bare_t))
-        print(row(f"unlock -> interactive inventory of {len(rows):,}", our_t, bare_t,
-                  "goal <= 0.50x"))
+        print(
+            row(f"unlock -> interactive inventory of {len(rows):,}", our_t, bare_t, "goal <= 0.50x")
+        )
 
         ours, bare, direct = asyncio.run(_filter_keystrokes(vault_path))
         base = statistics.median(bare)
-        print(row(f"filter at {COUNT:,} rows + summary + redraw of the table (median)",
-                  statistics.median(direct), None, "goal < 50 ms"))
+        print(
+            row(
+                f"filter at {COUNT:,} rows + summary + redraw of the table (median)",
+                statistics.median(direct),
+                None,
+                "goal < 50 ms",
+            )
+        )
         print(row("  the same, slowest of 45", max(direct), None, "goal < 50 ms"))
         print(row("keystroke in a bare Input through the Pilot (round trip)", base))
         print(row("filter keystroke through the Pilot (median)", statistics.median(ours), base))
@@ -294,10 +321,13 @@ def main() -> None:
         rows_file.write_text(json.dumps([list(r) for r in rows]))
         peak_bare = _process_peak_mb(PEAK_BARE, str(rows_file))
         peak_ours = _process_peak_mb(PEAK_OURS, str(vault_path), PASSPHRASE, str(CHEAP_KDF))
-        print(f"  {'peak memory: bare DataTable of the same rows (max RSS)':<58}"
-              f"{peak_bare:8.1f} MB")
-        print(f"  {'peak memory: knoxtui with the 10,000-row inventory':<58}{peak_ours:8.1f} MB"
-              f"  {peak_ours / peak_bare:6.2f}x  goal < 200 MB")
+        print(
+            f"  {'peak memory: bare DataTable of the same rows (max RSS)':<58}{peak_bare:8.1f} MB"
+        )
+        print(
+            f"  {'peak memory: knoxtui with the 10,000-row inventory':<58}{peak_ours:8.1f} MB"
+            f"  {peak_ours / peak_bare:6.2f}x  goal < 200 MB"
+        )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -85,7 +85,9 @@ def _ec_key(label: str) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(number or 1, ec.SECP256R1())
 
 
-def _name(cn: str, org: str = "Knox Demo Ltd", extra: list[x509.NameAttribute] | None = None):
+def _name(
+    cn: str, org: str = "Knox Demo Ltd", extra: list[x509.NameAttribute] | None = None
+) -> x509.Name:
     attrs = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "GB"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
@@ -119,7 +121,8 @@ def _ca(cn: str, now: datetime, serial: int, parent: DemoCA | None = None) -> De
         .not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
         )
     )
     signer = parent.key if parent else key
@@ -203,35 +206,71 @@ def demo_certificates(now: datetime) -> tuple[DemoCA, list[DemoSpec]]:
     issuing = _ca("Knox Demo Issuing CA 1", now, 2, root)
 
     def leaf(cn: str, serial: int, start: int, end: int, **kw: Any) -> DemoCertificate:
-        return _leaf(issuing, cn, serial=serial, not_before=now + start * day,
-                     not_after=now + end * day, **kw)
+        return _leaf(
+            issuing,
+            cn,
+            serial=serial,
+            not_before=now + start * day,
+            not_after=now + end * day,
+            **kw,
+        )
 
     qc = psd2_qc_statements(("PSP_AI", "PSP_PI"), "Financial Conduct Authority", "GB-FCA")
     psd2_name = [x509.NameAttribute(x509.ObjectIdentifier("2.5.4.97"), "PSDGB-FCA-123456")]
     specs = [
-        DemoSpec("bank-client", "production",
-                 leaf("client.prod.knox-demo.example", 101, -200, 400),
-                 "Open Banking client certificate"),
-        DemoSpec("bank-client", "sandbox",
-                 leaf("client.sandbox.knox-demo.example", 102, -30, 335),
-                 "Open Banking client certificate"),
-        DemoSpec("hmrc-mtd", "production",
-                 leaf("mtd.knox-demo.example", 103, -300, 64,
-                      key_passphrase=DEMO_KEY_PASSPHRASE),
-                 "HMRC Making Tax Digital (encrypted key)", key_passphrase=DEMO_KEY_PASSPHRASE),
-        DemoSpec("payments-gateway", "production",
-                 leaf("gw.payments.knox-demo.example", 104, -350, 12),
-                 "Card processor mTLS, renewal due"),
-        DemoSpec("legacy-partner", "default",
-                 leaf("legacy.partner.knox-demo.example", 105, -400, -9),
-                 "Expired B2B partner certificate", allow_expired=True),
-        DemoSpec("mesh-next", "default",
-                 leaf("next.mesh.knox-demo.example", 106, 20, 385),
-                 "Service mesh certificate, valid from next month", allow_expired=True),
-        DemoSpec("psd2-qwac", "production",
-                 leaf("tpp.knox-demo.example", 107, -100, 630, qc=qc, extra_name=psd2_name,
-                      org="Knox Demo Payments Ltd"),
-                 "PSD2 QWAC (AISP + PISP roles)"),
+        DemoSpec(
+            "bank-client",
+            "production",
+            leaf("client.prod.knox-demo.example", 101, -200, 400),
+            "Open Banking client certificate",
+        ),
+        DemoSpec(
+            "bank-client",
+            "sandbox",
+            leaf("client.sandbox.knox-demo.example", 102, -30, 335),
+            "Open Banking client certificate",
+        ),
+        DemoSpec(
+            "hmrc-mtd",
+            "production",
+            leaf("mtd.knox-demo.example", 103, -300, 64, key_passphrase=DEMO_KEY_PASSPHRASE),
+            "HMRC Making Tax Digital (encrypted key)",
+            key_passphrase=DEMO_KEY_PASSPHRASE,
+        ),
+        DemoSpec(
+            "payments-gateway",
+            "production",
+            leaf("gw.payments.knox-demo.example", 104, -350, 12),
+            "Card processor mTLS, renewal due",
+        ),
+        DemoSpec(
+            "legacy-partner",
+            "default",
+            leaf("legacy.partner.knox-demo.example", 105, -400, -9),
+            "Expired B2B partner certificate",
+            allow_expired=True,
+        ),
+        DemoSpec(
+            "mesh-next",
+            "default",
+            leaf("next.mesh.knox-demo.example", 106, 20, 385),
+            "Service mesh certificate, valid from next month",
+            allow_expired=True,
+        ),
+        DemoSpec(
+            "psd2-qwac",
+            "production",
+            leaf(
+                "tpp.knox-demo.example",
+                107,
+                -100,
+                630,
+                qc=qc,
+                extra_name=psd2_name,
+                org="Knox Demo Payments Ltd",
+            ),
+            "PSD2 QWAC (AISP + PISP roles)",
+        ),
     ]
     return root, specs
 
@@ -291,10 +330,18 @@ def build_demo_vault(
                 allow_expired=spec.allow_expired,
             )
         vault.add_string("demo-root-ca", root.pem.decode(), description="Knox Demo Root CA (PEM)")
-        vault.add_string("bank-api-key", DEMO_API_KEY, environment="production",
-                         description="x-api-key header for the bank")
-        vault.add_string("bank-api-key", DEMO_API_KEY.replace("0000", "1111"),
-                         environment="sandbox", description="x-api-key header for the bank")
+        vault.add_string(
+            "bank-api-key",
+            DEMO_API_KEY,
+            environment="production",
+            description="x-api-key header for the bank",
+        )
+        vault.add_string(
+            "bank-api-key",
+            DEMO_API_KEY.replace("0000", "1111"),
+            environment="sandbox",
+            description="x-api-key header for the bank",
+        )
         vault.add_oauth2(
             "bank-oauth",
             OAuth2Config.from_dict(
@@ -336,31 +383,51 @@ def _lab_routes(vault: Any, labs: dict[str, Any], now: datetime) -> dict[str, st
     ):
         bundle = load_bundle(issued.chain_pem, key_data=issued.key_pem(), source="lab", now=now)
         vault.add_certificate(name, bundle, description=description, allow_expired=True)
-    vault.add_string("lab-ca", ok.server_ca.cert_pem.decode(),
-                     description="The lab's server CA bundle (PEM)")
+    vault.add_string(
+        "lab-ca", ok.server_ca.cert_pem.decode(), description="The lab's server CA bundle (PEM)"
+    )
     trust = {"ca_bundle_secret_id": "lab-ca"}
     routes: dict[str, tuple[str, dict[str, Any], str]] = {
-        "lab-ok": ("ok", {"certificate_secret_id": "lab-client", **trust},
-                   "a successful mTLS call"),
-        "lab-wrong-ca": ("ok", {"certificate_secret_id": "bank-client", **trust},
-                         "our certificate's CA is not one the server accepts"),
+        "lab-ok": (
+            "ok",
+            {"certificate_secret_id": "lab-client", **trust},
+            "a successful mTLS call",
+        ),
+        "lab-wrong-ca": (
+            "ok",
+            {"certificate_secret_id": "bank-client", **trust},
+            "our certificate's CA is not one the server accepts",
+        ),
         "lab-no-cert": ("ok", dict(trust), "no client certificate sent"),
-        "lab-expired-client": ("ok", {"certificate_secret_id": "lab-client-expired", **trust},
-                               "the client certificate has expired"),
-        "lab-untrusted": ("ok", {"certificate_secret_id": "lab-client"},
-                          "the server's CA is not trusted (no CA bundle)"),
-        "lab-insecure": ("ok", {"certificate_secret_id": "lab-client",
-                                "tls_reject_unauthorized": False},
-                         "server verification switched off (red banner)"),
+        "lab-expired-client": (
+            "ok",
+            {"certificate_secret_id": "lab-client-expired", **trust},
+            "the client certificate has expired",
+        ),
+        "lab-untrusted": (
+            "ok",
+            {"certificate_secret_id": "lab-client"},
+            "the server's CA is not trusted (no CA bundle)",
+        ),
+        "lab-insecure": (
+            "ok",
+            {"certificate_secret_id": "lab-client", "tls_reject_unauthorized": False},
+            "server verification switched off (red banner)",
+        ),
     }
     expired = labs.get("expired_server")
     if expired is not None:
-        vault.add_string("lab-ca-2", expired.server_ca.cert_pem.decode(),
-                         description="CA bundle of the second lab server (PEM)")
-        bundle = load_bundle(expired.client.chain_pem, key_data=expired.client.key_pem(),
-                             source="lab", now=now)
-        vault.add_certificate("lab-client-2", bundle,
-                              description="Client certificate for the second lab server")
+        vault.add_string(
+            "lab-ca-2",
+            expired.server_ca.cert_pem.decode(),
+            description="CA bundle of the second lab server (PEM)",
+        )
+        bundle = load_bundle(
+            expired.client.chain_pem, key_data=expired.client.key_pem(), source="lab", now=now
+        )
+        vault.add_certificate(
+            "lab-client-2", bundle, description="Client certificate for the second lab server"
+        )
         routes["lab-expired-server"] = (
             "expired_server",
             {"certificate_secret_id": "lab-client-2", "ca_bundle_secret_id": "lab-ca-2"},
@@ -376,8 +443,13 @@ def _lab_routes(vault: Any, labs: dict[str, Any], now: datetime) -> dict[str, st
 LAB_BEHAVIOURS = ("ok", "expired_server")
 
 
-def start_demo(folder: Path | None = None, *, kdf_iter: int | None = None,
-               with_lab: bool = True, now: datetime | None = None) -> DemoSession:
+def start_demo(
+    folder: Path | None = None,
+    *,
+    kdf_iter: int | None = None,
+    with_lab: bool = True,
+    now: datetime | None = None,
+) -> DemoSession:
     """A fresh demo folder with its vault, and the lab started in the background when available."""
     target = folder or paths.demo_dir()
     if target.exists():

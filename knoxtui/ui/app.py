@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -162,10 +163,8 @@ class KnoxApp(App[None]):
     def _close_vault(self) -> None:
         vault, self.vault = self.vault, None
         if vault is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing must never stop the lock
                 vault.close()
-            except Exception:
-                pass
 
     async def action_lock(self) -> None:
         """Back to the unlock screen with nothing decrypted left in any screen."""
@@ -178,6 +177,10 @@ class KnoxApp(App[None]):
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         await self.switch_screen(UnlockScreen(locked=True))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Nothing to lock while locked: hide the key.
+        return not (action == "lock" and self.vault is None)
 
     @property
     def idle_seconds(self) -> float:

@@ -31,7 +31,7 @@ class SecretCommands(_KnoxProvider):
         vault = app.vault
         if vault is None:
             return []
-        entries = []
+        entries: list[tuple[str, str, Callable[[], Any]]] = []
         for secret in vault.list_secrets():
             envs = ", ".join(secret.environments)
             entries.append(
@@ -50,7 +50,7 @@ class RouteCommands(_KnoxProvider):
         vault = app.vault
         if vault is None:
             return []
-        entries = []
+        entries: list[tuple[str, str, Callable[[], Any]]] = []
         for route in vault.list_routes():
             url = route.config.get("target_url", "")
             entries.append(

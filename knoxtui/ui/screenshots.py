@@ -14,6 +14,7 @@ import asyncio
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -94,14 +95,47 @@ def import_material(folder: Path) -> tuple[str, Path]:
     return leaf.chain_pem.decode(), key_path
 
 
-async def _static_scenes(out: Path, folder: Path, themes: list[str]) -> None:
+async def _detail_import_route(app: Any, pilot: Any, out: Path, pem: str) -> None:
     from textual.widgets import Input, TextArea
 
-    from knoxtui.demo import DEMO_PASSPHRASE, build_demo_vault
-    from knoxtui.ui.app import make_app
     from knoxtui.ui.screens.detail import DetailScreen
     from knoxtui.ui.screens.importing import ImportScreen
     from knoxtui.ui.screens.routes import RouteEditScreen
+
+    app.open_secret("psd2-qwac")
+    await _until(
+        pilot,
+        lambda: isinstance(app.screen, DetailScreen) and app.screen.secret is not None,
+    )
+    await _shoot(app, pilot, out, "detail")
+    await pilot.press("escape")
+    app.open_import()
+    await _until(
+        pilot,
+        lambda: isinstance(app.screen, ImportScreen) and bool(app.screen.query("#pem")),
+    )
+    screen = app.screen
+    screen.query_one("#pem", TextArea).text = pem
+    screen.query_one("#key-file", Input).value = "partner.key"
+    screen.query_one("#environment", Input).value = "production"
+    screen.validate_now()
+    await _until(
+        pilot,
+        lambda: screen.result is not None and screen.result.generation == screen.generation,
+    )
+    await _shoot(app, pilot, out, "import")
+    await pilot.press("escape")
+    app.open_route("bank-accounts")
+    await _until(
+        pilot,
+        lambda: isinstance(app.screen, RouteEditScreen) and bool(app.screen.query("#route-json")),
+    )
+    await _shoot(app, pilot, out, "route-editor")
+
+
+async def _static_scenes(out: Path, folder: Path, themes: list[str]) -> None:
+    from knoxtui.demo import DEMO_PASSPHRASE, build_demo_vault
+    from knoxtui.ui.app import make_app
 
     build_demo_vault(folder / "demo.knox", kdf_iter=KDF_ITER)
     pem, key_path = import_material(folder)
@@ -123,28 +157,12 @@ async def _static_scenes(out: Path, folder: Path, themes: list[str]) -> None:
             await _shoot(app, pilot, out, f"inventory{suffix}")
             if index:
                 continue
-            app.open_secret("psd2-qwac")
-            await _until(pilot, lambda: isinstance(app.screen, DetailScreen)
-                         and app.screen.secret is not None)
-            await _shoot(app, pilot, out, "detail")
-            await pilot.press("escape")
-            app.open_import()
-            await _until(pilot, lambda: isinstance(app.screen, ImportScreen)
-                         and bool(app.screen.query("#pem")))
-            screen = app.screen
-            screen.query_one("#pem", TextArea).text = pem
-            screen.query_one("#key-file", Input).value = "partner.key"
-            screen.query_one("#environment", Input).value = "production"
-            screen.validate_now()
-            await _until(pilot, lambda: screen.result is not None
-                         and screen.result.generation == screen.generation)
-            await _shoot(app, pilot, out, "import")
-            await pilot.press("escape")
-            app.open_route("bank-accounts")
-            await _until(pilot, lambda: isinstance(app.screen, RouteEditScreen)
-                         and bool(app.screen.query("#route-json")))
-            await _shoot(app, pilot, out, "route-editor")
+            await _detail_import_route(app, pilot, out, pem)
     key_path.unlink()
+
+
+def _request_done(screen: Any) -> bool:
+    return screen.result is not None and not screen.sending
 
 
 async def _tester_scenes(out: Path, folder: Path) -> None:
@@ -172,14 +190,19 @@ async def _tester_scenes(out: Path, folder: Path) -> None:
                 ("lab-wrong-ca", "production", "tester-failure"),
             ):
                 app.open_tester(route)
-                await _until(pilot, lambda: isinstance(app.screen, TesterScreen)
-                             and bool(app.screen.query("#diagnosis")))
+                await _until(
+                    pilot,
+                    lambda: (
+                        isinstance(app.screen, TesterScreen)
+                        and bool(app.screen.query("#diagnosis"))
+                    ),
+                )
                 screen = app.screen
                 if environment:
                     screen.query_one("#environment", Select).value = environment
                 await pilot.pause(0.1)
                 await pilot.press("ctrl+s")
-                await _until(pilot, lambda s=screen: s.result is not None and not s.sending)
+                await _until(pilot, partial(_request_done, screen))
                 await _shoot(app, pilot, out, name)
                 await pilot.press("escape")
                 await pilot.pause(0.1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Tree
-from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+from ui_helpers import app_for, unlock, wait_for
 
 from knoxtui.demo import DEMO_KEY_PASSPHRASE
 from knoxtui.ui import clipboard

@@ -5,12 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Button, Input, TextArea
-from ui_helpers import (  # noqa: F401
+from ui_helpers import (
     KEY_PASSPHRASE,
-    NOW,
     app_for,
-    demo_master,
-    demo_vault,
     finding_cases,
     good_case,
     unlock,
@@ -25,22 +22,31 @@ from knoxtui.ui.widgets.path_suggester import complete_path
 
 async def _import_screen(pilot, app) -> ImportScreen:
     app.open_import()
-    await wait_for(pilot, lambda: isinstance(app.screen, ImportScreen)
-                   and bool(app.screen.query("#name")))
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, ImportScreen) and bool(app.screen.query("#name"))
+    )
     await pilot.pause()
     return app.screen
 
 
-async def _check(pilot, screen: ImportScreen, pem: str, *, key_file: str = "",
-                 passphrase: str = "", file: str = "") -> Checklist:
+async def _check(
+    pilot,
+    screen: ImportScreen,
+    pem: str,
+    *,
+    key_file: str = "",
+    passphrase: str = "",
+    file: str = "",
+) -> Checklist:
     screen.query_one("#pem", TextArea).text = pem
     screen.query_one("#file", Input).value = file
     screen.query_one("#key-file", Input).value = key_file
     screen.query_one("#key-passphrase", Input).value = passphrase
     await pilot.pause()
     screen.validate_now()
-    await wait_for(pilot, lambda: screen.result is not None
-                   and screen.result.generation == screen.generation)
+    await wait_for(
+        pilot, lambda: screen.result is not None and screen.result.generation == screen.generation
+    )
     await pilot.pause()
     return screen.query_one(Checklist)
 
@@ -59,8 +65,9 @@ async def test_live_validation_reaches_every_finding_code(demo_vault: Path, tmp_
                 path = tmp_path / f"{code}.key"
                 path.write_text(case.key)
                 key_file = str(path)
-            checklist = await _check(pilot, screen, case.pem, key_file=key_file,
-                                     passphrase=case.passphrase or "")
+            checklist = await _check(
+                pilot, screen, case.pem, key_file=key_file, passphrase=case.passphrase or ""
+            )
             if code not in checklist.codes:
                 missing[code] = sorted(checklist.codes)
                 continue
@@ -139,9 +146,14 @@ async def test_import_from_files_with_completion(demo_vault: Path, tmp_path: Pat
     async with app.run_test(size=(140, 45)) as pilot:
         await unlock(pilot)
         screen = await _import_screen(pilot, app)
-        checklist = await _check(pilot, screen, "", file=str(tmp_path / "good-client.pem"),
-                                 key_file=str(tmp_path / "good-client.key"),
-                                 passphrase=KEY_PASSPHRASE)
+        checklist = await _check(
+            pilot,
+            screen,
+            "",
+            file=str(tmp_path / "good-client.pem"),
+            key_file=str(tmp_path / "good-client.key"),
+            passphrase=KEY_PASSPHRASE,
+        )
         assert checklist.state_of("key") == "ok"
         assert screen.result.ok
         checklist = await _check(pilot, screen, "", file=str(tmp_path / "missing.pem"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+from ui_helpers import app_for, unlock, wait_for
 
 from knoxtui.ui.screens.detail import DetailScreen
 from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
@@ -28,8 +28,14 @@ async def test_rows_statuses_and_summary(demo_vault: Path) -> None:
         # Expiry first by default: the expired certificate leads.
         assert table.records[0].key == ("legacy-partner", "default")
         summary = str(app.screen.query_one("#summary").render())
-        for part in ("11 values", "valid 3", "expiring 1", "urgent 1", "expired 1",
-                     "not yet valid 1"):
+        for part in (
+            "11 values",
+            "valid 3",
+            "expiring 1",
+            "urgent 1",
+            "expired 1",
+            "not yet valid 1",
+        ):
             assert part in summary
 
 
@@ -81,8 +87,13 @@ class _TableApp(App[None]):
 
 async def test_ten_thousand_rows_filter_and_sort() -> None:
     records = [
-        Record(i, (f"cert-{i:05d}", str(i % 400)), ((0, f"cert-{i:05d}"), (0, i % 400)),
-               "valid", f"cert-{i:05d} {i % 400}")
+        Record(
+            i,
+            (f"cert-{i:05d}", str(i % 400)),
+            ((0, f"cert-{i:05d}"), (0, i % 400)),
+            "valid",
+            f"cert-{i:05d} {i % 400}",
+        )
         for i in range(10_000)
     ]
     app = _TableApp()

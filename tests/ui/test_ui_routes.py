@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from textual.widgets import Button, Checkbox, Input, TextArea
-from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+from ui_helpers import app_for, unlock, wait_for
 
 from knoxtui.ui.screens.routes import RouteEditScreen, RoutesScreen
 from knoxtui.ui.screens.tester import TesterScreen
@@ -15,8 +15,13 @@ from knoxtui.ui.screens.tester import TesterScreen
 
 async def _editor(pilot, name: str | None) -> RouteEditScreen:
     pilot.app.open_route(name)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RouteEditScreen)
-                   and bool(pilot.app.screen.query("#route-json")))
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, RouteEditScreen)
+            and bool(pilot.app.screen.query("#route-json"))
+        ),
+    )
     await pilot.pause()
     return pilot.app.screen
 
@@ -37,8 +42,10 @@ async def test_new_route_references_checked_as_you_type(demo_vault: Path) -> Non
         config["certificate_secret_id"] = "bank-client"
         config["headers"] = {"x-api-key": "{{secret:bank-api-key}}"}
         screen.query_one("#route-json", TextArea).text = json.dumps(config)
-        await wait_for(pilot, lambda: screen.query_one("#f-certificate_secret_id", Input).value
-                       == "bank-client")
+        await wait_for(
+            pilot,
+            lambda: screen.query_one("#f-certificate_secret_id", Input).value == "bank-client",
+        )
         await pilot.pause()
         assert screen.ref_problems == []
         assert not screen.query_one("#save", Button).disabled
@@ -65,13 +72,19 @@ async def test_unverified_server_shows_a_red_banner(demo_vault: Path) -> None:
         screen.query_one("#f-tls_reject_unauthorized", Checkbox).value = False
         await pilot.pause()
         assert banner.display
-        assert json.loads(screen.query_one("#route-json", TextArea).text)[
-            "tls_reject_unauthorized"] is False
+        assert (
+            json.loads(screen.query_one("#route-json", TextArea).text)["tls_reject_unauthorized"]
+            is False
+        )
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, RouteEditScreen))
         app.open_routes()
-        await wait_for(pilot, lambda: isinstance(app.screen, RoutesScreen)
-                       and bool(app.screen.query("#routes-banner")))
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RoutesScreen) and bool(app.screen.query("#routes-banner"))
+            ),
+        )
         await pilot.pause()
         routes_banner = app.screen.query_one("#routes-banner")
         assert routes_banner.display

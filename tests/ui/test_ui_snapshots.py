@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, TextArea
-from ui_helpers import (  # noqa: F401
+from ui_helpers import (
     NOW,
     app_for,
-    demo_master,
-    demo_vault,
     secret_strings,
     steady,
     unlock,
@@ -64,8 +62,12 @@ def test_snapshot_detail(shot_app, snap_compare) -> None:
     async def before(pilot) -> None:
         await unlock(pilot)
         pilot.app.open_secret("hmrc-mtd")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen)
-                       and pilot.app.screen.secret is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, DetailScreen) and pilot.app.screen.secret is not None
+            ),
+        )
         await pilot.pause()
 
     assert snap_compare(shot_app, terminal_size=SIZE, run_before=before)
@@ -79,14 +81,17 @@ def test_snapshot_import_live_validation(shot_app, snap_compare, demo_vault: Pat
         await unlock(pilot)
         app = pilot.app
         app.open_import()
-        await wait_for(pilot, lambda: isinstance(app.screen, ImportScreen)
-                       and bool(app.screen.query("#pem")))
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ImportScreen) and bool(app.screen.query("#pem"))
+        )
         screen = app.screen
         screen.query_one("#pem", TextArea).text = pem
         screen.query_one("#key-file", Input).value = key_path.name
         screen.validate_now()
-        await wait_for(pilot, lambda: screen.result is not None
-                       and screen.result.generation == screen.generation)
+        await wait_for(
+            pilot,
+            lambda: screen.result is not None and screen.result.generation == screen.generation,
+        )
         await pilot.pause()
         steady(app)
 
@@ -97,8 +102,13 @@ def test_snapshot_route_editor(shot_app, snap_compare) -> None:
     async def before(pilot) -> None:
         await unlock(pilot)
         pilot.app.open_route("bank-accounts")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RouteEditScreen)
-                       and bool(pilot.app.screen.query("#route-json")))
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, RouteEditScreen)
+                and bool(pilot.app.screen.query("#route-json"))
+            ),
+        )
         await pilot.pause()
         steady(pilot.app)
 
@@ -122,7 +132,7 @@ def test_no_secret_in_committed_snapshots_and_screenshots() -> None:
 
 
 async def test_no_secret_on_any_screen_while_browsing(demo_vault: Path) -> None:
-    """Every secret's detail, the routes, the audit log: nothing secret on screen unless revealed."""
+    """Every secret's detail, the routes, the audit log: nothing secret on screen, unrevealed."""
     needles = secret_strings()
     app = app_for(demo_vault)
     async with app.run_test(size=SIZE) as pilot:
@@ -130,8 +140,10 @@ async def test_no_secret_on_any_screen_while_browsing(demo_vault: Path) -> None:
         pages = [app.export_screenshot()]
         for secret in app.vault.list_secrets():
             app.open_secret(secret.name)
-            await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                           and app.screen.secret is not None)
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, DetailScreen) and app.screen.secret is not None,
+            )
             await pilot.pause()
             pages.append(app.export_screenshot())
             await pilot.press("escape")

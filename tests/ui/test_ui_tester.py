@@ -26,8 +26,13 @@ def lab_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSession]:
 
 async def _run(pilot, route: str, environment: str | None = None) -> TesterScreen:
     pilot.app.open_tester(route)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, TesterScreen)
-                   and bool(pilot.app.screen.query("#diagnosis")))
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, TesterScreen)
+            and bool(pilot.app.screen.query("#diagnosis"))
+        ),
+    )
     await pilot.pause()
     screen = pilot.app.screen
     if environment:
@@ -49,7 +54,10 @@ async def _run(pilot, route: str, environment: str | None = None) -> TesterScree
     ],
 )
 async def test_diagnosis_on_screen(
-    lab_demo: DemoSession, route: str, environment: str | None, code: str,
+    lab_demo: DemoSession,
+    route: str,
+    environment: str | None,
+    code: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(Clipboard, "_system_copy", lambda self, text: False)
@@ -79,8 +87,10 @@ async def test_environment_missing_stops_before_connecting(lab_demo: DemoSession
     async with app.run_test(size=(150, 50)) as pilot:
         await unlock(pilot)
         app.open_tester("lab-wrong-ca")
-        await wait_for(pilot, lambda: isinstance(app.screen, TesterScreen)
-                       and bool(app.screen.query("#diagnosis")))
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TesterScreen) and bool(app.screen.query("#diagnosis")),
+        )
         screen = app.screen
         options = [value for _label, value in screen.query_one("#environment", Select)._options]
         assert "production" in options and "sandbox" in options
@@ -93,6 +103,13 @@ async def test_environment_missing_stops_before_connecting(lab_demo: DemoSession
 
 
 def test_lab_demo_routes_cover_success_and_failures(lab_demo: DemoSession) -> None:
-    assert {"lab-ok", "lab-wrong-ca", "lab-no-cert", "lab-untrusted", "lab-insecure",
-            "lab-expired-server", "lab-expired-client"} <= set(lab_demo.routes)
+    assert {
+        "lab-ok",
+        "lab-wrong-ca",
+        "lab-no-cert",
+        "lab-untrusted",
+        "lab-insecure",
+        "lab-expired-server",
+        "lab-expired-client",
+    } <= set(lab_demo.routes)
     assert Path(lab_demo.vault_path).exists()

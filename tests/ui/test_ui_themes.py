@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.color import Color
-from ui_helpers import app_for, demo_master, demo_vault, unlock  # noqa: F401
+from ui_helpers import app_for, unlock
 
 from knoxtui import config, paths
 from knoxtui.ui.themes import STATUS_VARIABLES, load_theme_file, load_themes
@@ -81,8 +81,11 @@ async def test_expiry_colours_come_from_theme_variables(demo_vault: Path) -> Non
             app.theme = name
             await pilot.pause()
             theme = app.get_theme(name)
-            for tone, variable in (("expired", "knox-expired"), ("valid", "knox-valid"),
-                                   ("urgent", "knox-urgent")):
+            for tone, variable in (
+                ("expired", "knox-expired"),
+                ("valid", "knox-valid"),
+                ("urgent", "knox-urgent"),
+            ):
                 style = table.get_component_rich_style(f"record-table--tone-{tone}")
                 expected = Color.parse(theme.variables[variable])
                 assert style.color is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Input, Label
-from ui_helpers import app_for, demo_master, demo_vault, unlock, wait_for  # noqa: F401
+from ui_helpers import app_for, unlock, wait_for
 
 from knoxtui.ui.screens.inventory import InventoryScreen
 from knoxtui.ui.screens.unlock import UnlockScreen, passphrase_strength

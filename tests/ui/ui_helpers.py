@@ -8,13 +8,11 @@ import functools
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import pytest
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -85,7 +83,11 @@ def make_leaf(
         .not_valid_after(NOW + timedelta(days=days_to))
         .add_extension(
             x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.CLIENT_AUTH if client_auth else ExtendedKeyUsageOID.SERVER_AUTH]
+                [
+                    ExtendedKeyUsageOID.CLIENT_AUTH
+                    if client_auth
+                    else ExtendedKeyUsageOID.SERVER_AUTH
+                ]
             ),
             critical=False,
         )
@@ -135,7 +137,9 @@ def finding_cases() -> dict[str, Case]:
     weak_rsa = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     cases = {
         "unsupported_format": Case("this is not a certificate, just words\n"),
-        "corrupt": Case("-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"),
+        "corrupt": Case(
+            "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
+        ),
         "no_certificate": Case(plain_key),
         "missing_private_key": Case(chain.decode()),
         "key_mismatch": Case(chain.decode() + key_pem(other_key).decode()),
@@ -183,7 +187,9 @@ def _oid(dotted: str) -> bytes:
 def unsupported_encrypted_key() -> str:
     """An encrypted PKCS#8 key whose PBES2 cipher OID no library knows."""
     seq = functools.partial(_tlv, 0x30)
-    kdf = seq(_oid("1.2.840.113549.1.5.12") + seq(_tlv(0x04, b"\x02" * 8) + _tlv(0x02, b"\x08\x00")))
+    kdf = seq(
+        _oid("1.2.840.113549.1.5.12") + seq(_tlv(0x04, b"\x02" * 8) + _tlv(0x02, b"\x08\x00"))
+    )
     cipher = seq(_oid("1.2.3.4.5.6") + _tlv(0x04, b"\x00" * 16))
     der = seq(seq(_oid("1.2.840.113549.1.5.13") + seq(kdf + cipher)) + _tlv(0x04, b"\x00" * 64))
     body = base64.encodebytes(der).decode()
@@ -196,15 +202,65 @@ def sha1_signed_pem() -> str | None:
     if shutil.which("openssl") is None:
         return None
     with tempfile.TemporaryDirectory() as folder:
-        run = functools.partial(subprocess.run, cwd=folder, check=True, capture_output=True,
-                                timeout=30)
-        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=UI SHA1 CA",
-             "-days", "3650"])
-        run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-             "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=sha1.client.test"])
-        run(["openssl", "x509", "-req", "-sha1", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey",
-             "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "365"])
+        run = functools.partial(
+            subprocess.run, cwd=folder, check=True, capture_output=True, timeout=30
+        )
+        run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=UI SHA1 CA",
+                "-days",
+                "3650",
+            ]
+        )
+        run(
+            [
+                "openssl",
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=sha1.client.test",
+            ]
+        )
+        run(
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-sha1",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "365",
+            ]
+        )
         files = [Path(folder, name).read_text() for name in ("leaf.pem", "ca.pem", "leaf.key")]
     return "".join(files)
 
@@ -221,25 +277,6 @@ def good_case() -> Case:
 
 
 # -- app fixtures and pilot helpers ------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo vault (no lab), built once at the suite's frozen time; tests use copies."""
-    from knoxtui import clock
-    from knoxtui.demo import build_demo_vault
-
-    path = tmp_path_factory.mktemp("demo-master") / "demo.knox"
-    with clock.frozen(NOW):
-        build_demo_vault(path, now=NOW, kdf_iter=KDF_ITER)
-    return path
-
-
-@pytest.fixture
-def demo_vault(demo_master: Path, tmp_path: Path, frozen_now: datetime) -> Path:
-    target = tmp_path / "demo.knox"
-    shutil.copy2(demo_master, target)
-    return target
 
 
 def app_for(path: Path, **kwargs: object) -> KnoxApp:
@@ -289,8 +326,14 @@ def secret_strings() -> list[str]:
         demo_certificates,
     )
 
-    values = [DEMO_API_KEY, DEMO_API_KEY.replace("0000", "1111"), DEMO_CLIENT_SECRET,
-              DEMO_KEY_PASSPHRASE, "PRIVATE KEY", KEY_PASSPHRASE]
+    values = [
+        DEMO_API_KEY,
+        DEMO_API_KEY.replace("0000", "1111"),
+        DEMO_CLIENT_SECRET,
+        DEMO_KEY_PASSPHRASE,
+        "PRIVATE KEY",
+        KEY_PASSPHRASE,
+    ]
     _root, specs = demo_certificates(NOW)
     for spec in specs:
         lines = spec.certificate.key_pem.decode().splitlines()

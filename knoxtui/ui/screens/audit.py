@@ -1,4 +1,5 @@
-"""The audit and request logs, newest first, filterable, with the hash chain's verification state."""
+"""The audit and request logs, newest first, filterable, with the hash chain's verification
+state."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ class AuditScreen(Screen[None]):
             return
         audit = []
         for entry in vault.audit_entries():
-            cells = (
+            cells: tuple[str, ...] = (
                 f"{entry.performed_at:%Y-%m-%d %H:%M:%S}",
                 entry.operation,
                 entry.secret_name or entry.secret_id or "",
@@ -92,7 +93,7 @@ class AuditScreen(Screen[None]):
             )
         requests = []
         for item in vault.request_entries():
-            cells = (
+            row = (
                 f"{item.accessed_at:%Y-%m-%d %H:%M:%S}",
                 item.route_name,
                 item.environment_name,
@@ -103,6 +104,7 @@ class AuditScreen(Screen[None]):
                 "" if item.duration_ms is None else f"{item.duration_ms:.0f}",
             )
             tone = "valid" if item.outcome == "ok" else "expired"
+            cells = row
             requests.append(
                 Record(item.id, cells, (-item.id,) * len(cells), tone, " ".join(cells).lower())
             )

@@ -146,7 +146,9 @@ class DetailScreen(Screen[None]):
             subject.add_leaf(f"organizationIdentifier: {meta.organization_identifier}")
         issuer = tree.root.add("Issuer", expand=True)
         issuer.add_leaf(meta.issuer)
-        above = [n for n in dict.fromkeys(meta.chain_issuers) if n not in (meta.subject, meta.issuer)]
+        above = [
+            n for n in dict.fromkeys(meta.chain_issuers) if n not in (meta.subject, meta.issuer)
+        ]
         for name in above:
             issuer.add_leaf(f"↑ {name}")
         validity = tree.root.add("Validity", expand=True)
@@ -288,8 +290,11 @@ class DetailScreen(Screen[None]):
         except KnoxError as exc:
             self.notify(exc.message, severity="error")
             return
+        chain = getattr(value, "chain_pem", None)
+        if not isinstance(chain, bytes):
+            return
         # Only the certificate chain: the key never leaves unless revealed and copied explicitly.
-        self.knox.clip.copy(value.chain_pem.decode("ascii", "replace"), "PEM certificate")
+        self.knox.clip.copy(chain.decode("ascii", "replace"), "PEM certificate")
 
     # -- edit ---------------------------------------------------------------------------------
     def _after_import(self, changed: bool | None) -> None:

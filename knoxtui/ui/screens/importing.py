@@ -147,7 +147,7 @@ class ImportScreen(Screen[bool]):
             {
                 "certificate": "Paste PEM here (certificate, chain and key), or name a file below",
                 "string": "The value (API key, token, CA bundle PEM, any text)",
-                "oauth2": 'OAuth2 client configuration as JSON: {"token_url": ..., "client_id": ...}',
+                "oauth2": 'OAuth2 client credentials (JSON): {"token_url": ..., "client_id": ...}',
             }[kind]
         )
 

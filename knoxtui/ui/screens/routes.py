@@ -341,10 +341,11 @@ class RouteEditScreen(Screen[bool]):
             "ca_bundle_secret_id": "string",
         }
         for key, kind in expected.items():
-            name = self.config.get(key)
-            if isinstance(name, str) and name in secrets and secrets[name].secret_type != kind:
-                problems.append(f"{key} names a {secrets[name].secret_type} secret, not {kind}")
-                lines.append(("ref-bad", f"✘ {key}: '{name}' is a {secrets[name].secret_type}"))
+            named = self.config.get(key)
+            if isinstance(named, str) and named in secrets and secrets[named].secret_type != kind:
+                actual = secrets[named].secret_type
+                problems.append(f"{key} names a {actual} secret, not {kind}")
+                lines.append(("ref-bad", f"✘ {key}: '{named}' is a {actual}"))
         for match in refs.SECRET_REF.finditer(json.dumps(self.config)):
             if not refs.is_valid_name(match.group(1)):
                 problems.append(f"'{match.group(0)}' is not a valid reference")

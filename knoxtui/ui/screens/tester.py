@@ -147,7 +147,7 @@ class TesterScreen(Screen[None]):
                 if env not in found:
                     found.append(env)
         named = sorted(e for e in found if e != "default")
-        return named + ["default"] if "default" in found or not named else named
+        return [*named, "default"] if "default" in found or not named else named
 
     # -- sending ------------------------------------------------------------------------------
     def action_send(self) -> None:
