@@ -28,18 +28,21 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, below: Screen) -> None:
         super().__init__()
         self.below = below
+        self.rows: list[tuple[str, str]] = []
+        seen = set()
+        for binding in getattr(below, "BINDINGS", []):
+            if isinstance(binding, Binding) and binding.description and binding.key not in seen:
+                seen.add(binding.key)
+                keys = ", ".join(_key_name(k) for k in binding.key.split(","))
+                self.rows.append((keys, binding.description))
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("action")
         table.add_row(f"[b]{type(self.below).__name__.removesuffix('Screen')}[/b]", "")
-        seen = set()
-        for binding in getattr(self.below, "BINDINGS", []):
-            if isinstance(binding, Binding) and binding.description and binding.key not in seen:
-                seen.add(binding.key)
-                keys = ", ".join(_key_name(k) for k in binding.key.split(","))
-                table.add_row(keys, binding.description)
+        for keys, text in self.rows:
+            table.add_row(keys, text)
         table.add_row("", "")
         table.add_row("[b]Everywhere[/b]", "")
         for key, text in GENERAL:
