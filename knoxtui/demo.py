@@ -433,6 +433,46 @@ def _lab_routes(vault: Any, labs: dict[str, Any], now: datetime) -> dict[str, st
             {"certificate_secret_id": "lab-client-2", "ca_bundle_secret_id": "lab-ca-2"},
             "the server presents an expired certificate",
         )
+    oauth = labs.get("oauth2")
+    if oauth is not None:
+        from knoxtui.lab import CLIENT_ID
+        from knoxtui.vault import OAuth2Config
+
+        vault.add_string(
+            "lab-ca-3",
+            oauth.server_ca.cert_pem.decode(),
+            description="CA bundle of the OAuth2 lab server (PEM)",
+        )
+        bundle = load_bundle(
+            oauth.client.chain_pem, key_data=oauth.client.key_pem(), source="lab", now=now
+        )
+        vault.add_certificate(
+            "lab-client-3", bundle, description="Client certificate for the OAuth2 lab server"
+        )
+        vault.add_oauth2(
+            "lab-oauth",
+            OAuth2Config.from_dict(
+                {
+                    "token_url": oauth.token_url,
+                    "client_id": CLIENT_ID,
+                    "client_secret": oauth.client_secret,
+                    "scope": "accounts",
+                    "auth_method": "client_secret_basic",
+                    "certificate_secret_id": "lab-client-3",
+                    "ca_bundle_secret_id": "lab-ca-3",
+                }
+            ),
+            description="OAuth2 client credentials for the lab's token endpoint (mTLS)",
+        )
+        routes["lab-oauth2"] = (
+            "oauth2",
+            {
+                "certificate_secret_id": "lab-client-3",
+                "ca_bundle_secret_id": "lab-ca-3",
+                "oauth2_secret_id": "lab-oauth",
+            },
+            "an OAuth2 token over mTLS, then the API call with it",
+        )
     described = {}
     for name, (which, config, description) in routes.items():
         vault.save_route(name, {"target_url": f"{labs[which].url}/hello", **config})
@@ -440,7 +480,7 @@ def _lab_routes(vault: Any, labs: dict[str, Any], now: datetime) -> dict[str, st
     return described
 
 
-LAB_BEHAVIOURS = ("ok", "expired_server")
+LAB_BEHAVIOURS = ("ok", "expired_server", "oauth2")
 
 
 def start_demo(

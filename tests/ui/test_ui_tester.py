@@ -47,6 +47,7 @@ async def _run(pilot, route: str, environment: str | None = None) -> TesterScree
     ("route", "environment", "code"),
     [
         ("lab-ok", None, "ok"),
+        ("lab-oauth2", None, "ok"),
         ("lab-wrong-ca", "production", "client_cert_rejected_unknown_ca"),
         ("lab-no-cert", None, "client_cert_required"),
         ("lab-untrusted", None, "server_cert_untrusted"),
@@ -70,6 +71,9 @@ async def test_diagnosis_on_screen(
         assert code in str(diagnosis.render())
         assert diagnosis.has_class("diag-ok" if code == "ok" else "diag-fail")
         handshake = str(screen.query_one("#handshake", Static).render())
+        if route == "lab-oauth2":
+            assert "OAuth2 token" in handshake and "HTTP 200" in handshake
+            assert lab_demo.labs["oauth2"].client_secret not in handshake
         if code == "ok":
             assert "200" in str(screen.query_one("#response-head", Static).render())
             assert "◀ ours" in handshake  # the lab's client CA, marked as the issuer of ours
@@ -111,5 +115,6 @@ def test_lab_demo_routes_cover_success_and_failures(lab_demo: DemoSession) -> No
         "lab-insecure",
         "lab-expired-server",
         "lab-expired-client",
+        "lab-oauth2",
     } <= set(lab_demo.routes)
     assert Path(lab_demo.vault_path).exists()

@@ -290,7 +290,10 @@ class TesterScreen(Screen[None]):
         if len(body) > 20_000:
             body = body[:20_000] + "\n… (truncated)"
         self.query_one("#response-body", Static).update(Text(body))
-        self.query_one("#handshake", Static).update(self._handshake(result.report, plan))
+        handshake = self._handshake(result.report, plan)
+        if result.oauth2_step is not None:
+            handshake = Text.assemble(self._oauth2(result.oauth2_step), handshake)
+        self.query_one("#handshake", Static).update(handshake)
 
     def _timings(self, timings: Any) -> Text:
         phases = [
@@ -368,6 +371,26 @@ class TesterScreen(Screen[None]):
                     "   our certificate's issuer is not in this list\n",
                     style=self.knox.status_colour("expired"),
                 )
+        return text
+
+    def _oauth2(self, step: Any) -> Text:
+        text = Text()
+        text.append("OAuth2 token\n", style="bold")
+        ok = step.error is None and step.token_preview is not None
+        colour = self.knox.status_colour("valid" if ok else "expired")
+        text.append(f"{step.auth_method} → {step.token_url}\n")
+        status = "cached" if step.cached else f"HTTP {step.status_code}"
+        text.append(f"{status}", style=colour)
+        if step.duration_ms is not None:
+            text.append(f"  {step.duration_ms:.1f} ms")
+        if ok:
+            # token_preview is a few characters and a length, never the token
+            text.append(f"  {step.token_type or 'token'} {step.token_preview}")
+            if step.expires_in:
+                text.append(f", expires in {int(step.expires_in)} s")
+        if step.error:
+            text.append(f"  {step.error}", style=colour)
+        text.append("\n\n")
         return text
 
     @staticmethod
