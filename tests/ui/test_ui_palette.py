@@ -10,12 +10,12 @@ from textual.command import CommandPalette
 from textual.widgets import Button, Input, Select, TextArea
 from ui_helpers import app_for, unlock, wait_for
 
+from knoxtui.ui.screens import tester
 from knoxtui.ui.screens.audit import AuditScreen
 from knoxtui.ui.screens.detail import DetailScreen
 from knoxtui.ui.screens.dialogs import ConfirmModal, PromptModal
 from knoxtui.ui.screens.help import HelpScreen
 from knoxtui.ui.screens.importing import ImportScreen
-from knoxtui.ui.screens.tester import TesterScreen
 from knoxtui.ui.widgets.checklist import Checklist
 from knoxtui.ui.widgets.record_table import RecordTable
 
@@ -37,7 +37,7 @@ async def test_palette_jumps_to_a_secret_and_a_route_tester(demo_vault: Path) ->
         assert app.screen.secret_name == "psd2-qwac"
         await pilot.press("escape")
         await _palette(pilot, "test route bank")
-        await wait_for(pilot, lambda: isinstance(app.screen, TesterScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
         assert app.screen.route_name == "bank-accounts"
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from textual.widgets import Button, Checkbox, Input, TextArea
 from ui_helpers import app_for, unlock, wait_for
 
+from knoxtui.ui.screens import tester
 from knoxtui.ui.screens.routes import RouteEditScreen, RoutesScreen
-from knoxtui.ui.screens.tester import TesterScreen
 
 
 async def _editor(pilot, name: str | None) -> RouteEditScreen:
@@ -99,5 +99,5 @@ async def test_t_on_a_route_opens_the_tester(demo_vault: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, RoutesScreen))
         await pilot.pause()
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, TesterScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
         assert app.screen.route_name == "bank-accounts"

@@ -12,7 +12,7 @@ from ui_helpers import KDF_ITER, app_for, unlock, wait_for
 
 from knoxtui.demo import DemoSession, start_demo
 from knoxtui.ui.clipboard import Clipboard
-from knoxtui.ui.screens.tester import TesterScreen
+from knoxtui.ui.screens import tester
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,12 @@ def lab_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSession]:
         session.close()
 
 
-async def _run(pilot, route: str, environment: str | None = None) -> TesterScreen:
+async def _run(pilot, route: str, environment: str | None = None) -> tester.TesterScreen:
     pilot.app.open_tester(route)
     await wait_for(
         pilot,
         lambda: (
-            isinstance(pilot.app.screen, TesterScreen)
+            isinstance(pilot.app.screen, tester.TesterScreen)
             and bool(pilot.app.screen.query("#diagnosis"))
         ),
     )
@@ -93,7 +93,9 @@ async def test_environment_missing_stops_before_connecting(lab_demo: DemoSession
         app.open_tester("lab-wrong-ca")
         await wait_for(
             pilot,
-            lambda: isinstance(app.screen, TesterScreen) and bool(app.screen.query("#diagnosis")),
+            lambda: (
+                isinstance(app.screen, tester.TesterScreen) and bool(app.screen.query("#diagnosis"))
+            ),
         )
         screen = app.screen
         options = [value for _label, value in screen.query_one("#environment", Select)._options]
