@@ -86,7 +86,10 @@ async def test_diagnosis_on_screen(
         assert "PRIVATE KEY" not in app.clipboard
 
 
-async def test_environment_missing_stops_before_connecting(lab_demo: DemoSession) -> None:
+async def test_environment_missing_stops_before_connecting(
+    lab_demo: DemoSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Clipboard, "_system_copy", lambda self, text: False)
     app = app_for(lab_demo.vault_path, clock=None)
     async with app.run_test(size=(150, 50)) as pilot:
         await unlock(pilot)
@@ -100,6 +103,9 @@ async def test_environment_missing_stops_before_connecting(lab_demo: DemoSession
         screen = app.screen
         options = [value for _label, value in screen.query_one("#environment", Select)._options]
         assert "production" in options and "sandbox" in options
+        # The curl reproduction is there before anything is sent, with the key as a placeholder.
+        await pilot.press("ctrl+y")
+        assert app.clipboard.startswith("curl") and "PRIVATE KEY" not in app.clipboard
         screen.query_one("#environment", Select).value = "default"
         await pilot.press("ctrl+s")
         diagnosis = screen.query_one("#diagnosis", Static)

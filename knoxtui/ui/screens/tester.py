@@ -150,6 +150,34 @@ class TesterScreen(Screen[None]):
         return [*named, "default"] if "default" in found or not named else named
 
     # -- sending ------------------------------------------------------------------------------
+    def _plan(self) -> Any:
+        """The request as the form stands (secrets resolved, nothing sent), or None."""
+        from knoxtui.errors import KnoxError
+
+        if self.knox.vault is None:
+            return None
+        environment = str(self.query_one("#environment", Select).value)
+        method = str(self.query_one("#method", Select).value)
+        path = self.query_one("#path", Input).value.strip() or None
+        body = self.query_one("#body", TextArea).text or None
+        try:
+            headers = parse_headers(self.query_one("#headers", TextArea).text)
+            from knoxtui.routes import Route, plan_request
+
+            route = Route.from_config(self.route_name, dict(self.config))
+            return plan_request(
+                route,
+                environment,
+                self.knox.vault.resolve,
+                method=method,
+                path=path,
+                headers=headers or None,
+                body=body,
+            )
+        except (KnoxError, ValueError) as exc:
+            self.notify(getattr(exc, "message", str(exc)), severity="error")
+            return None
+
     def action_send(self) -> None:
         from knoxtui.errors import KnoxError
 
@@ -413,10 +441,10 @@ class TesterScreen(Screen[None]):
     def _reproduction(self, which: str) -> None:
         from knoxtui.net import reproduction_commands
 
-        if self.last_plan is None:
-            self.notify("Send the request once first.", severity="warning")
+        plan = self.last_plan or self._plan()
+        if plan is None:
             return
-        command = reproduction_commands(self.last_plan).get(which)
+        command = reproduction_commands(plan).get(which)
         if command:
             self.knox.clip.copy(command, f"{which} command")
 
