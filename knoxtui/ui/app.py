@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -162,6 +163,9 @@ class KnoxApp(App[None]):
 
     def _close_vault(self) -> None:
         vault, self.vault = self.vault, None
+        net = sys.modules.get("knoxtui.net")
+        if net is not None:
+            net.forget_secrets()  # cached TLS contexts hold decrypted keys, OAuth2 tokens too
         if vault is not None:
             with contextlib.suppress(Exception):  # closing must never stop the lock
                 vault.close()

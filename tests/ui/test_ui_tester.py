@@ -114,6 +114,20 @@ async def test_environment_missing_stops_before_connecting(
         assert app.vault.request_entries()[-1].outcome == "environment_missing"
 
 
+async def test_lock_drops_cached_tls_contexts_and_tokens(lab_demo: DemoSession) -> None:
+    from knoxtui.net import context, oauth2
+
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        screen = await _run(pilot, "lab-oauth2")
+        assert screen.result.diagnosis.code == "ok"
+        assert context._cache and oauth2._cache
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: app.vault is None)
+        assert not context._cache and not oauth2._cache
+
+
 def test_lab_demo_routes_cover_success_and_failures(lab_demo: DemoSession) -> None:
     assert {
         "lab-ok",
