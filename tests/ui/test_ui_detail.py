@@ -44,7 +44,7 @@ async def test_tree_shows_the_verify_view(demo_vault: Path) -> None:
         text = _tree_text(screen)
         assert "organizationIdentifier: PSDGB-FCA-123456" in text
         assert "PSD2 roles: PSP_AI, PSP_PI" in text
-        assert "Fingerprint SHA-256:" in text
+        assert "Fingerprint SHA-256" in text
         assert "EKU: clientAuth allowed" in text
         screen = await _open(pilot, "bank-client")
         assert {tab for tab in ("production", "sandbox")} <= set(screen.secret.environments)

@@ -61,7 +61,7 @@ class AuditScreen(Screen[None]):
                 yield RecordTable(AUDIT_COLUMNS, id="audit-table")
             with TabPane("Requests", id="tab-requests"):
                 yield RecordTable(REQUEST_COLUMNS, id="request-table")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.reload()

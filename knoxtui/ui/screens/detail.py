@@ -33,14 +33,14 @@ class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("v", "reveal", "Reveal"),
-        Binding("k", "copy_revealed", "Copy revealed", show=False),
-        Binding("f", "copy_fingerprint", "Copy fingerprint"),
-        Binding("s", "copy_subject", "Copy subject", show=False),
-        Binding("p", "copy_pem", "Copy PEM cert"),
-        Binding("a", "add_value", "Add env value"),
-        Binding("R", "replace_value", "Replace value", show=False),
+        Binding("k", "copy_revealed", "Copy value"),
+        Binding("f", "copy_fingerprint", "Fingerprint"),
+        Binding("s", "copy_subject", "Subject"),
+        Binding("p", "copy_pem", "PEM"),
+        Binding("a", "add_value", "Add env"),
+        Binding("R", "replace_value", "Replace"),
         Binding("n", "rename", "Rename"),
-        Binding("x", "remove_value", "Remove env value", show=False),
+        Binding("x", "remove_value", "Remove env"),
         Binding("d", "delete", "Delete"),
     ]
 
@@ -67,12 +67,7 @@ class DetailScreen(Screen[None]):
                 yield Static(id="routes-using")
                 yield Static("Revealed value", classes="side-title", id="revealed-title")
                 yield Static(id="revealed")
-                yield Static(
-                    "v reveal · k copy revealed · f fingerprint · s subject · p PEM certificate\n"
-                    "a add env value · R replace value · n rename · x remove env value · d delete",
-                    classes="muted",
-                )
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self._set_revealed(None)
@@ -171,7 +166,10 @@ class DetailScreen(Screen[None]):
             )
         else:
             key.add_leaf("none (certificate only)")
-        tree.root.add_leaf(f"Fingerprint SHA-256: {meta.fingerprint_sha256}")
+        fingerprint = tree.root.add("Fingerprint SHA-256", expand=True)
+        half = len(meta.fingerprint_sha256) // 2 + 1  # 16 bytes a line, so it fits the pane
+        fingerprint.add_leaf(meta.fingerprint_sha256[:half])
+        fingerprint.add_leaf(meta.fingerprint_sha256[half:])
         tree.root.add_leaf(f"Serial: {meta.serial}")
         sans = tree.root.add(f"SANs ({len(meta.san)})", expand=bool(meta.san))
         for san in meta.san:

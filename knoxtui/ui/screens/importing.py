@@ -131,7 +131,7 @@ class ImportScreen(Screen[bool]):
             with Vertical(id="import-side"):
                 yield Static("Checks", id="checks-title")
                 yield Checklist(id="checklist")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._apply_type(self.preset_type)

@@ -31,9 +31,9 @@ class InventoryScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("i", "import", "Import"),
-        Binding("enter", "open", "Detail", show=False),
+        Binding("enter", "open", "Detail"),
         Binding("s", "sort_next", "Sort"),
-        Binding("S", "sort_reverse", "Reverse", show=False),
+        Binding("S", "sort_reverse", "Reverse"),
         Binding("r", "routes", "Routes"),
         Binding("a", "audit", "Audit"),
         Binding("f5", "reload", "Reload", show=False),
@@ -57,7 +57,7 @@ class InventoryScreen(Screen[None]):
         )
         yield RecordTable(INVENTORY_COLUMNS, id="inventory-table")
         yield Static(id="inventory-empty")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> RecordTable:

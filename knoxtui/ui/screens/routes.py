@@ -50,8 +50,7 @@ def insecure(config: Any) -> bool:
 class RoutesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("enter", "edit", "Edit", show=False),
-        Binding("e", "edit", "Edit"),
+        Binding("enter,e", "edit", "Edit"),
         Binding("n", "new", "New"),
         Binding("t", "test", "Test"),
         Binding("d", "delete", "Delete"),
@@ -68,7 +67,7 @@ class RoutesScreen(Screen[None]):
         yield Static("", id="routes-banner", classes="banner-danger")
         yield Static("enter edit · t test · n new · d delete", id="routes-help")
         yield DataTable(id="routes-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -219,7 +218,7 @@ class RouteEditScreen(Screen[bool]):
             with Vertical(id="route-json-side"):
                 yield Label("Raw JSON (edits here update the form)")
                 yield TextArea(id="route-json", language="json", soft_wrap=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         from knoxtui.errors import KnoxError

@@ -54,7 +54,7 @@ class TesterScreen(Screen[None]):
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+enter", "send", "Send", show=False, priority=True),
         Binding("ctrl+y", "copy_curl", "Copy curl", priority=True),
-        Binding("ctrl+o", "copy_openssl", "Copy openssl", show=False, priority=True),
+        Binding("ctrl+o", "copy_openssl", "Copy openssl", priority=True),
     ]
 
     class Finished(Message):
@@ -102,7 +102,7 @@ class TesterScreen(Screen[None]):
                 yield Static("", id="handshake")
                 yield Static("", id="response-head")
                 yield Static("", id="response-body")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         from knoxtui.errors import KnoxError

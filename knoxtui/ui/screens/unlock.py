@@ -86,7 +86,7 @@ class UnlockScreen(Screen[None]):
             )
             if app.passphrase_hint:
                 yield Label(app.passphrase_hint, id="unlock-hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#unlock-spinner").display = False
