@@ -139,3 +139,37 @@ async def test_ctrl_l_locks(demo_vault: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
         assert app.vault is None
         assert app.screen.locked
+
+
+async def test_add_and_replace_an_environment_value(demo_vault: Path) -> None:
+    from textual.widgets import Input, TextArea
+    from ui_helpers import KEY_PASSPHRASE, good_case
+
+    from knoxtui.ui.screens.importing import ImportScreen
+
+    case = good_case()
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        screen = await _open(pilot, "hmrc-mtd")
+        for key, environment in (("a", "staging"), ("R", "production")):
+            await pilot.press(key)
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, ImportScreen) and bool(app.screen.query("#pem")),
+            )
+            form = app.screen
+            name = form.query_one("#name", Input)
+            assert name.value == "hmrc-mtd" and name.disabled
+            form.query_one("#pem", TextArea).text = case.pem
+            form.query_one("#key-passphrase", Input).value = KEY_PASSPHRASE
+            form.query_one("#environment", Input).value = environment
+            form.validate_now()
+            await wait_for(pilot, lambda f=form: f.result is not None and f.result.ok)
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen is screen)
+            await wait_for(pilot, lambda e=environment: e in screen.secret.environments)
+        production = app.vault.get_secret("hmrc-mtd").value("production").certificate
+        assert production.subject_cn == "good.client.test"  # replaced
+        assert set(screen.secret.environments) == {"production", "staging"}
