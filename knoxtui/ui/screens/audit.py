@@ -24,6 +24,7 @@ AUDIT_COLUMNS = (
     Column("environment", "Environment", 8, 14),
     Column("by", "By", 4, 16),
     Column("host", "Host", 4, 18),
+    Column("detail", "Detail", 6, 80),
 )
 REQUEST_COLUMNS = (
     Column("at", "When (UTC)", 19, 19),
@@ -81,12 +82,13 @@ class AuditScreen(Screen[None]):
                 entry.environment_name or "",
                 entry.performed_by,
                 entry.host or "",
+                entry.detail or "",
             )
             audit.append(
                 Record(
                     entry.id,
                     cells,
-                    (-entry.id,) * len(cells),
+                    (entry.id,) * len(cells),
                     _TONE.get(entry.operation, "plain"),
                     " ".join(cells).lower(),
                 )
@@ -106,13 +108,13 @@ class AuditScreen(Screen[None]):
             tone = "valid" if item.outcome == "ok" else "expired"
             cells = row
             requests.append(
-                Record(item.id, cells, (-item.id,) * len(cells), tone, " ".join(cells).lower())
+                Record(item.id, cells, (item.id,) * len(cells), tone, " ".join(cells).lower())
             )
         audit_table = self.query_one("#audit-table", RecordTable)
-        audit_table.sort_column = 0
+        audit_table.sort_column, audit_table.sort_reverse = 0, True  # newest first
         audit_table.set_records(audit)
         request_table = self.query_one("#request-table", RecordTable)
-        request_table.sort_column = 0
+        request_table.sort_column, request_table.sort_reverse = 0, True
         request_table.set_records(requests)
         verification = vault.verify_audit()
         label = self.query_one("#audit-verify", Static)

@@ -189,6 +189,7 @@ class RouteEditScreen(Screen[bool]):
                     yield Input(id=f"f-{key}", placeholder=placeholder)
                 yield Label("Method")
                 yield Input(id="f-method", placeholder="GET")
+                yield Label("TLS versions (minimum, maximum)")
                 with Horizontal(id="versions"):
                     yield Select(
                         VERSIONS,
