@@ -1,6 +1,6 @@
 """`make screenshots`: SVGs of the real app on the demo vault, with a frozen clock.
 
-    python -m knoxtui.ui.screenshots OUT_DIR [--all-themes]
+    python -m knoxtui.ui.screenshots OUT_DIR [--theme NAME]
 
 Inventory, import with live validation, detail and routes come from the deterministic demo vault;
 the request tester runs real requests against the local lab (after a success and after a failure).
@@ -210,10 +210,13 @@ async def _tester_scenes(out: Path, folder: Path) -> None:
         session.close()
 
 
-async def render(out: Path, *, all_themes: bool = False) -> list[Path]:
+THEMES = ("knox-dark", "knox-light", "knox-high-contrast")
+
+
+async def render(out: Path, *, themes: tuple[str, ...] = THEMES) -> list[Path]:
+    """Every picture in the first theme, plus the inventory in each other one."""
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    themes = ["knox-dark", "knox-light", "knox-high-contrast"] if all_themes else ["knox-dark"]
     cwd = Path.cwd()
     home = os.environ.get("KNOXTUI_HOME")
     with tempfile.TemporaryDirectory(prefix="knoxtui-shots-") as scratch:
@@ -224,7 +227,7 @@ async def render(out: Path, *, all_themes: bool = False) -> list[Path]:
             static.mkdir()
             os.chdir(static)
             with clock.frozen(FROZEN_NOW):
-                await _static_scenes(out, static, themes)
+                await _static_scenes(out, static, list(themes))
             await _tester_scenes(out, Path(scratch) / "lab")
         finally:
             os.chdir(cwd)
@@ -238,10 +241,12 @@ async def render(out: Path, *, all_themes: bool = False) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knoxtui.ui.screenshots")
     parser.add_argument("out", type=Path, help="folder for the SVG files")
-    parser.add_argument("--all-themes", action="store_true", help="the inventory in every theme")
+    parser.add_argument(
+        "--theme", choices=THEMES, help="only this theme (default: all, the inventory in each)"
+    )
     args = parser.parse_args(argv)
     print(f"Rendering screenshots into {args.out}/")
-    files = asyncio.run(render(args.out, all_themes=args.all_themes))
+    files = asyncio.run(render(args.out, themes=(args.theme,) if args.theme else THEMES))
     print(f"{len(files)} SVG files.")
     return 0
 
