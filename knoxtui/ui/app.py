@@ -76,11 +76,18 @@ class KnoxApp(App[None]):
         self._themes_ready = False
         self._last_activity = time.monotonic()
         self.clip = clipboard.Clipboard(self)
-        from knoxtui.pki import ExpiryThresholds
+        self._thresholds: Any = None
 
-        self.thresholds = ExpiryThresholds(
-            warning_days=self.config.warning_days, urgent_days=self.config.urgent_days
-        )
+    @property
+    def thresholds(self) -> Any:
+        """Expiry thresholds from the settings (pki imported on first use: a faster first paint)."""
+        if self._thresholds is None:
+            from knoxtui.pki import ExpiryThresholds
+
+            self._thresholds = ExpiryThresholds(
+                warning_days=self.config.warning_days, urgent_days=self.config.urgent_days
+            )
+        return self._thresholds
 
     # -- time ---------------------------------------------------------------------------------
     def now(self) -> datetime:
