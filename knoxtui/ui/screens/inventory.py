@@ -8,7 +8,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static
 
 from knoxtui.ui.inventory_model import (
@@ -24,6 +26,16 @@ if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
 
 SUMMARY_ORDER = ("valid", "warning", "urgent", "expired", "not_yet_valid")
+
+
+class SummaryBar(Widget):
+    """One line of counts per status; a repaint, never a relayout, on each filter keystroke."""
+
+    DEFAULT_CSS = "SummaryBar { height: 1; }"
+    text: reactive[Text] = reactive(Text, layout=False)
+
+    def render(self) -> Text:
+        return self.text
 
 
 class InventoryScreen(Screen[None]):
@@ -51,7 +63,7 @@ class InventoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         self.sub_title = str(self.knox.vault_path)
         yield Header()
-        yield Static(id="summary")
+        yield SummaryBar(id="summary")
         yield Input(
             placeholder="filter: type to narrow (name, CN, environment, status)", id="filter"
         )
@@ -102,7 +114,7 @@ class InventoryScreen(Screen[None]):
             text.append(
                 f"   │ filter '{table.filter_text}': {table.row_count} shown", style="italic"
             )
-        self.query_one("#summary", Static).update(text)
+        self.query_one("#summary", SummaryBar).text = text
 
     # -- filter and sort ----------------------------------------------------------------------
     def action_filter(self) -> None:
