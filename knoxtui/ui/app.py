@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -10,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.segment import Segments
+from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -254,6 +257,35 @@ class KnoxApp(App[None]):
     async def open_inventory(self) -> None:
         while len(self.screen_stack) > 2:
             await self.pop_screen()
+
+    # -- crashes ------------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual prints a traceback with local variables on a crash; ours may hold decrypted
+        values, so only the exception's type is shown unless KNOXTUI_DEBUG is set."""
+        if os.environ.get("KNOXTUI_DEBUG"):
+            from rich.traceback import Traceback
+
+            crash = getattr(self, "_crash", None)
+            renderable: Any = (
+                Traceback.from_exception(type(crash), crash, crash.__traceback__, width=None)
+                if crash is not None
+                else Traceback(show_locals=False, width=None)
+            )
+        else:
+            kind = type(getattr(self, "_crash", None)).__name__
+            renderable = Text(
+                f"knoxtui: internal error ({kind}). This is a bug; run again with "
+                "KNOXTUI_DEBUG=1 for the traceback (without local values) and report it."
+            )
+        self.bell()
+        self._exit_renderables.append(
+            Segments(self.console.render(renderable, self.console.options))
+        )
+        self._close_messages_no_wait()
 
     # -- help and palette ---------------------------------------------------------------------
     def action_help(self) -> None:

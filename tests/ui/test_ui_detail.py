@@ -173,3 +173,42 @@ async def test_add_and_replace_an_environment_value(demo_vault: Path) -> None:
         production = app.vault.get_secret("hmrc-mtd").value("production").certificate
         assert production.subject_cn == "good.client.test"  # replaced
         assert set(screen.secret.environments) == {"production", "staging"}
+
+
+@pytest.mark.parametrize("debug", [False, True])
+async def test_a_crash_prints_no_local_values(
+    demo_vault: Path, debug: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knoxtui.demo import DEMO_KEY_PASSPHRASE
+
+    if debug:
+        monkeypatch.setenv("KNOXTUI_DEBUG", "1")
+    app = app_for(demo_vault)
+    shown: list[object] = []
+    fatal = app._fatal_error
+
+    def spy() -> None:
+        fatal()
+        shown.extend(app._exit_renderables)
+
+    app._fatal_error = spy  # type: ignore[method-assign]
+
+    def broken() -> None:
+        revealed = f"key passphrase: {DEMO_KEY_PASSPHRASE}"  # a local a traceback would show
+        raise RuntimeError("boom" if revealed else "")
+
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=(140, 40)) as pilot:
+            await unlock(pilot)
+            app.set_timer(0.01, broken)
+            await pilot.pause(0.2)
+    printed = "".join(
+        segment.text
+        for renderable in shown
+        for segment in renderable.segments  # type: ignore[attr-defined]
+    )
+    if debug:
+        assert "RuntimeError" in printed and "boom" in printed  # the traceback, without locals
+    else:
+        assert "internal error (RuntimeError)" in printed
+    assert DEMO_KEY_PASSPHRASE not in printed
