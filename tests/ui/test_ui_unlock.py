@@ -16,7 +16,7 @@ async def test_unlock_opens_the_inventory(demo_vault: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         assert isinstance(app.screen, UnlockScreen)
         assert "demo" in str(app.screen.query_one("#unlock-hint", Label).render())
-        await unlock(pilot)
+        await unlock(pilot, typed=True)
         assert isinstance(app.screen, InventoryScreen)
         assert app.vault is not None
 
