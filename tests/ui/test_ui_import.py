@@ -159,3 +159,30 @@ async def test_import_from_files_with_completion(demo_vault: Path, tmp_path: Pat
         checklist = await _check(pilot, screen, "", file=str(tmp_path / "missing.pem"))
         assert "file_error" in checklist.codes
         assert screen.query_one("#create", Button).disabled
+
+
+async def test_expired_kept_only_when_asked_and_other_errors_never(demo_vault: Path) -> None:
+    from textual.widgets import Checkbox
+
+    cases = finding_cases()
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        screen = await _import_screen(pilot, app)
+        screen.query_one("#name", Input).value = "old-partner"
+        await _check(pilot, screen, cases["expired"].pem)
+        create = screen.query_one("#create", Button)
+        assert create.disabled
+        screen.query_one("#allow-expired", Checkbox).value = True
+        await pilot.pause()
+        assert not create.disabled
+        # Ticking the box never lets another error through.
+        await _check(pilot, screen, cases["key_mismatch"].pem)
+        assert create.disabled
+        await _check(pilot, screen, cases["expired"].pem)
+        assert not create.disabled
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ImportScreen))
+        meta = app.vault.get_secret("old-partner").value("default").certificate
+        assert meta.allowed_expired
+        assert ("old-partner", "default") in {r.key for r in app.screen.table.records}

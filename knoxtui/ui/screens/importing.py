@@ -17,7 +17,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TextArea,
+)
 
 from knoxtui import refs
 from knoxtui.ui.widgets.checklist import CheckLine, Checklist, lines_for_bundle
@@ -27,6 +37,7 @@ if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
 
 DEBOUNCE_SECONDS = 0.25
+EXPIRY_ERRORS = frozenset({"expired", "not_yet_valid"})
 TYPES = (
     ("certificate", "certificate"),
     ("string (API key, CA bundle, text)", "string"),
@@ -111,6 +122,10 @@ class ImportScreen(Screen[bool]):
                     )
                     yield Label("Key passphrase (when the key or .p12 is encrypted)")
                     yield Input(placeholder="key passphrase", password=True, id="key-passphrase")
+                    yield Checkbox(
+                        "Keep it even if expired or not yet valid (marked in the inventory)",
+                        id="allow-expired",
+                    )
                 yield Label("Name")
                 yield Input(
                     value=self.preset_name or "",
@@ -388,10 +403,27 @@ class ImportScreen(Screen[bool]):
             return "Environment names use a-z, 0-9, '_', '.', '-'."
         return None
 
+    @property
+    def allow_expired(self) -> bool:
+        return self.query_one("#allow-expired", Checkbox).value
+
+    def _acceptable(self) -> bool:
+        """No error stands; with "keep expired" ticked, only expiry errors may stand."""
+        result = self.result
+        if result is None or result.generation != self.generation:
+            return False
+        if result.ok:
+            return True
+        if not self.allow_expired or result.bundle is None:
+            return False
+        return {f.code for f in result.bundle.errors} <= EXPIRY_ERRORS
+
+    @on(Checkbox.Changed, "#allow-expired")
+    def _allow_changed(self) -> None:
+        self._update_create()
+
     def _update_create(self) -> None:
-        ok = (
-            self.result is not None and self.result.ok and self.result.generation == self.generation
-        )
+        ok = self._acceptable()
         problem = self._name_problem() if ok else None
         self.query_one("#create", Button).disabled = not ok or problem is not None
         self.query_one("#import-error", Label).update(problem or "")
@@ -425,6 +457,7 @@ class ImportScreen(Screen[bool]):
                     environment=environment,
                     description=description,
                     key_passphrase=passphrase if self.result.bundle.encrypted_key else None,
+                    allow_expired=self.allow_expired,
                     replace=self.replace,
                 )
             elif kind == "string":
