@@ -130,15 +130,16 @@ def _client_cert_problem(
     identity = plan.identity
     if identity is None or (not report.client_cert_sent and report.client_cert_requested):
         if identity is None:
-            why = "the route has no client certificate (certificate_secret_id)"
+            why = "the route names no certificate (certificate_secret_id)"
             fix = "Set certificate_secret_id on the route to a certificate secret."
         else:
-            why = "no certificate was sent"
+            why = f"the certificate '{identity.secret_name or identity.subject}' was not sent"
             fix = "Check that the certificate secret holds a certificate and its private key."
         return Diagnosis(
             "client_cert_required",
             "client",
-            f"The server requires a client certificate, but {why} ({detail}).",
+            f"The server refused us because it requires a client certificate and none was sent: "
+            f"{why} ({detail}).",
             fix,
         )
     if identity.valid_until is not None and identity.valid_until <= now:
@@ -152,10 +153,15 @@ def _client_cert_problem(
         )
     if report.acceptable_client_cas and report.client_issuer_accepted is False:
         return _unknown_ca(plan, report, detail)
+    among = (
+        ", although its issuer is among the CAs the server accepts"
+        if report.client_issuer_accepted
+        else ""
+    )
     return Diagnosis(
         "client_cert_rejected",
         "client",
-        f"The server rejected our client certificate {identity.subject} ({detail}).",
+        f"The server rejected our client certificate {identity.subject}{among} ({detail}).",
         "Ask the API provider whether this certificate is registered for your account "
         "(fingerprint " + identity.fingerprint_sha256 + ").",
     )
@@ -164,13 +170,27 @@ def _client_cert_problem(
 def _unknown_ca(plan: RequestPlan, report: HandshakeReport, detail: str) -> Diagnosis:
     identity = plan.identity
     issuer = identity.issuer if identity else "?"
+    fix = (
+        "Use a certificate issued by one of the accepted CAs, or ask the API provider to trust "
+        f"'{issuer}'."
+    )
+    if (
+        identity is not None
+        and len(identity.chain_issuers_der) == 1
+        and report.acceptable_client_cas
+    ):
+        # A leaf sent without its intermediate cannot be chained to an accepted root.
+        fix = (
+            f"We sent the certificate alone: if '{issuer}' is an intermediate CA under one of the "
+            "accepted CAs, import the certificate together with its intermediate chain. "
+            "Otherwise " + fix[0].lower() + fix[1:]
+        )
     return Diagnosis(
         "client_cert_rejected_unknown_ca",
         "client",
-        f"The server does not trust the issuer of our client certificate ({issuer}); "
+        f"The server rejected our client certificate: it does not trust its issuer ({issuer}); "
         f"{_accepted_list(report)} ({detail}).",
-        "Use a certificate issued by one of the accepted CAs, or ask the API provider to trust "
-        f"'{issuer}'.",
+        fix,
     )
 
 
@@ -194,7 +214,16 @@ def diagnose(
         elif plan.is_tls and not report.handshake_completed:
             phase = "during the TLS handshake"
         else:
-            phase = "waiting for the response"
+            return Diagnosis(
+                "timeout",
+                "server",
+                f"No response from {plan.host}:{plan.port} within {plan.timeout:g} s (waiting for "
+                "the response): the connection"
+                + (" and the TLS handshake" if plan.is_tls else "")
+                + " succeeded and the request was sent, but the server did not answer in time.",
+                "The service (or what it forwards to) is slow or stuck: retry with a longer "
+                "--timeout, and tell the API provider if it persists.",
+            )
         return Diagnosis(
             "timeout",
             "network",
@@ -225,7 +254,7 @@ def diagnose(
     reason = next((e.reason or "" for e in chain if isinstance(e, ssl.SSLError)), "")
     upper = (reason + " " + text).upper().replace(" ", "_")
     if not report.handshake_completed and any(r in upper for r in _PROTOCOL_REASONS):
-        return _protocol(plan, text)
+        return _protocol(plan, text, report)
     if any(r in upper for r in _NOT_TLS_REASONS) or (
         plan.is_tls and not report.server_hello_seen and _closed(chain)
     ):
@@ -248,6 +277,16 @@ def diagnose(
     )
 
 
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _closed(chain: list[BaseException]) -> bool:
     names = {type(e).__name__ for e in chain}
     text = " ".join(str(e) for e in chain).lower()
@@ -259,16 +298,39 @@ def _closed(chain: list[BaseException]) -> bool:
     )
 
 
-def _protocol(plan: RequestPlan, detail: str) -> Diagnosis:
-    asked = "any version from TLS 1.2"
-    if plan.min_version or plan.max_version:
-        asked = f"TLS {plan.min_version or '1.2'} to {plan.max_version or '1.3'}"
+def _offered(plan: RequestPlan) -> str:
+    low, high = plan.min_version or "1.2", plan.max_version or "1.3"
+    if not (plan.min_version or plan.max_version):
+        return "TLS 1.2 and 1.3"
+    return f"TLS {low} only" if low == high else f"TLS {low} to {high}"
+
+
+def _protocol(plan: RequestPlan, detail: str, report: HandshakeReport | None = None) -> Diagnosis:
+    bounded = bool(plan.min_version or plan.max_version)
+    speaks = report.server_tls_version if report else None
+    heard = f" and the server speaks {speaks.replace('TLSv', 'TLS ')}" if speaks else ""
+    if speaks and bounded:
+        version = speaks.replace("TLSv", "")
+        setting = (
+            "tls_max_version"
+            if plan.max_version and version > plan.max_version
+            else ("tls_min_version")
+        )
+        fix = (
+            f'Set {setting} on the route to "{version}" (or remove it): the server accepts '
+            f"TLS {version}."
+        )
+    else:
+        fix = (
+            "Adjust tls_min_version / tls_max_version on the route to what the server supports "
+            "(the openssl s_client reproduction shows what it speaks)."
+        )
     return Diagnosis(
         "protocol_mismatch",
-        "config" if plan.min_version or plan.max_version else "server",
-        f"We and the server share no TLS version or cipher: we offered {asked} ({detail}).",
-        "Adjust tls_min_version / tls_max_version on the route to what the server supports "
-        "(the openssl s_client reproduction shows what it speaks).",
+        "config" if bounded else "server",
+        f"The server refused the handshake, no TLS version or cipher in common: we offered "
+        f"{_offered(plan)}{heard} ({detail}).",
+        fix,
     )
 
 
@@ -277,13 +339,21 @@ def _diagnose_alert(
 ) -> Diagnosis:
     detail = f"TLS alert {alert}"
     if alert in ("protocol_version", "insufficient_security"):
-        return _protocol(plan, detail)
+        return _protocol(plan, detail, report)
     if alert == "unrecognized_name":
+        if plan.servername is None and _is_ip(plan.host):
+            asked = (
+                f"no server name was sent (SNI), because the URL's host {plan.host} is an IP "
+                "address, and it serves only the names it knows"
+            )
+        else:
+            asked = f"it does not serve the name '{plan.servername or plan.host}' sent as SNI"
         return Diagnosis(
             "hostname_mismatch",
             "config",
-            f"The server does not serve the name '{plan.servername or plan.host}' ({detail}).",
-            "Set tls_servername on the route to the name the server expects.",
+            f"The server refused the handshake: {asked} ({detail}).",
+            "Set tls_servername on the route to the API's host name (the connection still goes "
+            f"to {plan.host}).",
         )
     if alert == "certificate_required" or (
         alert == "handshake_failure"
@@ -312,7 +382,7 @@ def _diagnose_alert(
     if alert in _CLIENT_REJECTIONS and (report.client_cert_requested or plan.identity):
         return _client_cert_problem(plan, report, now, detail)
     if alert == "handshake_failure":
-        return _protocol(plan, detail)
+        return _protocol(plan, detail, report)
     return Diagnosis(
         "tls_error",
         "server",
@@ -328,14 +398,23 @@ def _diagnose_verify(
     message = error.verify_message or str(error)
     if error.verify_code in _X509_NAME_MISMATCH:
         names = [n.split(":", 1)[-1] for n in leaf.san] if leaf else []
+        dns_names = [n.split(":", 1)[-1] for n in leaf.san if n.startswith("DNS:")] if leaf else []
         asked = plan.servername or plan.host
         held = ", ".join(names) if names else (leaf.subject if leaf else "unknown names")
+        default = (
+            " (perhaps its default certificate: a server with several virtual hosts sends that "
+            "one for a name it does not serve)"
+            if plan.servername
+            else ""
+        )
         return Diagnosis(
             "hostname_mismatch",
             "server",
-            f"The server's certificate is not valid for '{asked}': it holds {held}.",
-            f"Set tls_servername on the route to one of: {held}"
-            if names
+            f"We rejected the server's certificate: it is not valid for '{asked}', it holds "
+            f"{held}{default}.",
+            f"Set tls_servername on the route to one of: {', '.join(dns_names)} (the connection "
+            f"still goes to {plan.host}), or use that name in target_url."
+            if dns_names
             else "Set tls_servername on the route to the name in the server's certificate.",
         )
     if error.verify_code == _X509_EXPIRED:
@@ -344,18 +423,18 @@ def _diagnose_verify(
         return Diagnosis(
             "server_cert_expired",
             "server",
-            f"The server's certificate ({subject}) expired{until}.",
+            f"We rejected the server's certificate ({subject}): it expired{until}.",
             "Tell the API provider; their certificate must be renewed. Check this machine's clock.",
         )
     top = report.server_chain[-1] if report.server_chain else None
     missing = top.issuer if top else "its issuer"
     trust = "the route's CA bundle" if plan.ca_bundle_pem else "the system trust store"
     if error.verify_code == _X509_NOT_YET_VALID:
-        summary = f"The server's certificate is not valid yet ({message})."
+        summary = f"We rejected the server's certificate: it is not valid yet ({message})."
     else:
         summary = (
-            f"The server's certificate is not trusted: {message}; the missing issuer is "
-            f"{missing}, not in {trust}."
+            f"We rejected the server's certificate: its issuer {missing} is not in {trust} "
+            f"({message})."
         )
     return Diagnosis(
         "server_cert_untrusted",
@@ -383,6 +462,14 @@ def _diagnose_http(
         return _client_cert_problem(
             plan, report, now, f'HTTP {status} "{NGINX_CERT_ERROR}" — nginx-style page'
         )
+    if status in (401, 403) and report.client_cert_requested and not report.client_cert_sent:
+        # e.g. nginx `ssl_verify_client optional` + `if ($ssl_client_verify != SUCCESS)`
+        return _client_cert_problem(
+            plan,
+            report,
+            now,
+            f"it asked for one in the handshake and answered HTTP {status}",
+        )
     if NGINX_PLAIN_TO_TLS in text:
         return Diagnosis(
             "protocol_mismatch",
@@ -395,7 +482,7 @@ def _diagnose_http(
         "http_error",
         side,
         f"TLS was fine, but the server answered HTTP {status}.",
-        "Check the credentials and headers of the route"
+        "Check the credentials and headers of the route."
         if status in (401, 403)
         else "Check the path, method and body; the response body may say more.",
     )

@@ -264,6 +264,7 @@ class HandshakeReport:
     server_hello_seen: bool = False
     plain_http_answer: bool = False
     probed: bool = False  # details came from a second, diagnostic handshake (failure paths only)
+    server_tls_version: str | None = None  # what the server chose when offered every version
     error: str | None = field(default=None)
 
     def chain_dicts(self) -> list[dict[str, Any]]:

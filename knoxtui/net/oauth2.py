@@ -200,12 +200,15 @@ def obtain_token(
                 inner=transport_diagnosis,
                 report=report,
             )
+        # 400/401/403 refuse our client credentials (RFC 6749 §5.2); other statuses are theirs.
         return None, _failed(
             oauth,
             status,
             duration,
-            f"The token endpoint answered HTTP {status}{reason}.",
-            "server",
+            f"The token endpoint refused to issue a token: HTTP {status}{reason}."
+            if status >= 400
+            else f"The token endpoint answered HTTP {status}{reason}.",
+            "client" if status in (400, 401, 403) else "server",
             fix,
             report=report,
         )

@@ -17,7 +17,7 @@ from knoxtui import clock
 from knoxtui.errors import KnoxError
 from knoxtui.net import context as tls_context
 from knoxtui.net import handshake
-from knoxtui.net.diagnosis import Diagnosis, diagnose, error_text
+from knoxtui.net.diagnosis import NGINX_PLAIN_TO_TLS, Diagnosis, diagnose, error_text
 from knoxtui.net.handshake import Alert, HandshakeReport, decode_name
 from knoxtui.net.oauth2 import OAuth2Step, obtain_token
 from knoxtui.net.plan import RequestPlan
@@ -110,6 +110,7 @@ class RequestResult:
                 "verify_error": report.verify_error,
                 "handshake_completed": report.handshake_completed,
                 "probed": report.probed,
+                "server_version": report.server_tls_version,
             },
             "server_chain": report.chain_dicts(),
             "client_certificate": {
@@ -201,6 +202,10 @@ def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _At
         extensions["sni_hostname"] = plan.servername
     headers = dict(plan.headers)
     headers.update(extra_headers or {})
+    if plan.servername and plan.is_tls and not any(k.lower() == "host" for k in headers):
+        # Virtual hosts pick their server block by Host too (nginx): name the same one as SNI,
+        # as curl --connect-to in the reproduction does.
+        headers["Host"] = host_header(plan.servername, plan.port)
     attempt.started = time.perf_counter()
     try:
         with httpx.Client(
@@ -226,6 +231,11 @@ def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _At
     return attempt
 
 
+def host_header(name: str, port: int) -> str:
+    host = name.encode("idna").decode("ascii") if not name.isascii() else name
+    return host if port == 443 else f"{host}:{port}"
+
+
 def _ms(marks: dict[str, float], start: str, end: str) -> float | None:
     if start in marks and end in marks:
         return round((marks[end] - marks[start]) * 1000, 3)
@@ -248,10 +258,17 @@ def _plain_http_answer(host: str, port: int, timeout: float) -> bool:
     """Does the port answer plain HTTP? (Only asked after a TLS attempt failed oddly.)"""
     try:
         with socket.create_connection((host, port), timeout=min(timeout, 3.0)) as sock:
-            sock.sendall(b"HEAD / HTTP/1.0\r\nHost: " + host.encode("idna") + b"\r\n\r\n")
-            return sock.recv(5) == b"HTTP/"
+            sock.sendall(b"GET / HTTP/1.0\r\nHost: " + host.encode("idna") + b"\r\n\r\n")
+            answer = b""
+            while len(answer) < 2048:
+                chunk = sock.recv(2048 - len(answer))
+                if not chunk:
+                    break
+                answer += chunk
     except OSError:
         return False
+    # nginx answers plain HTTP on its TLS ports too, only to say that it wants TLS there.
+    return answer.startswith(b"HTTP/") and NGINX_PLAIN_TO_TLS.encode() not in answer
 
 
 def _report(
@@ -271,9 +288,20 @@ def _report(
         None,
     )
     connected = "connection.connect_tcp.complete" in attempt.marks
+    server_version = None
     if plan.is_tls and error is not None and connected and not attempt.timed_out:
         if not recorder.server_hello:
             plain_http = _plain_http_answer(plan.host, plan.port, plan.timeout)
+        if not recorder.server_hello and not plain_http and (plan.min_version or plan.max_version):
+            # No version in common: which one does the server speak when offered both?
+            from knoxtui.net.probe import probe
+
+            server_version = probe(
+                plan.host,
+                plan.port,
+                servername=plan.servername or plan.host,
+                timeout=min(plan.timeout, 5.0),
+            ).tls_version
         if recorder.server_hello and (not chain_der or not requested):
             from knoxtui.net.probe import probe
 
@@ -324,6 +352,7 @@ def _report(
         server_hello_seen=recorder.server_hello,
         plain_http_answer=plain_http,
         probed=probed,
+        server_tls_version=server_version,
         error=error_text(error),
     )
 

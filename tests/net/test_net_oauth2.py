@@ -79,7 +79,7 @@ def test_token_then_bearer_request(lab: LabServer, method: str) -> None:
 
 def test_wrong_client_secret(lab: LabServer) -> None:
     result = _run(lab, _values(lab, "client_secret_basic", client_secret="not-the-secret"))
-    assert (result.diagnosis.code, result.diagnosis.side) == ("oauth2_token_failed", "server")
+    assert (result.diagnosis.code, result.diagnosis.side) == ("oauth2_token_failed", "client")
     assert result.oauth2_step.status_code == 401
     assert "invalid_client" in result.diagnosis.summary
     assert result.status_code is None  # the API itself was not called
