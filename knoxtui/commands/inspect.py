@@ -186,8 +186,14 @@ def render(bundle: CertificateBundle, *, colour: bool = False) -> str:
         )
         if item.hint:
             lines.append(paint(f"      fix: {item.hint}", _DIM))
-    verdict = "OK for mTLS" if bundle.valid else "NOT usable as is"
-    lines.append("  " + paint(verdict, "valid" if bundle.valid else "error"))
+    if not bundle.valid:
+        verdict, style = "NOT usable as is", "error"
+    elif bundle.private_key is None:
+        # a certificate alone is fine to inspect (CA bundles) but cannot authenticate a client
+        verdict, style = "Certificate OK; mTLS also needs its private key (--key F)", "warning"
+    else:
+        verdict, style = "OK for mTLS", "valid"
+    lines.append("  " + paint(verdict, style))
     return "\n".join(lines) + "\n"
 
 

@@ -23,6 +23,7 @@ from knoxtui.pki.expiry import (
     days_remaining,
     expiry_status,
 )
+from knoxtui.pki.names import OID_NAMES
 
 # ETSI EN 319 412-5 / TS 119 495 object identifiers.
 OID_QC_STATEMENTS = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
@@ -71,8 +72,8 @@ KEY_USAGE_NAMES = {
     "key_cert_sign": "keyCertSign",
     "crl_sign": "cRLSign",
 }
-# rfc4514_string() would print 2.5.4.97 as a dotted OID; PSD2 users know it by this name.
-NAME_OVERRIDES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
+# rfc4514_string() prints 2.5.4.97, emailAddress, ... as dotted OIDs; these are openssl's names.
+NAME_OVERRIDES = OID_NAMES
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,11 @@ def _rfc4514(name: x509.Name) -> str:
         return "(unreadable name)"
 
 
+# the sizes openssl reports (`Public-Key: (256 bit)`): the encoded public key's length, RFC 8032
+_ED25519_BITS = 256
+_ED448_BITS = 456
+
+
 def public_key_shape(key: Any) -> tuple[str, int | None, str | None]:
     """(key_type, size in bits, curve) of a public or private key."""
     if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
@@ -226,9 +232,9 @@ def public_key_shape(key: Any) -> tuple[str, int | None, str | None]:
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
         return "ec", key.curve.key_size, key.curve.name
     if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
-        return "ed25519", None, None
+        return "ed25519", _ED25519_BITS, None
     if isinstance(key, ed448.Ed448PublicKey | ed448.Ed448PrivateKey):
-        return "ed448", None, None
+        return "ed448", _ED448_BITS, None
     if isinstance(key, dsa.DSAPublicKey | dsa.DSAPrivateKey):
         return "dsa", key.key_size, None
     return (

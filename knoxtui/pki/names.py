@@ -41,6 +41,8 @@ ATTRIBUTE_OIDS: dict[str, ObjectIdentifier] = {
     "BUSINESSCATEGORY": NameOID.BUSINESS_CATEGORY,
     "JURISDICTIONC": NameOID.JURISDICTION_COUNTRY_NAME,
     "JURISDICTIONCOUNTRYNAME": NameOID.JURISDICTION_COUNTRY_NAME,
+    "JURISDICTIONST": NameOID.JURISDICTION_STATE_OR_PROVINCE_NAME,
+    "JURISDICTIONL": NameOID.JURISDICTION_LOCALITY_NAME,
 }
 
 # Names used when writing RFC 4514 strings, so PSD2/eIDAS subjects read well (not dotted OIDs).
@@ -54,6 +56,8 @@ OID_NAMES: dict[ObjectIdentifier, str] = {
     NameOID.POSTAL_CODE: "postalCode",
     NameOID.BUSINESS_CATEGORY: "businessCategory",
     NameOID.JURISDICTION_COUNTRY_NAME: "jurisdictionC",
+    NameOID.JURISDICTION_STATE_OR_PROVINCE_NAME: "jurisdictionST",
+    NameOID.JURISDICTION_LOCALITY_NAME: "jurisdictionL",
 }
 
 _ONELINE = re.compile(r"^[A-Za-z0-9.]+ = ")

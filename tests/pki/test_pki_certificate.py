@@ -66,7 +66,7 @@ def test_rsa_ed25519_and_root_fields() -> None:
     info = describe_certificate(rsa_leaf.cert)
     assert (info.key_type, info.key_size, info.curve) == ("rsa", 2048, None)
     ed = describe_certificate(f.make_cert("ed", key=f.make_key("ed25519")).cert)
-    assert (ed.key_type, ed.key_size, ed.signature_algorithm) == ("ed25519", None, "ed25519")
+    assert (ed.key_type, ed.key_size, ed.signature_algorithm) == ("ed25519", 256, "ed25519")
     root_info = describe_certificate(root.cert)
     assert root_info.is_ca and root_info.self_signed
     assert "keyCertSign" in root_info.key_usage
