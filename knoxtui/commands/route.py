@@ -61,6 +61,10 @@ def run_add(args: argparse.Namespace) -> int:
         ) from None
     except UnicodeDecodeError:
         raise ValidationError(f"The route config '{args.config}' is not UTF-8.") from None
+    from knoxtui.routes.route import Route
+
+    # the route model's checks (unknown keys, secret fields) before the vault's reference checks
+    Route.from_config(args.name, config)
     with open_vault(args) as vault:
         record = vault.save_route(args.name, config, replace=args.replace)
     if args.json:

@@ -231,4 +231,38 @@ class AuditTrail:
                 problems.append(
                     f"{table}: rows {expected_id}-{last_written} at the end are missing (deleted)."
                 )
+        problems.extend(self._missing_guards())
+        problems.extend(self._unlogged_secrets())
         return AuditVerification(ok=not problems, checked=checked, problems=problems)
+
+    def _missing_guards(self) -> list[str]:
+        """Dropped append-only triggers mean someone opened the logs for editing."""
+        present = {
+            row[0]
+            for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        return [
+            f"{table}: the append-only trigger {trigger} was removed (the log was opened for "
+            "edits)."
+            for table in TABLE_FIELDS
+            for trigger in (f"{table}_no_update", f"{table}_no_delete")
+            if trigger not in present
+        ]
+
+    def _unlogged_secrets(self) -> list[str]:
+        """A secret with no `create` row lost its log entry (a cut tail hides from the hashes).
+        Only for vaults whose log starts at their creation (older ones were migrated)."""
+        first = self._conn.execute(
+            "SELECT operation FROM secret_audit_log ORDER BY id LIMIT 1"
+        ).fetchone()
+        if first is None or first[0] != "create_vault":
+            return []
+        rows = self._conn.execute(
+            "SELECT name FROM secrets WHERE id NOT IN (SELECT secret_id FROM secret_audit_log "
+            "WHERE operation = 'create' AND secret_id IS NOT NULL) ORDER BY name"
+        ).fetchall()
+        return [
+            f"secret_audit_log: the creation of secret '{row[0]}' is not in the log (rows were "
+            "deleted)."
+            for row in rows
+        ]
