@@ -79,7 +79,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(repeatable, comma-separated allowed)",
     )
     new.add_argument("--env", metavar="E", help="with --like: which environment value to copy")
-    new.add_argument("--key-type", choices=KEY_TYPES, default="rsa-2048", help="default: rsa-2048")
+    new.add_argument(
+        "--key-type",
+        choices=KEY_TYPES,
+        default=None,
+        help="default: that of the --like certificate, else rsa-2048",
+    )
     new.add_argument(
         "--key-passphrase-file",
         type=Path,
@@ -265,7 +270,7 @@ def _print_check(report: ExpiryReport) -> None:
                 row.environment,
                 row.valid_until.strftime("%Y-%m-%d"),
                 ", ".join(row.routes) or "-",
-                ", ".join(row.breaks_environments),
+                ", ".join(row.breaks_environments) or "-",
             )
         )
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
@@ -508,15 +513,16 @@ def _retire(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from knoxtui.commands.common import open_vault
+    from knoxtui.lifecycle.export import write_private_file
     from knoxtui.lifecycle.inventory import inventory_report, render
-    from knoxtui.lifecycle.renewal import write_public_file
 
     with open_vault(args) as vault:
         text = render(inventory_report(vault), args.report_format)
     if args.out is None:
         sys.stdout.write(text)
     else:
-        write_public_file(args.out, text.encode("utf-8"), overwrite=args.force)
+        # names of every certificate, route and the vault path: for the auditor, not the world
+        write_private_file(args.out, text.encode("utf-8"), overwrite=args.force)
         print(f"Report written to '{args.out}'.", file=sys.stderr)
     return 0
 

@@ -252,8 +252,11 @@ def expiry_report(
                     days_remaining=days,
                     status=status,
                     routes=routes,
-                    breaks_environments=breaks_environments(
-                        secret, value.environment, environments
+                    # a certificate no route or oauth2 client uses breaks nothing when it expires
+                    breaks_environments=(
+                        breaks_environments(secret, value.environment, environments)
+                        if routes
+                        else ()
                     ),
                     secret_status=secret.status,
                     grace_until=grace.get(secret.name),

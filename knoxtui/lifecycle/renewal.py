@@ -17,7 +17,13 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from knoxtui.errors import Conflict, InputFileError, NotFound, UsageError, ValidationError
 from knoxtui.lifecycle.export import check_target, choose_environment
-from knoxtui.pki.csr import build_signing_request, certificate_signed_by, public_key_sha256
+from knoxtui.pki.csr import (
+    KEY_TYPES,
+    build_signing_request,
+    certificate_signed_by,
+    key_type_of,
+    public_key_sha256,
+)
 
 if TYPE_CHECKING:
     from knoxtui.pki import Finding
@@ -86,6 +92,9 @@ def _leaf_of(vault: Vault, name: str, environment: str | None) -> tuple[x509.Cer
     return certificates[0], env
 
 
+DEFAULT_KEY_TYPE = "rsa-2048"
+
+
 def new_signing_request(
     vault: Vault,
     name: str,
@@ -94,11 +103,12 @@ def new_signing_request(
     like: str | None = None,
     like_environment: str | None = None,
     san: list[str] | tuple[str, ...] = (),
-    key_type: str = "rsa-2048",
+    key_type: str | None = None,
     key_passphrase: str | None = None,
 ) -> PendingKey:
     """Make a key pair and CSR and keep them as pending key `name`. Subject and SANs are copied
-    from secret `like` (the certificate being renewed) unless `subject` is given."""
+    from secret `like` (the certificate being renewed) unless `subject` is given. Without
+    `key_type` the renewed certificate's kind is kept when it is one of KEY_TYPES, else rsa-2048."""
     try:
         vault.get_pending_key(name)
     except NotFound:
@@ -110,6 +120,9 @@ def new_signing_request(
             f"(knoxtui csr rm {name}).",
         )
     like_cert = _leaf_of(vault, like, like_environment)[0] if like else None
+    if key_type is None:
+        kept = key_type_of(like_cert.public_key()) if like_cert is not None else None
+        key_type = kept if kept in KEY_TYPES else DEFAULT_KEY_TYPE
     request = build_signing_request(
         subject=subject, like=like_cert, san=san, key_type=key_type, passphrase=key_passphrase
     )
