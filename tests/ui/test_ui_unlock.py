@@ -24,13 +24,18 @@ async def test_unlock_opens_the_inventory(demo_vault: Path) -> None:
 async def test_wrong_passphrase_is_refused_and_said(demo_vault: Path) -> None:
     app = app_for(demo_vault)
     before = demo_vault.read_bytes()
-    async with app.run_test(size=(120, 40)) as pilot:
+    posted: list[object] = []
+    async with app.run_test(size=(120, 40), message_hook=posted.append) as pilot:
         await pilot.press(*"not-demo", "enter")
         error = app.screen.query_one("#unlock-error", Label)
         await wait_for(pilot, lambda: "passphrase" in str(error.render()).lower())
         assert isinstance(app.screen, UnlockScreen)
         assert app.vault is None
         assert app.screen.query_one("#passphrase", Input).value == ""
+    failures = [m for m in posted if isinstance(m, UnlockScreen.Failed)]
+    assert len(failures) == 1 and "passphrase" in failures[0].message.lower()
+    assert not [m for m in posted if isinstance(m, UnlockScreen.Opened)]
+    assert "not-demo" not in failures[0].message
     assert demo_vault.read_bytes() == before
 
 

@@ -70,7 +70,7 @@ class ImportScreen(Screen[bool]):
     ]
     AUTO_FOCUS = "#pem"
 
-    class Validated(Message):
+    class Validated(Message, bubble=False):
         def __init__(self, result: Validation) -> None:
             super().__init__()
             self.result = result

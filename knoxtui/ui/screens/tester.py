@@ -57,7 +57,7 @@ class TesterScreen(Screen[None]):
         Binding("ctrl+o", "copy_openssl", "Copy openssl", priority=True),
     ]
 
-    class Finished(Message):
+    class Finished(Message, bubble=False):
         def __init__(self, result: Any, plan: Any, error: Any = None) -> None:
             super().__init__()
             self.result = result

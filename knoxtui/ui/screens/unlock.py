@@ -41,12 +41,12 @@ class UnlockScreen(Screen[None]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
     AUTO_FOCUS = "#passphrase"
 
-    class Opened(Message):
+    class Opened(Message, bubble=False):
         def __init__(self, vault: object) -> None:
             super().__init__()
             self.vault = vault
 
-    class Failed(Message):
+    class Failed(Message, bubble=False):
         def __init__(self, message: str, hint: str | None) -> None:
             super().__init__()
             self.message = message
