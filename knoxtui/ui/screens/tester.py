@@ -347,7 +347,10 @@ class TesterScreen(Screen[None]):
 
     def _handshake(self, report: Any, plan: Any) -> Text:
         text = Text()
-        text.append("Handshake\n", style="bold")
+        text.append("Handshake", style="bold")
+        if getattr(report, "probed", False):
+            text.append("  (details from a second, diagnostic handshake)", style="italic")
+        text.append("\n")
         if report.tls_version:
             text.append(f"{report.tls_version}  {report.cipher or ''}  ALPN {report.alpn or '-'}\n")
         verified = (
