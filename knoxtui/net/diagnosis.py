@@ -429,20 +429,37 @@ def _diagnose_verify(
     top = report.server_chain[-1] if report.server_chain else None
     missing = top.issuer if top else "its issuer"
     trust = "the route's CA bundle" if plan.ca_bundle_pem else "the system trust store"
+    store = (
+        f"Add the CA certificate of '{missing}' to the route's CA bundle secret."
+        if plan.ca_bundle_pem
+        else f"Store the CA certificate of '{missing}' as a string secret and set "
+        "ca_bundle_secret_id on the route."
+    )
     if error.verify_code == _X509_NOT_YET_VALID:
         summary = f"We rejected the server's certificate: it is not valid yet ({message})."
+        fix = "Check this machine's clock; otherwise tell the API provider."
+    elif top is not None and top.subject == top.issuer and len(report.server_chain) == 1:
+        summary = (
+            f"We rejected the server's certificate: it is self-signed ({top.subject}) and not in "
+            f"{trust} ({message})."
+        )
+        fix = (
+            "Only if the API provider confirms its fingerprint: store that certificate itself "
+            "(the openssl s_client reproduction prints it) as the route's CA bundle."
+        )
     else:
         summary = (
             f"We rejected the server's certificate: its issuer {missing} is not in {trust} "
             f"({message})."
         )
-    return Diagnosis(
-        "server_cert_untrusted",
-        "server",
-        summary,
-        f"Store the CA certificate of '{missing}' as a string secret and set ca_bundle_secret_id "
-        "on the route.",
-    )
+        fix = store
+        if len(report.server_chain) == 1:
+            # A lone leaf: its issuer may be a root we lack, or an intermediate the server omits.
+            fix += (
+                " If that issuer is an intermediate CA, the server should send it too: ask the "
+                "API provider to serve its full chain."
+            )
+    return Diagnosis("server_cert_untrusted", "server", summary, fix)
 
 
 def _diagnose_http(

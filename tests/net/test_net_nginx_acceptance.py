@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from net_helpers import Pki, free_port, resolver
 
+from knoxtui.lab import Authority
 from knoxtui.lab.nginx import nginx_path
 from knoxtui.net import oauth2
 from knoxtui.routes import Route, run_route
@@ -80,6 +81,17 @@ SERVERS = {
         + TLS.format(run="{run}", cert="api")
         + " location / {{ return 200 '{{}}'; }}",
     ],
+    # The server omits its intermediate; a self-signed server.
+    "server_leaf_only": [
+        "listen {addr} ssl; "
+        + TLS.format(run="{run}", cert="leaf-only")
+        + " location / {{ return 200 '{{}}'; }}",
+    ],
+    "self_signed": [
+        "listen {addr} ssl; "
+        + TLS.format(run="{run}", cert="self-signed")
+        + " location / {{ return 200 '{{}}'; }}",
+    ],
     # A token endpoint and an API behind the same mTLS server.
     "oauth": [
         "listen {addr} ssl; "
@@ -121,14 +133,20 @@ class Nginx:
 def nginx() -> Iterator[Nginx]:
     pki = Pki()
     run = Path(tempfile.mkdtemp(prefix="knoxtui-nginx-qa-"))
+    issuing = Authority("Test Server Issuing CA", parent=pki.server_ca)
     material = {
         "api": pki.server,
         "alpha": pki.server_ca.issue("alpha.bank.test", dns_names=("alpha.bank.test",)),
         "beta": pki.server_ca.issue("beta.bank.test", dns_names=("beta.bank.test",)),
+        "leaf-only": issuing.issue("api.bank.test", dns_names=("localhost",)),
     }
     for name, issued in material.items():
-        (run / f"{name}.pem").write_bytes(issued.chain_pem)
+        chain = issued.cert_pem if name == "leaf-only" else issued.chain_pem
+        (run / f"{name}.pem").write_bytes(chain)
         (run / f"{name}.key").write_bytes(issued.key_pem())
+    selfie = Authority("localhost")  # a CA certificate serving as its own leaf
+    (run / "self-signed.pem").write_bytes(selfie.cert_pem)
+    (run / "self-signed.key").write_bytes(_key_pem(selfie.key))
     (run / "client-cas.pem").write_bytes(pki.client_root.cert_pem + pki.client_ca.cert_pem)
     (run / "client-root.pem").write_bytes(pki.client_root.cert_pem)
     ports = {name: free_port() for name in SERVERS}
@@ -159,6 +177,16 @@ def nginx() -> Iterator[Nginx]:
         if proc.stderr:
             proc.stderr.close()
         shutil.rmtree(run, ignore_errors=True)
+
+
+def _key_pem(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], ports: Any) -> None:
@@ -346,3 +374,14 @@ def test_token_endpoint_behind_mtls(nginx: Nginx, version: str | None) -> None:
         "oauth2_token_failed",
         "client_cert_required",
     )
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_server_chain_problems(nginx: Nginx, version: str | None) -> None:
+    lone = _run(nginx, nginx.url("server_leaf_only"), None, tls_max_version=version)
+    selfie = _run(nginx, nginx.url("self_signed"), None, tls_max_version=version)
+    assert (lone.diagnosis.code, lone.diagnosis.side) == ("server_cert_untrusted", "server")
+    assert "CN=Test Server Issuing CA" in lone.diagnosis.summary
+    assert "route's CA bundle" in lone.diagnosis.summary and "full chain" in lone.diagnosis.fix
+    assert (selfie.diagnosis.code, selfie.diagnosis.side) == ("server_cert_untrusted", "server")
+    assert "self-signed" in selfie.diagnosis.summary
