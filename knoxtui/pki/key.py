@@ -205,7 +205,8 @@ def _decrypt(
         raise _unsupported_encryption() from None
     except ValueError as exc:
         text = str(exc).lower()
-        if "unknown key encryption" in text or "unsupported" in text:
+        # "unknown cipher": a traditional PEM's DEK-Info names one cryptography lacks (Camellia)
+        if "unknown key encryption" in text or "unsupported" in text or "unknown cipher" in text:
             raise _unsupported_encryption() from None
         if "password" in text or "decrypt" in text:
             raise PkiError(

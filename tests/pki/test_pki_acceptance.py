@@ -237,6 +237,14 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run("ec", "-in", "p256.key", "-out", "p256_trad.key")
     run("ec", "-in", "p384.key", "-aes256", *pw, "-out", "p384_trad_aes.key")
     run("ec", "-in", "p521.key", "-des3", *pw, "-out", "p521_trad_des3.key")
+    run("rsa", "-in", "rsa.key", "-traditional", "-camellia256", *pw, "-out", "rsa_cam.key")
+    run("pkcs8", "-topk8", "-v2", "camellia256", "-in", "rsa.key", *pw, "-out", "rsa_p8_cam.key")
+    run("pkcs8", "-topk8", "-v1", "PBE-SHA1-3DES", "-in", "rsa.key", *pw, "-out", "rsa_v1.key")
+    run("pkcs8", "-topk8", "-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA512", "-in", "rsa.key",
+        *pw, "-out", "rsa_sha512.key")  # fmt: skip
+    run("rsa", "-in", "rsa.key", "-traditional", "-outform", "DER", "-out", "rsa_pkcs1.der")
+    (d / "crlf_pass.txt").write_bytes(PASS.encode() + b"\r\n")
+    (d / "utf8_pass.txt").write_text("pässwörd ключ\n", encoding="utf-8")
     run("x509", "-in", "rsa.pem", "-outform", "DER", "-out", "rsa.der")
     run("pkey", "-in", "rsa.key", "-outform", "DER", "-out", "rsa_key.der")
     p12 = ["pkcs12", "-export", "-in", "rsa.pem", "-inkey", "rsa.key", "-certfile", "cachain.pem"]
@@ -247,6 +255,13 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run("pkcs12", "-export", "-in", "ed448.pem", "-inkey", "ed448.key", "-keypbe", "NONE",
         "-certpbe", "NONE", "-nomac", "-passout", "pass:", "-out", "none.p12")  # fmt: skip
     run("pkcs12", "-in", "modern.p12", "-passin", "file:pass.txt", "-nodes", "-out", "nodes.pem")
+    single = ["pkcs12", "-export", "-in", "rsa.pem", "-inkey", "rsa.key"]
+    run(*single, "-passout", "file:utf8_pass.txt", "-out", "utf8.p12")
+    run(*single, *pw, "-nomac", "-out", "nomac.p12")
+    run(
+        *single, *pw, "-macalg", "sha512", "-keypbe", "AES-128-CBC", "-iter", "1", "-out", "odd.p12"
+    )
+    run("pkcs12", "-export", "-nokeys", "-in", "full.pem", *pw, "-out", "certs_only.p12")
     run("crl2pkcs7", "-nocrl", "-certfile", "scrambled.pem", "-out", "bundle.p7b")
     run("crl2pkcs7", "-nocrl", "-certfile", "full.pem", "-outform", "DER", "-out", "bundle_der.p7b")
     pfx = (d / "modern.p12").read_bytes()
@@ -412,6 +427,20 @@ CASES: dict[str, tuple[str, str, str, str, str, int]] = {
                  "key_mismatch unencrypted_key", 1),
     "mojibake pfx": ("mojibake.pfx", "", "", "F F -", "corrupt", 1),
     "psd2": ("psd2.pem --key psd2.key", "psd2", "psd2", "T F T", "unencrypted_key", 0),
+    "traditional camellia": (f"rsa.pem --key rsa_cam.key {PW}", "rsa", "rsa", "T T -",
+                             "unsupported_key_encryption", 1),
+    "pkcs8 camellia": (f"rsa.pem --key rsa_p8_cam.key {PW}", "rsa", "rsa", "T T -",
+                       "unsupported_key_encryption", 1),
+    "pkcs8 v1 3des": (f"rsa.pem --key rsa_v1.key {PW}", "rsa", "rsa", "T T T", "", 0),
+    "pkcs8 sha512 prf": (f"rsa.pem --key rsa_sha512.key {PW}", "rsa", "rsa", "T T T", "", 0),
+    "pkcs1 der": ("rsa.pem --key rsa_pkcs1.der", "rsa", "rsa", "T F T", "unencrypted_key", 0),
+    "crlf passphrase file": ("modern.p12 --key-passphrase-file crlf_pass.txt", "rsa", FULL,
+                             "T T T", "", 0),
+    "utf-8 pkcs12 password": ("utf8.p12 --key-passphrase-file utf8_pass.txt", "rsa", "rsa",
+                              "T T T", "", 0),
+    "pkcs12 no mac": (f"nomac.p12 {PW}", "rsa", "rsa", "T T T", "", 0),
+    "pkcs12 sha512 mac aes-128": (f"odd.p12 {PW}", "rsa", "rsa", "T T T", "", 0),
+    "pkcs12 certificates only": (f"certs_only.p12 {PW}", "rsa", FULL, "F - -", "", 0),
 }
 # fmt: on
 _FLAG = {"T": True, "F": False, "-": None}
