@@ -430,7 +430,8 @@ def _diagnose_verify(
     missing = top.issuer if top else "its issuer"
     trust = "the route's CA bundle" if plan.ca_bundle_pem else "the system trust store"
     store = (
-        f"Add the CA certificate of '{missing}' to the route's CA bundle secret."
+        f"Add the CA certificate of '{missing}' to the route's CA bundle secret "
+        "(ca_bundle_secret_id)."
         if plan.ca_bundle_pem
         else f"Store the CA certificate of '{missing}' as a string secret and set "
         "ca_bundle_secret_id on the route."
