@@ -153,7 +153,11 @@ def render_text(result: Any, commands: dict[str, str] | None) -> str:
         lines.append(
             f"\nOAuth2   {step.auth_method} at {step.token_url}: {state}{took}"
             + (f", token {step.token_preview}" if step.token_preview else "")
-            + (f" — {step.error}" if step.error else "")
+            + (
+                f" — {step.error}"
+                if step.error and step.error != diagnosis.summary
+                else (" — failed (see above)" if step.error else "")
+            )
         )
     lines.append("\nTLS")
     if report.tls_version or report.handshake_completed:

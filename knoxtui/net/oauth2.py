@@ -165,7 +165,7 @@ def obtain_token(
             oauth,
             None,
             duration,
-            f"The token endpoint could not be reached: {transport_diagnosis.summary}",
+            f"The token request to {oauth.token_url} failed: {_lower(transport_diagnosis.summary)}",
             transport_diagnosis.side,
             transport_diagnosis.fix,
             inner=transport_diagnosis,
@@ -190,13 +190,24 @@ def obtain_token(
         )
         if transport_diagnosis.code != "ok" and transport_diagnosis.code != "http_error":
             # e.g. an nginx page saying the client certificate was missing
+            summary = _lower(transport_diagnosis.summary)
+            inner_fix = transport_diagnosis.fix
+            if transport_diagnosis.code == "client_cert_required" and oauth.identity is None:
+                summary = (
+                    "it requires a client certificate, and neither the route nor the OAuth2 "
+                    f"secret '{oauth.secret_name}' names one (certificate_secret_id)."
+                )
+                inner_fix = (
+                    "Set certificate_secret_id on the route or on the OAuth2 secret "
+                    f"'{oauth.secret_name}'."
+                )
             return None, _failed(
                 oauth,
                 status,
                 duration,
-                f"The token endpoint refused the request: {transport_diagnosis.summary}",
+                f"The token endpoint {oauth.token_url} refused the request: {summary}",
                 transport_diagnosis.side,
-                transport_diagnosis.fix,
+                inner_fix,
                 inner=transport_diagnosis,
                 report=report,
             )
@@ -238,6 +249,11 @@ def obtain_token(
         scope=data.get("scope") if isinstance(data.get("scope"), str) else None,
         report=report,
     )
+
+
+def _lower(sentence: str) -> str:
+    """A sentence continued after a colon ("The server ..." -> "the server ...")."""
+    return sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence
 
 
 def _failed(

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from net_helpers import Pki, free_port, resolver
 
+from knoxtui.commands.request import render_text
 from knoxtui.lab import Authority
 from knoxtui.lab.nginx import nginx_path
 from knoxtui.net import oauth2
@@ -374,6 +375,10 @@ def test_token_endpoint_behind_mtls(nginx: Nginx, version: str | None) -> None:
         "oauth2_token_failed",
         "client_cert_required",
     )
+    assert "neither the route nor the OAuth2 secret 'oauth'" in bare.diagnosis.summary
+    # The human report says it once, not again on the OAuth2 line.
+    text = render_text(bare, None)
+    assert text.count(bare.diagnosis.summary) == 1 and "failed (see above)" in text
 
 
 @pytest.mark.parametrize("version", VERSIONS)
