@@ -78,6 +78,7 @@ class KnoxApp(App[None]):
         self.user_theme_names: set[str] = set()
         self._themes_ready = False
         self._last_activity = time.monotonic()
+        self.secrets_version = 0  # bumped by every screen that changes secrets
         self.clip = clipboard.Clipboard(self)
         self._thresholds: Any = None
 
@@ -170,6 +171,10 @@ class KnoxApp(App[None]):
         self.vault = vault
         self._last_activity = time.monotonic()
         self.switch_screen(InventoryScreen())
+
+    def secrets_changed(self) -> None:
+        """A screen changed secrets: the inventory reloads when it is shown again."""
+        self.secrets_version += 1
 
     def _close_vault(self) -> None:
         vault, self.vault = self.vault, None

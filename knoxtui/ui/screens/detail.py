@@ -333,6 +333,7 @@ class DetailScreen(Screen[None]):
                 return
             try:
                 vault.rename_secret(self.secret_name, new)
+                self.knox.secrets_changed()
             except KnoxError as exc:
                 self.notify(exc.message, title="Not renamed", severity="error")
                 return
@@ -355,6 +356,7 @@ class DetailScreen(Screen[None]):
                 return
             try:
                 vault.remove_value(self.secret_name, environment)
+                self.knox.secrets_changed()
             except KnoxError as exc:
                 self.notify(exc.message, severity="error")
                 return
@@ -385,6 +387,7 @@ class DetailScreen(Screen[None]):
                 return
             try:
                 self.knox.vault.remove_secret(self.secret_name, force=bool(using))
+                self.knox.secrets_changed()
             except KnoxError as exc:
                 self.notify(exc.message, severity="error")
                 return

@@ -481,6 +481,7 @@ class ImportScreen(Screen[bool]):
             self.query_one("#import-error", Label).update(text)
             self.notify(exc.message, title="Not imported", severity="error")
             return
+        self.knox.secrets_changed()
         self.notify(f"Secret '{name}' ({environment}) saved.", title="Imported")
         self.dismiss(True)
 

@@ -54,7 +54,7 @@ class InventoryScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._resumed = False
+        self._version = -1
 
     @property
     def knox(self) -> KnoxApp:
@@ -81,16 +81,16 @@ class InventoryScreen(Screen[None]):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        # The first resume follows on_mount's load; later ones return from a screen that may have
-        # changed the vault (import, rename, delete).
-        if self._resumed and self.knox.vault is not None:
+        # Back from another screen: reload only if secrets changed there (10,000 rows take a
+        # noticeable fraction of a second to read again).
+        if self.knox.vault is not None and self._version != self.knox.secrets_version:
             self.reload()
-        self._resumed = True
 
     def reload(self) -> None:
         vault = self.knox.vault
         if vault is None:
             return
+        self._version = self.knox.secrets_version
         records = inventory_records(vault.list_secrets(), self.knox.now(), self.knox.thresholds)
         self.table.set_records(records)
         self._update_summary()
