@@ -472,12 +472,17 @@ def _rotate(args: argparse.Namespace) -> int:
 
 def _print_plan(plan: Any, *, dry_run: bool) -> None:
     verb = "would repoint" if dry_run else "repointed"
-    if not plan.changes:
+    if not plan.changes and not plan.oauth2_changes:
         print(f"No route uses '{plan.old}'; nothing to repoint.", file=sys.stderr)
     for change in plan.changes:
         print(
             f"{verb} route '{change.route}': {', '.join(change.fields)}  {plan.old} -> {plan.new}"
         )
+    # oauth2 clients presenting OLD at their token endpoint move with the routes
+    for name in plan.oauth2_changes:
+        print(f"{verb} oauth2 secret '{name}': certificate_secret_id  {plan.old} -> {plan.new}")
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
     for name in plan.untouched:
         print(f"left alone: route '{name}' (still uses {plan.old})")
 

@@ -207,3 +207,21 @@ def test_report_formats_hold_no_values_and_the_file_is_private(run: Run) -> None
     assert (Path.cwd() / "inventory.json").stat().st_mode & 0o777 == 0o600
     for text in (out, (Path.cwd() / "inventory.json").read_text()):
         assert "BEGIN" not in text and KEY_PASS not in text
+
+
+def test_dry_run_names_the_oauth2_secrets_that_move(run: Run, made: Path, tmp_path: Path) -> None:
+    # regression: the dry run said "nothing to repoint" while the rotation moved oauth2 clients
+    config = {
+        "token_url": "https://auth.qa.example/token",
+        "client_id": "qa",
+        "auth_method": "tls_client_auth",
+        "certificate_secret_id": "valid_cert",
+    }
+    (tmp_path / "oauth.json").write_text(json.dumps(config))
+    assert run("secret", "add", "client", "--type", "oauth2", "--config", "oauth.json")[0] == 0
+    files = ("--file", "warning.pem", "--key", "warning.key", "--key-passphrase-file", "kp.txt")
+    assert run("secret", "add", "next", "--type", "certificate", *files)[0] == 0
+    code, out, err = run("rotate", "valid_cert", "next", "--dry-run")
+    assert code == 0 and "nothing to repoint" not in err
+    assert "would repoint oauth2 secret 'client': certificate_secret_id  valid_cert -> next" in out
+    assert run("secret", "show", "client", "--json")[1].count('"valid_cert"') == 2
