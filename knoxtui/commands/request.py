@@ -165,21 +165,36 @@ def render_text(result: Any, commands: dict[str, str] | None) -> str:
             f"  {report.tls_version or '?'}  {report.cipher or '?'}  ALPN {report.alpn or '-'}"
             f"  SNI {report.servername or '-'}"
         )
+    reached = report.server_hello_seen or report.probed or report.handshake_completed
+    plain = result.url.startswith("http://")
+    if plain:
+        lines.append("  none: the URL is plain http://")
+    elif not report.connected and result.status_code is None:
+        lines.append("  no connection was made")
+    elif not reached and result.status_code is None:
+        lines.append(
+            "  the handshake ended before the server sent its certificate"
+            if report.alert
+            else "  the server did not answer with a TLS handshake"
+        )
+    reached = reached and not plain
     verified = "OFF (not checked)" if not report.verify_enabled else _yes(report.server_verified)
-    lines.append(
-        f"  server verified: {verified}"
-        + (f" ({report.verify_error})" if report.verify_error else "")
-    )
+    if reached or (result.status_code is not None and not plain):
+        lines.append(
+            f"  server verified: {verified}"
+            + (f" ({report.verify_error})" if report.verify_error else "")
+        )
     for index, info in enumerate(report.server_chain):
         lines.append(
             f"  server[{index}] {info.subject}\n            issuer {info.issuer}, "
             f"valid until {info.valid_until:%Y-%m-%d}"
         )
-    lines.append(
-        f"  client certificate requested: {_yes(report.client_cert_requested)}, "
-        f"sent: {_yes(report.client_cert_sent)}"
-        + (f" ({report.client_cert_fingerprint})" if report.client_cert_fingerprint else "")
-    )
+    if reached:
+        lines.append(
+            f"  client certificate requested: {_yes(report.client_cert_requested)}, "
+            f"sent: {_yes(report.client_cert_sent)}"
+            + (f" ({report.client_cert_fingerprint})" if report.client_cert_fingerprint else "")
+        )
     if report.acceptable_client_cas:
         lines.append("  acceptable client CAs:")
         lines += [f"    - {name}" for name in report.acceptable_client_cas]

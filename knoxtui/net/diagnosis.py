@@ -328,7 +328,8 @@ def _protocol(plan: RequestPlan, detail: str, report: HandshakeReport | None = N
     return Diagnosis(
         "protocol_mismatch",
         "config" if bounded else "server",
-        f"The server refused the handshake, no TLS version or cipher in common: we offered "
+        f"The server refused the handshake, no TLS version {'' if speaks else 'or cipher '}"
+        "in common: we offered "
         f"{_offered(plan)}{heard} ({detail}).",
         fix,
     )

@@ -321,6 +321,10 @@ def test_protocol_mismatch_names_what_the_server_speaks(
     # nginx's "plain HTTP sent to HTTPS port" page is no plain-HTTP service.
     assert not result.report.plain_http_answer
     assert result.to_dict()["tls"]["server_version"] == speaks
+    # The human report does not claim facts from a handshake that never got that far.
+    text = render_text(result, None)
+    assert "ended before the server sent its certificate" in text
+    assert "client certificate requested" not in text and "server verified" not in text
 
 
 @pytest.mark.parametrize("version", VERSIONS)
