@@ -193,7 +193,15 @@ def export_secret(
     from knoxtui.pki import load_private_key
     from knoxtui.vault import CertificateValue
 
-    value = vault.resolve(name, env, purpose="export")
+    kind = "pkcs12 (legacy 3DES)" if legacy else export_format
+    if not has_key:
+        protection = "no private key"
+    elif passphrase:
+        protection = "key encrypted"
+    else:
+        protection = "KEY UNENCRYPTED (--insecure-plaintext-key)"
+    # the auditor sees what left the vault, where to, and whether the key was protected
+    value = vault.resolve(name, env, purpose="export", detail=f"{kind} to '{target}'; {protection}")
     if not isinstance(value, CertificateValue):
         raise ValidationError(f"Secret '{name}' holds no certificate.", code="no_certificate")
     chain_pem = value.chain_pem

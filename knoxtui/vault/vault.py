@@ -820,10 +820,11 @@ class Vault:
             pending.delete(conn, self._audit, name, detail=detail)
 
     def resolve(
-        self, name: str, environment: str, *, purpose: str = "access"
+        self, name: str, environment: str, *, purpose: str = "access", detail: str | None = None
     ) -> CertificateValue | str | OAuth2Config:
-        """The value for `environment`, audited. Only a secret whose single value is `default`
-        serves other environments; otherwise a missing environment is EnvironmentMissing."""
+        """The value for `environment`, audited (with `detail`, never a value). Only a secret
+        whose single value is `default` serves other environments; otherwise a missing
+        environment is EnvironmentMissing."""
         if purpose not in RESOLVE_PURPOSES:
             raise UsageError(f"Unknown purpose '{purpose}'; use one of {RESOLVE_PURPOSES}.")
         with self._write() as conn:
@@ -856,7 +857,15 @@ class Vault:
                 secret_name=name,
                 secret_type=secret_type,
                 environment=environment,
-                detail=None if used == environment else f"served by the '{used}' value",
+                detail="; ".join(
+                    part
+                    for part in (
+                        None if used == environment else f"served by the '{used}' value",
+                        detail,
+                    )
+                    if part
+                )
+                or None,
             )
         if secret_type == "certificate":
             return CertificateValue(

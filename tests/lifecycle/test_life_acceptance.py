@@ -192,8 +192,18 @@ def test_exports_open_in_openssl_with_mode_0600(run: Run, made: Path) -> None:
     for name in ("modern.p12", "legacy.p12", "key.pem"):
         assert (here / name).stat().st_mode & 0o777 == 0o600
     assert not (here / "plain.pem").exists()
+    assert run(*export, "--format", "pem", "--out", "open.pem", "--insecure-plaintext-key")[0] == 0
+    assert "-----BEGIN PRIVATE KEY-----" in (here / "open.pem").read_text()
     exports = [e for e in json.loads(run("audit", "--json")[1]) if e["operation"] == "export"]
-    assert len(exports) == 3
+    # regression: export rows said nothing of the format, the file or a plaintext key
+    assert [e["detail"].split(" to ")[0] for e in exports] == [
+        "pkcs12",
+        "pkcs12 (legacy 3DES)",
+        "pem",
+        "pem",
+    ]
+    assert exports[0]["detail"].endswith("modern.p12'; key encrypted")
+    assert exports[3]["detail"].endswith("KEY UNENCRYPTED (--insecure-plaintext-key)")
 
 
 def test_report_formats_hold_no_values_and_the_file_is_private(run: Run) -> None:
