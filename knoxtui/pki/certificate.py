@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from knoxtui.pki import der
@@ -72,6 +74,12 @@ KEY_USAGE_NAMES = {
     "key_cert_sign": "keyCertSign",
     "crl_sign": "cRLSign",
 }
+# Non-positive serials (seen in the wild, shown as openssl shows them) must not print a Python
+# warning with a source path on the user's terminal.
+warnings.filterwarnings(
+    "ignore", message="Parsed a serial number", category=CryptographyDeprecationWarning
+)
+
 # rfc4514_string() prints 2.5.4.97, emailAddress, ... as dotted OIDs; these are openssl's names.
 NAME_OVERRIDES = OID_NAMES
 

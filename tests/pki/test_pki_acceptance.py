@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -264,6 +265,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run("pkcs12", "-export", "-nokeys", "-in", "full.pem", *pw, "-out", "certs_only.p12")
     run("crl2pkcs7", "-nocrl", "-certfile", "scrambled.pem", "-out", "bundle.p7b")
     run("crl2pkcs7", "-nocrl", "-certfile", "full.pem", "-outform", "DER", "-out", "bundle_der.p7b")
+    run("x509", "-req", "-in", "p256.csr", "-CA", "int.pem", "-CAkey", "int.key", "-set_serial",
+        "-5", "-days", "30", "-out", "negative.pem")  # fmt: skip
     pfx = (d / "modern.p12").read_bytes()
     (d / "mojibake.pfx").write_bytes(pfx.decode("latin-1").encode("utf-8"))
     (d / "pasted.txt").write_bytes(base64.encodebytes(pfx))
@@ -520,3 +523,16 @@ def test_certificate_without_key_is_not_called_ok_for_mtls(
         paired = capsys.readouterr().out
     assert "OK for mTLS" not in alone and "needs its private key" in alone
     assert paired.rstrip().endswith("OK for mTLS")
+
+
+def test_negative_serial_as_openssl_prints_it_without_a_warning(made: Path) -> None:
+    # regression: cryptography's deprecation warning (with a source path) reached the terminal
+    done = subprocess.run(
+        [sys.executable, "-m", "knoxtui", "inspect", "--json", str(made / "negative.pem")],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.stderr == b""
+    assert (
+        json.loads(done.stdout)["serial"] == openssl_facts(made, "negative.pem")["serial"] == "-05"
+    )
