@@ -162,8 +162,10 @@ def _client_cert_problem(
         "client_cert_rejected",
         "client",
         f"The server rejected our client certificate {identity.subject}{among} ({detail}).",
-        "Ask the API provider whether this certificate is registered for your account "
-        "(fingerprint " + identity.fingerprint_sha256 + ").",
+        "Ask the API provider why, giving the fingerprint "
+        + identity.fingerprint_sha256
+        + ": the certificate may be revoked, not registered for your account, or its chain "
+        "may not verify on their side.",
     )
 
 

@@ -82,6 +82,13 @@ SERVERS = {
         + TLS.format(run="{run}", cert="api")
         + " location / {{ return 200 '{{}}'; }}",
     ],
+    # Revocation: a CRL for every CA of the client chain (nginx checks them all).
+    "crl": [
+        "listen {addr} ssl; "
+        + TLS.format(run="{run}", cert="api")
+        + VERIFY.format(run="{run}", cas="client-cas", mode="on")
+        + " ssl_crl {run}/client-crls.pem; location / {{ return 200 '{{}}'; }}",
+    ],
     # The server omits its intermediate; a self-signed server.
     "server_leaf_only": [
         "listen {addr} ssl; "
@@ -121,10 +128,16 @@ http {{ access_log off; default_type application/json; ssl_verify_depth 3;
 """
 
 
+class QaPki(Pki):
+    def __init__(self) -> None:
+        super().__init__()
+        self.revoked = self.client_ca.issue("tpp-revoked", client=True)
+
+
 @dataclass
 class Nginx:
     ports: dict[str, int]
-    pki: Pki
+    pki: QaPki
 
     def url(self, server: str, host: str = "localhost", path: str = "/v1") -> str:
         return f"https://{host}:{self.ports[server]}{path}"
@@ -132,7 +145,7 @@ class Nginx:
 
 @pytest.fixture(scope="module")
 def nginx() -> Iterator[Nginx]:
-    pki = Pki()
+    pki = QaPki()
     run = Path(tempfile.mkdtemp(prefix="knoxtui-nginx-qa-"))
     issuing = Authority("Test Server Issuing CA", parent=pki.server_ca)
     material = {
@@ -150,6 +163,9 @@ def nginx() -> Iterator[Nginx]:
     (run / "self-signed.key").write_bytes(_key_pem(selfie.key))
     (run / "client-cas.pem").write_bytes(pki.client_root.cert_pem + pki.client_ca.cert_pem)
     (run / "client-root.pem").write_bytes(pki.client_root.cert_pem)
+    (run / "client-crls.pem").write_bytes(
+        _crl(pki.client_ca, (pki.revoked.certificate.serial_number,)) + _crl(pki.client_root, ())
+    )
     ports = {name: free_port() for name in SERVERS}
     blocks = [
         "  server { " + block.format(addr=f"127.0.0.1:{ports[name]}", run=run) + " }"
@@ -180,6 +196,31 @@ def nginx() -> Iterator[Nginx]:
         shutil.rmtree(run, ignore_errors=True)
 
 
+def _crl(authority: Authority, serials: tuple[int, ...]) -> bytes:
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    from knoxtui import clock
+
+    now = clock.now()
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(authority.certificate.subject)
+        .last_update(now - timedelta(days=1))
+        .next_update(now + timedelta(days=30))
+    )
+    for serial in serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(now - timedelta(hours=1))
+            .build()
+        )
+    return builder.sign(authority.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
 def _key_pem(key: Any) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
@@ -206,10 +247,11 @@ def _wait_listening(proc: subprocess.Popen[bytes], ports: Any) -> None:
     assert not pending, "nginx did not listen within 10 s"
 
 
-def _values(pki: Pki) -> dict[str, Any]:
+def _values(pki: QaPki) -> dict[str, Any]:
     return {
         "cert": pki.value(pki.client),
         "leaf_only": _leaf_only(pki),
+        "revoked": pki.value(pki.revoked),
         "ca": pki.server_ca.cert_pem.decode(),
     }
 
@@ -394,3 +436,14 @@ def test_server_chain_problems(nginx: Nginx, version: str | None) -> None:
     assert "route's CA bundle" in lone.diagnosis.summary and "full chain" in lone.diagnosis.fix
     assert (selfie.diagnosis.code, selfie.diagnosis.side) == ("server_cert_untrusted", "server")
     assert "self-signed" in selfie.diagnosis.summary
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_revoked_client_certificate(nginx: Nginx, version: str | None) -> None:
+    revoked = _run(nginx, nginx.url("crl"), "revoked", tls_max_version=version)
+    valid = _run(nginx, nginx.url("crl"), tls_max_version=version)
+    # Its issuer is accepted, so it is neither an unknown CA nor a missing certificate.
+    assert (revoked.diagnosis.code, revoked.diagnosis.side) == ("client_cert_rejected", "client")
+    assert revoked.report.client_issuer_accepted is True and revoked.status_code == 400
+    assert "revoked" in revoked.diagnosis.fix
+    assert valid.diagnosis.code == "ok"
