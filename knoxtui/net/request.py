@@ -261,10 +261,15 @@ def _plain_http_answer(host: str, port: int, timeout: float) -> bool:
             sock.sendall(b"GET / HTTP/1.0\r\nHost: " + host.encode("idna") + b"\r\n\r\n")
             answer = b""
             while len(answer) < 2048:
-                chunk = sock.recv(2048 - len(answer))
+                try:
+                    chunk = sock.recv(2048 - len(answer))
+                except TimeoutError:
+                    break  # a server that keeps the connection open: judge what came
                 if not chunk:
                     break
                 answer += chunk
+                if not answer.startswith(b"HTTP/"[: len(answer)]):
+                    break
     except OSError:
         return False
     # nginx answers plain HTTP on its TLS ports too, only to say that it wants TLS there.
