@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from knoxtui import clock
 from knoxtui.pki import reader
-from knoxtui.pki.certificate import CertificateInfo
+from knoxtui.pki.certificate import CertificateInfo, public_key_shape
 from knoxtui.pki.chain import build_chain, pick_leaf
 from knoxtui.pki.expiry import DEFAULT_THRESHOLDS, ExpiryStatus, ExpiryThresholds
 from knoxtui.pki.finding import Finding, PkiError, Severity, finding
@@ -150,6 +150,9 @@ class CertificateBundle:
         full = leaf.to_dict(self.now, self.thresholds) if leaf is not None else {}
         for name in _LEAF_FIELDS:
             out[name] = full.get(name, [] if name in ("san", "extended_key_usage") else None)
+        if leaf is None and self.private_key is not None:
+            # a key alone still has a type and size (what `openssl pkey -text` prints)
+            out["key_type"], out["key_size"], full["curve"] = public_key_shape(self.private_key)
         out["chain"] = [c.chain_entry() for c in self.certificates]
         out["has_private_key"] = self.has_private_key
         out["encrypted_key"] = self.encrypted_key

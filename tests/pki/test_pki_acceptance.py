@@ -536,3 +536,20 @@ def test_negative_serial_as_openssl_prints_it_without_a_warning(made: Path) -> N
     assert (
         json.loads(done.stdout)["serial"] == openssl_facts(made, "negative.pem")["serial"] == "-05"
     )
+
+
+KEYS_ALONE = [("rsa_trad.key", "rsa"), ("p521.key", "ec"), ("ed448.key", "ed448")]
+
+
+@pytest.mark.parametrize(("key", "kind"), KEYS_ALONE)
+def test_key_alone_has_openssl_s_type_and_size(
+    key: str, kind: str, made: Path, inspect_json: Any
+) -> None:
+    # regression: a key without its certificate gave key_type and key_size null
+    code, got = inspect_json(key)
+    bits = re.search(r"(\d+) bit", openssl(made, "pkey", "-in", key, "-noout", "-text"))
+    assert code == 1 and [f["code"] for f in got["findings"]] == [
+        "no_certificate",
+        "unencrypted_key",
+    ]
+    assert (got["key_type"], got["key_size"]) == (kind, int(bits.group(1)) if bits else 456)
