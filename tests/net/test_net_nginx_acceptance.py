@@ -284,6 +284,15 @@ def test_sni_servername_selects_the_virtual_host(nginx: Nginx, version: str | No
     assert beta.diagnosis.code == "ok" and _body(beta) == {"vhost": "beta"}
     assert default.diagnosis.code == "ok" and _body(default) == {"vhost": "default"}
     assert alpha.report.server_chain[0].subject.startswith("CN=alpha.bank.test")
+    # A Host header on the route still wins over the SNI name.
+    pinned = _run(
+        nginx,
+        url,
+        tls_servername="alpha.bank.test",
+        headers={"Host": "beta.bank.test"},
+        tls_max_version=version,
+    )
+    assert pinned.diagnosis.code == "ok" and _body(pinned) == {"vhost": "beta"}
     # ...and that block's ssl_verify_client applies (not the default server's).
     bare = _run(nginx, url, None, tls_servername="alpha.bank.test", tls_max_version=version)
     assert (bare.diagnosis.code, bare.diagnosis.side) == ("client_cert_required", "client")
