@@ -153,6 +153,14 @@ def _client_cert_problem(
         )
     if report.acceptable_client_cas and report.client_issuer_accepted is False:
         return _unknown_ca(plan, report, detail)
+    if identity.valid_from is not None and identity.valid_from > now:
+        return Diagnosis(
+            "client_cert_rejected",
+            "client",
+            f"The server rejected our client certificate: it is not valid before "
+            f"{identity.valid_from:%Y-%m-%d %H:%M} UTC ({detail}).",
+            "Wait until then, or check the clocks of this machine and of the issuing CA.",
+        )
     among = (
         ", although its issuer is among the CAs the server accepts"
         if report.client_issuer_accepted

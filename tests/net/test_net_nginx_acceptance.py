@@ -15,12 +15,14 @@ import time
 from base64 import b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from net_helpers import Pki, free_port, resolver
 
+from knoxtui import clock
 from knoxtui.commands.request import render_text
 from knoxtui.lab import Authority
 from knoxtui.lab.nginx import nginx_path
@@ -132,6 +134,10 @@ class QaPki(Pki):
     def __init__(self) -> None:
         super().__init__()
         self.revoked = self.client_ca.issue("tpp-revoked", client=True)
+        soon = clock.now() + timedelta(days=2)
+        self.future = self.client_ca.issue(
+            "tpp-future", client=True, not_before=soon, not_after=soon + timedelta(days=90)
+        )
 
 
 @dataclass
@@ -197,12 +203,8 @@ def nginx() -> Iterator[Nginx]:
 
 
 def _crl(authority: Authority, serials: tuple[int, ...]) -> bytes:
-    from datetime import timedelta
-
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-
-    from knoxtui import clock
 
     now = clock.now()
     builder = (
@@ -252,6 +254,7 @@ def _values(pki: QaPki) -> dict[str, Any]:
         "cert": pki.value(pki.client),
         "leaf_only": _leaf_only(pki),
         "revoked": pki.value(pki.revoked),
+        "future": pki.value(pki.future),
         "ca": pki.server_ca.cert_pem.decode(),
     }
 
@@ -456,3 +459,10 @@ def test_revoked_client_certificate(nginx: Nginx, version: str | None) -> None:
     assert revoked.report.client_issuer_accepted is True and revoked.status_code == 400
     assert "revoked" in revoked.diagnosis.fix
     assert valid.diagnosis.code == "ok"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_client_certificate_not_valid_yet(nginx: Nginx, version: str | None) -> None:
+    result = _run(nginx, nginx.url("crl"), "future", tls_max_version=version)
+    assert (result.diagnosis.code, result.diagnosis.side) == ("client_cert_rejected", "client")
+    assert "not valid before" in result.diagnosis.summary
