@@ -84,8 +84,9 @@ def _body(data: str | None) -> str | None:
 
 def run_test(args: argparse.Namespace) -> int:
     from knoxtui.commands.common import emit_json, open_vault
-    from knoxtui.net import execute, reproduction_commands
-    from knoxtui.routes import Route, prepare
+    from knoxtui.net import reproduction_commands
+    from knoxtui.routes import Route
+    from knoxtui.routes.runner import run_saved_route
 
     headers = _headers(args.header)
     body = _body(args.data)
@@ -94,30 +95,15 @@ def run_test(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         record = vault.get_route(args.route)
         route = Route.from_config(record.name, dict(record.config))
-        plan, result = prepare(
+        plan, result = run_saved_route(
+            vault,
             route,
             args.env,
-            vault.resolve,
             method=args.method,
             path=args.path,
             headers=headers,
             body=body,
             timeout=args.timeout,
-        )
-        if plan is not None:
-            result = execute(plan)
-        vault.log_request(
-            route=route.name,
-            environment=args.env,
-            certificate_secret=route.certificate_secret_id,
-            certificate_fingerprint=plan.identity.fingerprint_sha256
-            if plan is not None and plan.identity
-            else None,
-            status_code=result.status_code,
-            outcome=result.diagnosis.code,
-            duration_ms=result.timings.total_ms,
-            method=result.method,
-            url=result.url,
         )
     commands = reproduction_commands(plan) if plan is not None else None
     if args.json:

@@ -412,26 +412,11 @@ class Rehearsal:
 def _run(
     vault: Vault, route_name: str, config: dict[str, Any], environment: str, secret: str, log: bool
 ) -> RehearsalRun:
-    from knoxtui.net import execute
-    from knoxtui.routes import Route, prepare
+    from knoxtui.routes import Route
+    from knoxtui.routes.runner import run_saved_route
 
     route = Route.from_config(route_name, config)
-    plan, failed = prepare(route, environment, vault.resolve)
-    result = execute(plan) if plan is not None else failed
-    if log:
-        vault.log_request(
-            route=route_name,
-            environment=environment,
-            certificate_secret=route.certificate_secret_id,
-            certificate_fingerprint=plan.identity.fingerprint_sha256
-            if plan is not None and plan.identity
-            else None,
-            status_code=result.status_code,
-            outcome=result.diagnosis.code,
-            duration_ms=result.timings.total_ms,
-            method=result.method,
-            url=result.url,
-        )
+    _plan, result = run_saved_route(vault, route, environment, log=log)
     status = f"HTTP {result.status_code} — " if result.status_code is not None else ""
     return RehearsalRun(
         secret=secret,

@@ -58,11 +58,21 @@ class TesterScreen(Screen[None]):
     ]
 
     class Finished(Message, bubble=False):
-        def __init__(self, result: Any, plan: Any, error: Any = None) -> None:
+        def __init__(
+            self,
+            result: Any,
+            plan: Any,
+            error: Any = None,
+            *,
+            route: Any = None,
+            environment: str = "",
+        ) -> None:
             super().__init__()
             self.result = result
             self.plan = plan
             self.error = error
+            self.route = route
+            self.environment = environment
 
     def __init__(self, route_name: str) -> None:
         super().__init__()
@@ -71,6 +81,7 @@ class TesterScreen(Screen[None]):
         self.result: Any = None
         self.last_plan: Any = None
         self.sending = False
+        self.fits: list[Any] = []
 
     @property
     def knox(self) -> KnoxApp:
@@ -100,6 +111,7 @@ class TesterScreen(Screen[None]):
                 )
                 yield Static("", id="timings")
                 yield Static("", id="handshake")
+                yield Static("", id="fitting")
                 yield Static("", id="response-head")
                 yield Static("", id="response-body")
         yield Footer(compact=True)
@@ -179,8 +191,6 @@ class TesterScreen(Screen[None]):
             return None
 
     def action_send(self) -> None:
-        from knoxtui.errors import KnoxError
-
         if self.sending or self.knox.vault is None:
             return
         environment = str(self.query_one("#environment", Select).value)
@@ -192,41 +202,34 @@ class TesterScreen(Screen[None]):
         except ValueError as exc:
             self._show_diagnosis("invalid_headers", "config", str(exc), None)
             return
-        try:
-            from knoxtui.routes import Route, plan_request
+        from knoxtui.errors import KnoxError
+        from knoxtui.routes import Route
 
+        try:
             route = Route.from_config(self.route_name, dict(self.config))
-            plan = plan_request(
-                route,
-                environment,
-                self.knox.vault.resolve,
-                method=method,
-                path=path,
-                headers=headers or None,
-                body=body,
-            )
         except KnoxError as exc:
             self._show_diagnosis(exc.code, "config", exc.message, exc.hint)
-            self._log(environment, None, None, exc.code, None, method)
             return
         self.sending = True
-        self.last_plan = plan
         self.query_one("#send", Button).disabled = True
         diagnosis = self.query_one("#diagnosis", Static)
         diagnosis.set_classes("diag-pending")
         diagnosis.update(f"Sending {method} in {environment}…")
-        self.run_request(plan)
+        self.run_request(
+            route, environment, method=method, path=path, headers=headers or None, body=body
+        )
 
     @work(thread=True, exclusive=True, group="request")
-    def run_request(self, plan: Any) -> None:
-        from knoxtui.net import execute
+    def run_request(self, route: Any, environment: str, **overrides: Any) -> None:
+        from knoxtui.routes.runner import run_saved_route
 
+        vault = self.knox.vault
         try:
-            result = execute(plan)
+            plan, result = run_saved_route(vault, route, environment, log=False, **overrides)
         except Exception as exc:
-            self.post_message(self.Finished(None, plan, exc))
+            self.post_message(self.Finished(None, None, exc, route=route, environment=environment))
             return
-        self.post_message(self.Finished(result, plan))
+        self.post_message(self.Finished(result, plan, route=route, environment=environment))
 
     def on_tester_screen_finished(self, message: Finished) -> None:
         self.sending = False
@@ -239,43 +242,54 @@ class TesterScreen(Screen[None]):
                 None,
             )
             return
-        self.result = message.result
+        # `result` is a response (or a failed connection); a run that never started leaves it None.
+        self.result = message.result if message.plan is not None else None
+        if message.plan is not None:
+            self.last_plan = message.plan
         self.show_result(message.result, message.plan)
-        plan = message.plan
-        identity = getattr(plan, "identity", None)
-        self._log(
-            plan.environment,
-            identity.secret_name if identity else None,
-            identity.fingerprint_sha256 if identity else None,
-            message.result.diagnosis.code,
-            message.result.status_code,
-            plan.method,
-            duration=message.result.timings.total_ms,
-            url=message.result.url,
-        )
+        self._log(message.route, message.environment, message.plan, message.result)
+        self.show_fitting(message.result)
 
-    def _log(
-        self, environment, secret, fingerprint, outcome, status, method, *, duration=None, url=None
-    ) -> None:
+    def _log(self, route: Any, environment: str, plan: Any, result: Any) -> None:
         from knoxtui.errors import KnoxError
+        from knoxtui.routes.runner import log_run
 
         vault = self.knox.vault
         if vault is None:
             return
         try:
-            vault.log_request(
-                route=self.route_name,
-                environment=environment,
-                certificate_secret=secret,
-                certificate_fingerprint=fingerprint,
-                status_code=status,
-                outcome=outcome,
-                duration_ms=duration,
-                method=method,
-                url=url,
-            )
+            log_run(vault, route, environment, plan, result)
         except KnoxError as exc:
             self.notify(f"Request not logged: {exc.message}", severity="warning")
+
+    def show_fitting(self, result: Any) -> None:
+        """Stored certificates whose chain leads to a CA the server accepts (issue 6)."""
+        from knoxtui.errors import KnoxError
+        from knoxtui.lifecycle.fit import fitting_stored_certificates
+
+        widget = self.query_one("#fitting", Static)
+        accepted = tuple(getattr(result.report, "acceptable_client_cas", ()) or ())
+        vault = self.knox.vault
+        if not accepted or vault is None:
+            widget.update("")
+            widget.display = False
+            return
+        try:
+            fits = fitting_stored_certificates(vault, accepted)
+        except KnoxError as exc:
+            fits = []
+            self.notify(exc.message, severity="warning")
+        self.fits = list(fits)
+        text = Text()
+        text.append("Certificates that fit\n", style="bold")
+        if not fits:
+            text.append("  none stored: no certificate's chain leads to an accepted CA\n")
+        for fit in fits:
+            text.append(f"  {fit.secret}", style=f"bold {self.knox.status_colour('valid')}")
+            text.append(f" ({fit.environment})  via {fit.matched_ca}")
+            text.append("\n" if fit.direct else "  (intermediate)\n")
+        widget.update(text)
+        widget.display = True
 
     # -- rendering ----------------------------------------------------------------------------
     def _show_diagnosis(self, code: str, side: str, summary: str, fix: str | None) -> None:
