@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -142,6 +143,13 @@ def new_signing_request(
 
 def certificates_in(data: bytes) -> list[x509.Certificate]:
     """The certificates of PEM, DER or PKCS#7 bytes (empty when none can be read)."""
+    with warnings.catch_warnings():
+        # openssl crl2pkcs7 writes the certificate SET unsorted (BER, not DER); that is fine.
+        warnings.simplefilter("ignore", UserWarning)
+        return _certificates_in(data)
+
+
+def _certificates_in(data: bytes) -> list[x509.Certificate]:
     if b"-----BEGIN" in data:
         try:
             found = x509.load_pem_x509_certificates(data)

@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import subprocess
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,3 +236,27 @@ def test_dry_run_names_the_oauth2_secrets_that_move(run: Run, made: Path, tmp_pa
     assert code == 0 and "nothing to repoint" not in err
     assert "would repoint oauth2 secret 'client': certificate_secret_id  valid_cert -> next" in out
     assert run("secret", "show", "client", "--json")[1].count('"valid_cert"') == 2
+
+
+def test_attach_a_p7b_from_openssl_without_a_warning(run: Run, made: Path) -> None:
+    # regression: openssl's unsorted (BER) certificate SET printed cryptography's UserWarning
+    from knoxtui.lifecycle.renewal import certificates_in
+
+    subject = ("--subject", "/O=QA Life/CN=p7.qa.example", "--san", "DNS:p7.qa.example")
+    code, _, err = run("csr", "new", "p7", *subject, "--key-type", "rsa-3072", "--out", "p7.csr")
+    assert code == 0, err
+    here = Path.cwd()
+    _openssl(made, "ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+             "-in", str(here / "p7.csr"), "-out", str(here / "p7.pem"), "-notext", "-startdate",
+             "20260525000000Z", "-enddate", "20270525000000Z", "-extensions", "client")  # fmt: skip
+    ca = str(made / "ca.pem")
+    for name, order in (("a.p7b", ("p7.pem", ca)), ("b.p7b", (ca, "p7.pem"))):
+        files = [arg for path in order for arg in ("-certfile", path)]
+        _openssl(here, "crl2pkcs7", "-nocrl", *files, "-outform", "DER", "-out", name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [len(certificates_in((here / n).read_bytes())) for n in ("a.p7b", "b.p7b")] == [2, 2]
+        code, _, err = run("csr", "attach", "p7", "--cert", "a.p7b")
+    assert code == 0, err
+    shown = json.loads(run("secret", "show", "p7", "--json")[1])
+    assert shown["environments"][0]["metadata"]["key_size"] == 3072
