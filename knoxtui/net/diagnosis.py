@@ -130,7 +130,7 @@ def _client_cert_problem(
     identity = plan.identity
     if identity is None or (not report.client_cert_sent and report.client_cert_requested):
         if identity is None:
-            why = "the route names no certificate (certificate_secret_id)"
+            why = "the route has no certificate_secret_id"
             fix = "Set certificate_secret_id on the route to a certificate secret."
         else:
             why = f"the certificate '{identity.secret_name or identity.subject}' was not sent"
@@ -321,11 +321,8 @@ def _protocol(plan: RequestPlan, detail: str, report: HandshakeReport | None = N
     heard = f" and the server speaks {speaks.replace('TLSv', 'TLS ')}" if speaks else ""
     if speaks and bounded:
         version = speaks.replace("TLSv", "")
-        setting = (
-            "tls_max_version"
-            if plan.max_version and version > plan.max_version
-            else ("tls_min_version")
-        )
+        too_high = plan.max_version is not None and version > plan.max_version
+        setting = "tls_max_version" if too_high else "tls_min_version"
         fix = (
             f'Set {setting} on the route to "{version}" (or remove it): the server accepts '
             f"TLS {version}."
