@@ -44,6 +44,8 @@ class KnoxApp(App[None]):
         STYLES / "tester.tcss",
         STYLES / "audit.tcss",
         STYLES / "dialogs.tcss",
+        STYLES / "expiry.tcss",
+        STYLES / "lifecycle.tcss",
     ]
     COMMANDS = App.COMMANDS | {SecretCommands, RouteCommands, ActionCommands}
     BINDINGS = [
@@ -258,6 +260,123 @@ class KnoxApp(App[None]):
 
         if self.vault is not None:
             self.push_screen(AuditScreen())
+
+    def open_expiry(self) -> None:
+        from knoxtui.ui.screens.expiry import ExpiryScreen
+
+        if self.vault is not None and not isinstance(self.screen, ExpiryScreen):
+            self.push_screen(ExpiryScreen())
+
+    # -- certificate lifecycle (issue 6) ------------------------------------------------------
+    def current_secret(self) -> tuple[str | None, str | None]:
+        """The certificate the user is looking at (detail, expiry panel or inventory row)."""
+        from knoxtui.ui.screens.detail import DetailScreen
+        from knoxtui.ui.screens.expiry import ExpiryScreen
+        from knoxtui.ui.screens.inventory import InventoryScreen
+
+        screen = self.screen
+        if isinstance(screen, DetailScreen):
+            return screen.secret_name, screen.environment
+        if isinstance(screen, ExpiryScreen):
+            current = screen.current()
+            return current if current is not None else (None, None)
+        if isinstance(screen, InventoryScreen):
+            record = screen.table.current
+            if record is not None:
+                return record.key[0], record.key[1]
+        return None, None
+
+    def _with_secret(self, title: str, then: Callable[[str, str | None], Any]) -> None:
+        """Run `then` on the current certificate, or ask for its name first."""
+        from knoxtui.ui.screens.dialogs import PromptModal
+
+        if self.vault is None:
+            return
+        name, environment = self.current_secret()
+        if name is not None:
+            then(name, environment)
+            return
+
+        def answered(value: str | None) -> None:
+            if value:
+                then(value, None)
+
+        self.push_screen(PromptModal(title, placeholder="secret name"), answered)
+
+    def _after_lifecycle(self, result: Any) -> None:
+        from knoxtui.ui.screens.detail import DetailScreen
+
+        if result is not None and isinstance(self.screen, DetailScreen):
+            self.screen.run_worker(self.screen.reload(), exclusive=True, group="detail-reload")
+
+    def open_renew(self, name: str | None = None, environment: str | None = None) -> None:
+        from knoxtui.ui.screens.lifecycle import RenewModal
+
+        if name is not None:
+            self.push_screen(RenewModal(name, environment))
+        else:
+            self._with_secret(
+                "Renew which certificate?",
+                lambda n, e: self.push_screen(RenewModal(n, e)),
+            )
+
+    def open_attach(self) -> None:
+        from knoxtui.ui.screens.lifecycle import AttachModal
+
+        if self.vault is not None:
+            self.push_screen(AttachModal(), self._after_lifecycle)
+
+    def open_rotate(self, old: str | None = None, new: str | None = None) -> None:
+        from knoxtui.ui.screens.lifecycle import RotateModal
+
+        if old is not None:
+            self.push_screen(RotateModal(old, new), self._after_lifecycle)
+        else:
+            self._with_secret(
+                "Rotate routes away from which secret?",
+                lambda n, _e: self.push_screen(RotateModal(n), self._after_lifecycle),
+            )
+
+    def open_export(self, name: str | None = None, environment: str | None = None) -> None:
+        from knoxtui.ui.screens.lifecycle import ExportModal
+
+        def export(n: str, e: str | None) -> None:
+            from knoxtui.errors import KnoxError
+
+            try:
+                secret = self.vault.get_secret(n) if self.vault is not None else None
+            except KnoxError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            if secret is None or secret.secret_type != "certificate":
+                self.notify("Only certificate secrets can be exported.", severity="warning")
+                return
+            self.push_screen(ExportModal(n, e))
+
+        if name is not None:
+            export(name, environment)
+        else:
+            self._with_secret("Export which certificate?", export)
+
+    def open_retire(self, name: str | None = None) -> None:
+        from knoxtui.ui.screens.detail import DetailScreen
+        from knoxtui.ui.screens.lifecycle import retire_flow
+
+        def retire(n: str, _e: str | None) -> None:
+            screen = self.screen
+            done = screen.dismiss if isinstance(screen, DetailScreen) else None
+            retire_flow(self, n, done)
+
+        if name is not None:
+            retire(name, None)
+        else:
+            self._with_secret("Retire which secret?", retire)
+
+    def open_report(self) -> None:
+        from knoxtui.ui.screens.lifecycle import ReportModal
+
+        if self.vault is not None:
+            self.push_screen(ReportModal())
 
     async def open_inventory(self) -> None:
         while len(self.screen_stack) > 2:

@@ -77,6 +77,29 @@ class ActionCommands(_KnoxProvider):
                 ("Routes", "saved targets", app.open_routes),
                 ("New route", "create a route", partial(app.open_route, None)),
                 ("Audit log", "audit and request logs, chain verification", app.open_audit),
+                ("Check expiry", "certificates by status, the routes that break", app.open_expiry),
+                (
+                    "Renew certificate (new CSR)",
+                    "new key in the vault and a CSR like the current certificate",
+                    app.open_renew,
+                ),
+                (
+                    "Attach certificate",
+                    "pair the CA's certificate with a pending key",
+                    app.open_attach,
+                ),
+                (
+                    "Rotate routes",
+                    "repoint routes from an old secret to a new one",
+                    app.open_rotate,
+                ),
+                (
+                    "Retire secret",
+                    "remove a retiring secret after its grace period",
+                    app.open_retire,
+                ),
+                ("Export certificate", "PKCS#12 or PEM, key encrypted, file 0600", app.open_export),
+                ("Inventory report", "csv, json or md of certificate metadata", app.open_report),
                 ("Lock vault", "drop every decrypted value now", app.action_lock),
             ]
         for name in sorted(app.available_themes):

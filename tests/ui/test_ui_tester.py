@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Select, Static
-from ui_helpers import KDF_ITER, app_for, unlock, wait_for
+from ui_helpers import KDF_ITER, app_for, screen_text, unlock, wait_for
 
 from knoxtui.demo import DemoSession, start_demo
 from knoxtui.ui.clipboard import Clipboard
@@ -140,3 +140,48 @@ def test_lab_demo_routes_cover_success_and_failures(lab_demo: DemoSession) -> No
         "lab-oauth2",
     } <= set(lab_demo.routes)
     assert Path(lab_demo.vault_path).exists()
+
+
+async def test_certificates_that_fit_after_a_run(
+    lab_demo: DemoSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Clipboard, "_system_copy", lambda self, text: False)
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        screen = await _run(pilot, "lab-wrong-ca", "production")
+        fitting = screen.query_one("#fitting", Static)
+        assert fitting.display
+        text = str(fitting.render())
+        assert "Certificates that fit" in text
+        fits = {(fit.secret, fit.environment) for fit in screen.fits}
+        assert ("lab-client", "default") in fits
+        assert "lab-client (default)" in text
+        # the certificate the route sent (another CA) does not fit
+        assert not any(secret == "lab-wrong-ca-client" for secret, _env in fits)
+        assert all(fit.secret not in ("bank-client", "psd2-qwac") for fit in screen.fits)
+
+
+async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -> None:
+    from textual.widgets import Button
+
+    from knoxtui.ui.screens.lifecycle import RotateModal
+
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        app.open_rotate("lab-client", "lab-client-2")
+        await wait_for(pilot, lambda: isinstance(app.screen, RotateModal))
+        await pilot.pause()
+        modal = app.screen
+        assert modal.query_one("#rotate-rehearse-row").display
+        modal.query_one("#rotate-rehearse", Button).press()
+        await wait_for(pilot, lambda: modal.rehearsal is not None, seconds=30)
+        pairs = {pair.route: pair for pair in modal.rehearsal.runs}
+        assert pairs["lab-ok"].old.code == "ok"
+        assert pairs["lab-ok"].new.code != "ok" and pairs["lab-ok"].regression
+        rendered = screen_text(app)
+        assert "OLD lab-client" in rendered and "NEW lab-client-2" in rendered
+        assert "regression" in rendered
+        # nothing was rotated by the rehearsal
+        assert app.vault.get_route("lab-ok").config["certificate_secret_id"] == "lab-client"

@@ -351,3 +351,10 @@ def secret_strings() -> list[str]:
         values.extend(line for line in lines[1:-1] if len(line) > 20)
     assert DEMO_PASSPHRASE == "demo"  # shown on purpose on the demo unlock screen
     return values
+
+
+def screen_text(app: App) -> str:
+    """The visible screen as text (from the SVG export: what a user or a screenshot sees)."""
+    import html
+
+    return html.unescape(app.export_screenshot()).replace("\xa0", " ")

@@ -42,6 +42,11 @@ class DetailScreen(Screen[None]):
         Binding("n", "rename", "Rename"),
         Binding("x", "remove_value", "Remove env"),
         Binding("d", "delete", "Delete"),
+        Binding("c", "renew", "Renew (CSR)"),
+        Binding("A", "attach", "Attach cert"),
+        Binding("o", "rotate", "Rotate"),
+        Binding("e", "export", "Export"),
+        Binding("r", "retire", "Retire"),
     ]
 
     def __init__(self, secret_name: str, environment: str | None = None) -> None:
@@ -184,6 +189,32 @@ class DetailScreen(Screen[None]):
             for code in meta.warnings:
                 warn.add_leaf(code)
         return tree
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def _certificate(self) -> bool:
+        if self.secret is None or self.secret.secret_type != "certificate":
+            self.notify("This is not a certificate secret.", severity="warning")
+            return False
+        return True
+
+    def action_renew(self) -> None:
+        if self._certificate():
+            self.knox.open_renew(self.secret_name, self.environment)
+
+    def action_attach(self) -> None:
+        self.knox.open_attach()
+
+    def action_rotate(self) -> None:
+        if self.secret is not None:
+            self.knox.open_rotate(self.secret_name)
+
+    def action_export(self) -> None:
+        if self._certificate():
+            self.knox.open_export(self.secret_name, self.environment)
+
+    def action_retire(self) -> None:
+        if self.secret is not None:
+            self.knox.open_retire(self.secret_name)
 
     # -- reveal -------------------------------------------------------------------------------
     def _set_revealed(self, text: str | None) -> None:

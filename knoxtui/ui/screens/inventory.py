@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -48,6 +48,7 @@ class InventoryScreen(Screen[None]):
         Binding("S", "sort_reverse", "Reverse"),
         Binding("r", "routes", "Routes"),
         Binding("a", "audit", "Audit"),
+        Binding("e", "expiry", "Expiry"),
         Binding("f5", "reload", "Reload", show=False),
     ]
     AUTO_FOCUS = "#inventory-table"
@@ -64,6 +65,7 @@ class InventoryScreen(Screen[None]):
         self.sub_title = str(self.knox.vault_path)
         yield Header()
         yield SummaryBar(id="summary")
+        yield Static(id="expiry-warning")
         yield Input(
             placeholder="filter: type to narrow (name, CN, environment, status)", id="filter"
         )
@@ -91,9 +93,11 @@ class InventoryScreen(Screen[None]):
         if vault is None:
             return
         self._version = self.knox.secrets_version
-        records = inventory_records(vault.list_secrets(), self.knox.now(), self.knox.thresholds)
+        secrets = vault.list_secrets()
+        records = inventory_records(secrets, self.knox.now(), self.knox.thresholds)
         self.table.set_records(records)
         self._update_summary()
+        self._update_warning(vault, secrets)
         empty = self.query_one("#inventory-empty", Static)
         empty.display = not records
         if not records:
@@ -115,6 +119,23 @@ class InventoryScreen(Screen[None]):
                 f"   │ filter '{table.filter_text}': {table.row_count} shown", style="italic"
             )
         self.query_one("#summary", SummaryBar).text = text
+
+    def _update_warning(self, vault: Any, secrets: Any) -> None:
+        """The one line that stays while something is urgent or expired (a toast would vanish)."""
+        from knoxtui.lifecycle.expiry import expiry_report
+
+        report = expiry_report(
+            vault, now=self.knox.now(), thresholds=self.knox.thresholds, secrets=secrets
+        )
+        line = report.warning_line()
+        widget = self.query_one("#expiry-warning", Static)
+        widget.display = line is not None
+        if line is None:
+            return
+        worst = "expired" if report.counts()["expired"] else "urgent"
+        widget.set_classes(f"expiry-{worst}")
+        line = line.replace("Run `knoxtui check` for details.", "Press e for the expiry panel.")
+        widget.update(Text(f"⚠ {line}"))
 
     # -- filter and sort ----------------------------------------------------------------------
     def action_filter(self) -> None:
@@ -167,6 +188,9 @@ class InventoryScreen(Screen[None]):
 
     def action_audit(self) -> None:
         self.knox.open_audit()
+
+    def action_expiry(self) -> None:
+        self.knox.open_expiry()
 
     def action_reload(self) -> None:
         self.reload()

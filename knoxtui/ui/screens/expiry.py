@@ -1,0 +1,130 @@
+"""The expiry panel (`e`): every certificate value grouped by status, worst group first, with the
+days left, the routes and environments that break, and the retiring state of rotated secrets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+
+from knoxtui.ui.inventory_model import STATUS_LABELS
+
+if TYPE_CHECKING:
+    from knoxtui.ui.app import KnoxApp
+
+
+class ExpiryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "open", "Detail", show=False),
+        Binding("f5", "reload", "Reload"),
+    ]
+    AUTO_FOCUS = "#expiry-tree"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: Any = None
+        self._version = -1
+
+    @property
+    def knox(self) -> KnoxApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        self.sub_title = "Certificate expiry"
+        yield Header()
+        yield Static(id="expiry-head")
+        tree: Tree[tuple[str, str] | None] = Tree("Certificates", id="expiry-tree")
+        tree.show_root = False
+        yield tree
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.knox.vault is not None and self._version != self.knox.secrets_version:
+            self.reload()
+
+    def reload(self) -> None:
+        from knoxtui.lifecycle.expiry import expiry_report
+
+        vault = self.knox.vault
+        if vault is None:
+            return
+        self._version = self.knox.secrets_version
+        now = self.knox.now()
+        report = expiry_report(vault, now=now, thresholds=self.knox.thresholds)
+        self.report = report
+        thresholds = report.thresholds
+        head = Text()
+        head.append(f" {len(report.rows)} certificate values", style="bold")
+        head.append(
+            f"   expiring ≤ {thresholds.warning_days} days, urgent ≤ {thresholds.urgent_days} days"
+            f"   as of {now:%Y-%m-%d %H:%M} UTC"
+        )
+        line = report.warning_line()
+        if line:
+            head.append("\n ⚠ ", style=self.knox.status_colour("expired"))
+            head.append(
+                line.replace(" Run `knoxtui check` for details.", ""),
+                style=self.knox.status_colour("expired"),
+            )
+        self.query_one("#expiry-head", Static).update(head)
+        tree = self.query_one("#expiry-tree", Tree)
+        tree.clear()
+        for status, rows in report.by_status().items():
+            colour = self.knox.status_colour(str(status))
+            label = Text(f"● {STATUS_LABELS.get(str(status), str(status))}  ({len(rows)})")
+            label.stylize(f"bold {colour}")
+            group = tree.root.add(label, expand=True)
+            for row in rows:
+                group.add_leaf(self._row_label(row, colour), data=(row.secret, row.environment))
+        if not report.rows:
+            tree.root.add_leaf("No certificates in the vault.")
+        tree.cursor_line = 1 if report.rows else 0
+
+    def _row_label(self, row: Any, colour: str) -> Text:
+        """One line (tree labels are single-line): name, days, routes, what breaks, retiring."""
+        text = Text()
+        text.append(f"{row.secret}", style="bold")
+        text.append(f" · {row.environment}  ")
+        days = row.days_remaining
+        when = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
+        text.append(f"{when} (until {row.valid_until:%Y-%m-%d})", style=colour)
+        text.append("  routes: " + (", ".join(row.routes) if row.routes else "none"))
+        if row.breaks_environments:
+            text.append("  breaks: ")
+            text.append(", ".join(row.breaks_environments), style=colour)
+        if row.secret_status:
+            grace = f", grace until {row.grace_until:%Y-%m-%d}" if row.grace_until else ""
+            text.append(f"  [{row.secret_status}{grace}]", style="italic")
+        text.append(f"  CN {row.subject_cn or row.subject}", style="dim")
+        return text
+
+    # -- navigation ---------------------------------------------------------------------------
+    def current(self) -> tuple[str, str] | None:
+        node = self.query_one("#expiry-tree", Tree).cursor_node
+        return node.data if node is not None else None
+
+    def action_open(self) -> None:
+        current = self.current()
+        if current is not None:
+            self.knox.open_secret(*current)
+
+    @on(Tree.NodeSelected, "#expiry-tree")
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        if event.node.data is not None:
+            event.stop()
+            self.knox.open_secret(*event.node.data)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,323 @@
+"""Certificate lifecycle in the TUI (issue 6): start-up warning, expiry panel, renew (CSR), attach,
+rotate, retire, export and the inventory report — each with its failure twin."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import pkcs12
+from textual.widgets import Button, Input, Select, Static, Tree
+from ui_helpers import NOW, app_for, make_ca, screen_text, secret_strings, unlock, wait_for
+
+from knoxtui.ui.screens.detail import DetailScreen
+from knoxtui.ui.screens.dialogs import ConfirmModal
+from knoxtui.ui.screens.expiry import ExpiryScreen
+from knoxtui.ui.screens.lifecycle import (
+    AttachModal,
+    ExportModal,
+    RenewModal,
+    ReportModal,
+    RotateModal,
+)
+from knoxtui.vault import Vault
+
+PASSPHRASE = "demo"
+EXPORT_PASSPHRASE = "export-Passphrase-7"
+
+
+def _text(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def _detail(pilot, name: str, environment: str | None = None) -> DetailScreen:
+    pilot.app.open_secret(name, environment)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
+    await pilot.pause()
+    return pilot.app.screen
+
+
+async def _modal(pilot, kind: type) -> object:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind))
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def _screen_text(app) -> str:
+    return screen_text(app)
+
+
+# ---- start-up warning and expiry panel ---------------------------------------------------------
+
+
+async def test_startup_warning_and_expiry_panel_groups(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        warning = app.screen.query_one("#expiry-warning", Static)
+        assert warning.display and warning.has_class("expiry-expired")
+        line = _text(warning)
+        assert "1 expired" in line and "1 expiring within 30 days" in line
+        assert "legacy-partner (default)" in line and "Press e" in line
+        await pilot.press("e")
+        screen = await _modal(pilot, ExpiryScreen)
+        tree = screen.query_one("#expiry-tree", Tree)
+        groups = [str(node.label) for node in tree.root.children]
+        assert [g.split("(")[0].strip("● ").strip() for g in groups] == [
+            "expired",
+            "urgent",
+            "expiring",
+            "not yet valid",
+            "valid",
+        ]
+        urgent = "\n".join(str(n.label) for n in tree.root.children[1].children)
+        assert "payments-gateway · production  12 days left" in urgent
+        expired = str(tree.root.children[0].children[0].label)
+        assert "expired 9 days ago" in expired and "breaks:" not in expired  # no route uses it
+        bank = [
+            n
+            for g in tree.root.children
+            for n in g.children
+            if n.data == ("bank-client", "production")
+        ]
+        assert "routes: bank-accounts" in str(bank[0].label)
+        assert "breaks: production" in str(bank[0].label)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        assert app.screen.secret_name == "legacy-partner"
+
+
+async def test_no_warning_line_when_nothing_is_due(demo_vault: Path) -> None:
+    with Vault.open(demo_vault, PASSPHRASE, kdf_iter=1000) as vault:
+        vault.remove_secret("legacy-partner")
+        vault.remove_secret("payments-gateway")
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        assert not app.screen.query_one("#expiry-warning", Static).display
+        await pilot.press("e")
+        screen = await _modal(pilot, ExpiryScreen)
+        labels = [str(n.label) for n in screen.query_one("#expiry-tree", Tree).root.children]
+        assert not any("expired" in label or "urgent" in label for label in labels)
+
+
+# ---- renew: CSR made in the UI ----------------------------------------------------------------
+
+
+async def test_renew_makes_a_csr_saved_to_a_file(demo_vault: Path, tmp_path: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        await _detail(pilot, "payments-gateway", "production")
+        await pilot.press("c")
+        modal = await _modal(pilot, RenewModal)
+        subject = modal.query_one("#csr-subject", Input)
+        assert "CN=gw.payments.knox-demo.example" in subject.value
+        subject.value = "CN=gw2.payments.knox-demo.example,O=Knox Demo"
+        modal.query_one("#csr-san", Input).value = "DNS:gw2.payments.knox-demo.example"
+        modal.query_one("#csr-key-type", Select).value = "ec-p256"
+        modal.query_one("#csr-name", Input).value = "payments-gateway-2027"
+        modal.query_one("#generate", Button).press()
+        await wait_for(pilot, lambda: modal.query_one("#csr-result").display)
+        target = tmp_path / "gw.csr"
+        modal.query_one("#csr-path", Input).value = str(target)
+        modal.query_one("#csr-save", Button).press()
+        await wait_for(pilot, target.exists)
+        csr = x509.load_pem_x509_csr(target.read_bytes())
+        assert csr.is_signature_valid
+        assert csr.subject.rfc4514_string() == "CN=gw2.payments.knox-demo.example,O=Knox Demo"
+        sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert "gw2.payments.knox-demo.example" in sans.get_values_for_type(x509.DNSName)
+        assert "gw.payments.knox-demo.example" in sans.get_values_for_type(x509.DNSName)
+        assert app.vault.get_pending_key("payments-gateway-2027").like_secret == "payments-gateway"
+        assert "PRIVATE KEY" not in _screen_text(app)
+        # failure twin: the same pending key name again is refused, nothing replaced
+        modal.query_one("#csr-save", Button).press()
+        await pilot.pause()
+        assert "already exists" in _text(modal.query_one(".lc-status", Static))
+        modal.query_one("#csr-close", Button).press()
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.press("c")
+        modal = await _modal(pilot, RenewModal)
+        modal.query_one("#csr-name", Input).value = "payments-gateway-2027"
+        modal.query_one("#csr-key-type", Select).value = "ec-p256"
+        modal.query_one("#generate", Button).press()
+        await wait_for(
+            pilot, lambda: "already exists" in _text(modal.query_one(".lc-status", Static))
+        )
+        assert not modal.query_one("#csr-result").display
+
+
+# ---- attach, rotate, retire -------------------------------------------------------------------
+
+
+def _sign(csr_pem: bytes, days: int = 400) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    ca = make_ca("Test Renewal CA")
+    csr = x509.load_pem_x509_csr(csr_pem)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=days))
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM) + ca.pem
+
+
+async def test_attach_then_rotate_repoints_routes(demo_vault: Path, tmp_path: Path) -> None:
+    from knoxtui import clock
+    from knoxtui.lifecycle.renewal import new_signing_request
+
+    with Vault.open(demo_vault, PASSPHRASE, kdf_iter=1000) as vault:
+        vault.save_route(
+            "payments",
+            {
+                "target_url": "https://gw.knox-demo.example/pay",
+                "certificate_secret_id": "payments-gateway",
+            },
+        )
+        with clock.frozen(NOW):
+            pending = new_signing_request(
+                vault, "payments-gateway-2027", like="payments-gateway", key_type="ec-p256"
+            )
+            other = new_signing_request(vault, "unrelated", subject="CN=other", key_type="ec-p256")
+    good = tmp_path / "issued.pem"
+    good.write_bytes(_sign(pending.csr_pem))
+    wrong = tmp_path / "wrong.pem"
+    wrong.write_bytes(_sign(other.csr_pem))
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        app.open_attach()
+        modal = await _modal(pilot, AttachModal)
+        modal.query_one("#attach-pending", Select).value = "payments-gateway-2027"
+        await pilot.pause()
+        # failure twin: a certificate for another key is refused
+        modal.query_one("#attach-cert", Input).value = str(wrong)
+        modal.query_one("#attach", Button).press()
+        await pilot.pause()
+        assert "key_mismatch" in _text(modal.query_one(".lc-status", Static))
+        assert not modal.query_one("#attach-rotate", Button).display
+        modal.query_one("#attach-cert", Input).value = str(good)
+        modal.query_one("#attach-env", Input).value = "production"
+        modal.query_one("#attach", Button).press()
+        await pilot.pause()
+        status = _text(modal.query_one(".lc-status", Static))
+        assert "Attached: secret 'payments-gateway-2027' (production)" in status
+        assert "renews 'payments-gateway'" in status
+        modal.query_one("#attach-rotate", Button).press()
+        rotate = await _modal(pilot, RotateModal)
+        assert rotate.query_one("#rotate-new", Select).value == "payments-gateway-2027"
+        plan = _text(rotate.query_one("#rotate-plan", Static))
+        assert "payments: certificate_secret_id" in plan
+        rotate.query_one("#rotate-grace", Input).value = "10"
+        rotate.query_one("#rotate", Button).press()
+        confirm = await _modal(pilot, ConfirmModal)
+        assert "'payments-gateway' stays, marked retiring for 10 days" in confirm.message
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RotateModal | ConfirmModal))
+        config = app.vault.get_route("payments").config
+        assert config["certificate_secret_id"] == "payments-gateway-2027"
+        details = [
+            e.detail or "" for e in app.vault.audit_entries() if e.secret_name == "payments-gateway"
+        ]
+        assert any("rotated to 'payments-gateway-2027': routes payments" in d for d in details)
+        assert app.vault.get_secret("payments-gateway").status == "retiring"
+        # retire is refused within the grace period (nothing removed, no confirmation asked)
+        app.open_retire("payments-gateway")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
+        assert app.vault.get_secret("payments-gateway").status == "retiring"
+
+
+async def test_retire_after_the_grace_period(demo_vault: Path) -> None:
+    from knoxtui import clock
+    from knoxtui.lifecycle.rotation import rotate
+
+    with Vault.open(demo_vault, PASSPHRASE, kdf_iter=1000) as vault, clock.frozen(NOW):
+        vault.save_route(
+            "payments",
+            {
+                "target_url": "https://gw.knox-demo.example/pay",
+                "certificate_secret_id": "payments-gateway",
+            },
+        )
+        rotate(vault, "payments-gateway", "psd2-qwac", grace_days=0)
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        await _detail(pilot, "payments-gateway")
+        await pilot.press("r")
+        await _modal(pilot, ConfirmModal)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, DetailScreen))
+        assert "payments-gateway" not in [s.name for s in app.vault.list_secrets()]
+
+
+# ---- export and report ------------------------------------------------------------------------
+
+
+async def test_export_pkcs12_is_0600_and_readable(demo_vault: Path, tmp_path: Path) -> None:
+    app = app_for(demo_vault)
+    target = tmp_path / "bank.p12"
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        await _detail(pilot, "bank-client", "production")
+        await pilot.press("e")
+        modal = await _modal(pilot, ExportModal)
+        assert modal.query_one("#export-passphrases").display
+        modal.query_one("#export-path", Input).value = str(target)
+        modal.query_one("#export-pass1", Input).value = EXPORT_PASSPHRASE
+        modal.query_one("#export-pass2", Input).value = EXPORT_PASSPHRASE + "x"
+        modal.query_one("#export", Button).press()
+        await pilot.pause()
+        assert "differ" in _text(modal.query_one(".lc-status", Static))
+        assert not target.exists()
+        modal.query_one("#export-pass1", Input).value = EXPORT_PASSPHRASE
+        modal.query_one("#export-pass2", Input).value = EXPORT_PASSPHRASE
+        text = _screen_text(app)
+        assert EXPORT_PASSPHRASE not in text
+        assert not any(value in text for value in secret_strings())
+        modal.query_one("#export", Button).press()
+        await wait_for(pilot, target.exists)
+        assert os.stat(target).st_mode & 0o777 == 0o600
+        key, cert, _extra = pkcs12.load_key_and_certificates(
+            target.read_bytes(), EXPORT_PASSPHRASE.encode()
+        )
+        assert key is not None and cert is not None
+        assert "client.prod.knox-demo.example" in cert.subject.rfc4514_string()
+        assert any(entry.operation == "export" for entry in app.vault.audit_entries())
+
+
+async def test_inventory_report_written(demo_vault: Path, tmp_path: Path) -> None:
+    app = app_for(demo_vault)
+    target = tmp_path / "inventory.md"
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        app.open_report()
+        modal = await _modal(pilot, ReportModal)
+        modal.query_one("#report-format", Select).value = "md"
+        await pilot.pause()
+        modal.query_one("#report-path", Input).value = str(target)
+        modal.query_one("#report-write", Button).press()
+        await wait_for(pilot, target.exists)
+        assert "payments-gateway" in target.read_text()
+        assert os.stat(target).st_mode & 0o777 == 0o600
+        # failure twin: an existing file is left alone
+        app.open_report()
+        modal = await _modal(pilot, ReportModal)
+        modal.query_one("#report-path", Input).value = str(target)
+        modal.query_one("#report-write", Button).press()
+        await pilot.pause()
+        assert "already exists" in _text(modal.query_one(".lc-status", Static))
