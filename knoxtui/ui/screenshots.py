@@ -131,6 +131,15 @@ async def _detail_import_route(app: Any, pilot: Any, out: Path, pem: str) -> Non
         lambda: isinstance(app.screen, RouteEditScreen) and bool(app.screen.query("#route-json")),
     )
     await _shoot(app, pilot, out, "route-editor")
+    await pilot.press("escape")
+    from knoxtui.ui.screens.expiry import ExpiryScreen
+
+    app.open_expiry()
+    await _until(
+        pilot,
+        lambda: isinstance(app.screen, ExpiryScreen) and app.screen.report is not None,
+    )
+    await _shoot(app, pilot, out, "expiry")
 
 
 async def _static_scenes(out: Path, folder: Path, themes: list[str]) -> None:

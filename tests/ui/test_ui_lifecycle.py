@@ -74,7 +74,8 @@ async def test_startup_warning_and_expiry_panel_groups(demo_vault: Path) -> None
             "valid",
         ]
         urgent = "\n".join(str(n.label) for n in tree.root.children[1].children)
-        assert "payments-gateway · production  12 days left" in urgent
+        assert "payments-gateway · production" in urgent
+        assert "12 days left (until 2026-06-13)" in urgent
         expired = str(tree.root.children[0].children[0].label)
         assert "expired 9 days ago" in expired and "breaks:" not in expired  # no route uses it
         bank = [

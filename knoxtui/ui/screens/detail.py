@@ -42,8 +42,8 @@ class DetailScreen(Screen[None]):
         Binding("n", "rename", "Rename"),
         Binding("x", "remove_value", "Remove env"),
         Binding("d", "delete", "Delete"),
-        Binding("c", "renew", "Renew (CSR)"),
-        Binding("A", "attach", "Attach cert"),
+        Binding("c", "renew", "Renew"),
+        Binding("A", "attach", "Attach", show=False),  # pending keys, not this secret
         Binding("o", "rotate", "Rotate"),
         Binding("e", "export", "Export"),
         Binding("r", "retire", "Retire"),
@@ -99,6 +99,7 @@ class DetailScreen(Screen[None]):
         if secret.description:
             head.append(f"\n{secret.description}")
         self.query_one("#detail-head", Static).update(head)
+        self.refresh_bindings()
         tabs = self.query_one("#envs", TabbedContent)
         await tabs.clear_panes()
         for value in secret.values:
@@ -190,6 +191,16 @@ class DetailScreen(Screen[None]):
                 warn.add_leaf(code)
         return tree
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys that cannot apply to this secret are left out of the footer (a narrower footer).
+        if action == "copy_revealed":
+            return self.revealed_text is not None
+        if action in ("renew", "export"):
+            return self.secret is None or self.secret.secret_type == "certificate"
+        if action == "retire":
+            return self.secret is not None and self.secret.status == "retiring"
+        return True
+
     # -- lifecycle ----------------------------------------------------------------------------
     def _certificate(self) -> bool:
         if self.secret is None or self.secret.secret_type != "certificate":
@@ -219,6 +230,7 @@ class DetailScreen(Screen[None]):
     # -- reveal -------------------------------------------------------------------------------
     def _set_revealed(self, text: str | None) -> None:
         self.revealed_text = text
+        self.refresh_bindings()
         widget = self.query_one("#revealed", Static)
         widget.update(text if text is not None else "hidden")
         widget.display = text is not None

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class ExpiryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("enter", "open", "Detail", show=False),
+        Binding("enter", "open", "Detail"),
         Binding("f5", "reload", "Reload"),
     ]
     AUTO_FOCUS = "#expiry-tree"
@@ -30,6 +30,7 @@ class ExpiryScreen(Screen[None]):
         super().__init__()
         self.report: Any = None
         self._version = -1
+        self._widths = (0, 0)
 
     @property
     def knox(self) -> KnoxApp:
@@ -78,6 +79,10 @@ class ExpiryScreen(Screen[None]):
         self.query_one("#expiry-head", Static).update(head)
         tree = self.query_one("#expiry-tree", Tree)
         tree.clear()
+        self._widths = (
+            max((len(f"{r.secret} · {r.environment}") for r in report.rows), default=0),
+            max((len(self._when(r)) for r in report.rows), default=0),
+        )
         for status, rows in report.by_status().items():
             colour = self.knox.status_colour(str(status))
             label = Text(f"● {STATUS_LABELS.get(str(status), str(status))}  ({len(rows)})")
@@ -91,12 +96,11 @@ class ExpiryScreen(Screen[None]):
 
     def _row_label(self, row: Any, colour: str) -> Text:
         """One line (tree labels are single-line): name, days, routes, what breaks, retiring."""
+        name_width, when_width = self._widths
         text = Text()
         text.append(f"{row.secret}", style="bold")
-        text.append(f" · {row.environment}  ")
-        days = row.days_remaining
-        when = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
-        text.append(f"{when} (until {row.valid_until:%Y-%m-%d})", style=colour)
+        text.append(f" · {row.environment}".ljust(name_width - len(row.secret) + 2))
+        text.append(self._when(row).ljust(when_width), style=colour)
         text.append("  routes: " + (", ".join(row.routes) if row.routes else "none"))
         if row.breaks_environments:
             text.append("  breaks: ")
@@ -106,6 +110,12 @@ class ExpiryScreen(Screen[None]):
             text.append(f"  [{row.secret_status}{grace}]", style="italic")
         text.append(f"  CN {row.subject_cn or row.subject}", style="dim")
         return text
+
+    @staticmethod
+    def _when(row: Any) -> str:
+        days = row.days_remaining
+        left = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
+        return f"{left} (until {row.valid_until:%Y-%m-%d})"
 
     # -- navigation ---------------------------------------------------------------------------
     def current(self) -> tuple[str, str] | None:
