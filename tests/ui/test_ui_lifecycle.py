@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -322,3 +323,49 @@ async def test_inventory_report_written(demo_vault: Path, tmp_path: Path) -> Non
         modal.query_one("#report-write", Button).press()
         await pilot.pause()
         assert "already exists" in _text(modal.query_one(".lc-status", Static))
+
+
+# ---- help and palette list the lifecycle actions ----------------------------------------------
+
+
+async def test_help_and_palette_list_the_lifecycle_actions(demo_vault: Path) -> None:
+    from knoxtui.ui.commands import ActionCommands
+    from knoxtui.ui.screens.help import HelpScreen
+
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert ("e", "Expiry") in app.screen.rows
+        await pilot.press("escape")
+        await _detail(pilot, "payments-gateway")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = set(app.screen.rows)
+        for row in (
+            ("c", "Renew"),
+            ("A", "Attach"),
+            ("o", "Rotate"),
+            ("e", "Export"),
+            ("r", "Retire"),
+        ):
+            assert row in rows
+        await pilot.press("escape")
+        # the provider's entries read only `self.app`
+        entries = ActionCommands._entries(SimpleNamespace(app=app))  # type: ignore[arg-type]
+        titles = [title for title, _help, _action in entries]
+        for title in (
+            "Check expiry",
+            "Renew certificate (new CSR)",
+            "Attach certificate",
+            "Rotate routes",
+            "Retire secret",
+            "Export certificate",
+            "Inventory report",
+        ):
+            assert title in titles
+        # a palette action on the secret being viewed: Export opens for payments-gateway
+        app.open_export()
+        modal = await _modal(pilot, ExportModal)
+        assert modal.secret == "payments-gateway"

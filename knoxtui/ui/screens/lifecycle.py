@@ -178,7 +178,7 @@ class RenewModal(_LifecycleModal):
     def on_renew_modal_generated(self, message: Generated) -> None:
         self.query_one("#generate", Button).disabled = False
         if message.pending is None:
-            self._error(message.error or Exception(), "No CSR made")  # type: ignore[arg-type]
+            self._error(message.error or Exception(), "No CSR made")
             self._status(getattr(message.error, "message", "No CSR made."), ok=False)
             return
         pending = message.pending
@@ -471,7 +471,7 @@ class RotateModal(_LifecycleModal):
         self.query_one("#rotate-rehearse", Button).disabled = False
         widget = self.query_one("#rotate-rehearsal", Static)
         if message.rehearsal is None:
-            self._error(message.error or Exception(), "Rehearsal failed")  # type: ignore[arg-type]
+            self._error(message.error or Exception(), "Rehearsal failed")
             widget.update("")
             return
         self.rehearsal = message.rehearsal
