@@ -163,7 +163,7 @@ async def test_certificates_that_fit_after_a_run(
 
 
 async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -> None:
-    from textual.widgets import Button
+    from textual.widgets import Button, SelectionList
 
     from knoxtui.ui.screens.lifecycle import RotateModal
 
@@ -174,10 +174,18 @@ async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -
         await wait_for(pilot, lambda: isinstance(app.screen, RotateModal))
         await pilot.pause()
         modal = app.screen
+        routes = modal.query_one("#rotate-routes", SelectionList)
+        assert set(routes.selected) == {"lab-ok", "lab-untrusted", "lab-insecure"}
+        routes.deselect("lab-untrusted")
+        routes.deselect("lab-insecure")
+        await pilot.pause()
+        plan = str(modal.query_one("#rotate-plan", Static).render())
+        assert "lab-ok: certificate_secret_id" in plan and "Untouched" in plan
         assert modal.query_one("#rotate-rehearse-row").display
         modal.query_one("#rotate-rehearse", Button).press()
         await wait_for(pilot, lambda: modal.rehearsal is not None, seconds=30)
         pairs = {pair.route: pair for pair in modal.rehearsal.runs}
+        assert set(pairs) == {"lab-ok"}
         assert pairs["lab-ok"].old.code == "ok"
         assert pairs["lab-ok"].new.code != "ok" and pairs["lab-ok"].regression
         rendered = screen_text(app)

@@ -22,6 +22,9 @@ class ExpiryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Detail"),
+        Binding("c", "renew", "Renew"),
+        Binding("o", "rotate", "Rotate"),
+        Binding("x", "export", "Export"),
         Binding("f5", "reload", "Reload"),
     ]
     AUTO_FOCUS = "#expiry-tree"
@@ -132,6 +135,21 @@ class ExpiryScreen(Screen[None]):
         if event.node.data is not None:
             event.stop()
             self.knox.open_secret(*event.node.data)
+
+    def action_renew(self) -> None:
+        current = self.current()
+        if current is not None:
+            self.knox.open_renew(*current)
+
+    def action_rotate(self) -> None:
+        current = self.current()
+        if current is not None:
+            self.knox.open_rotate(current[0])
+
+    def action_export(self) -> None:
+        current = self.current()
+        if current is not None:
+            self.knox.open_export(*current)
 
     def action_reload(self) -> None:
         self.reload()

@@ -16,7 +16,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
 
 from knoxtui.ui.screens.dialogs import ConfirmModal
 from knoxtui.ui.widgets.path_suggester import PathSuggester
@@ -362,6 +371,8 @@ class RotateModal(_LifecycleModal):
             yield Label(f"Rotate routes away from {self.old}", id="dialog-title")
             yield Label("New certificate secret")
             yield Select([], id="rotate-new", prompt="(choose the new secret)")
+            yield Label("Routes to move (space toggles; all by default)", id="rotate-routes-label")
+            yield SelectionList[str](id="rotate-routes")
             yield Static("", id="rotate-plan")
             with Horizontal(id="rotate-rehearse-row"):
                 yield Label("Rehearse in ")
@@ -389,6 +400,24 @@ class RotateModal(_LifecycleModal):
         select.set_options([(name, name) for name in candidates])
         if self.new in candidates:
             select.value = self.new
+        users = vault.routes_using(self.old)
+        routes = self.query_one("#rotate-routes", SelectionList)
+        routes.add_options([(name, name, True) for name in users])
+        routes.display = len(users) > 1
+        self.query_one("#rotate-routes-label").display = len(users) > 1
+        self._refresh_plan()
+
+    @property
+    def chosen_routes(self) -> tuple[str, ...]:
+        """The routes ticked, or () for all (which also moves oauth2 secrets using OLD)."""
+        routes = self.query_one("#rotate-routes", SelectionList)
+        chosen = tuple(str(v) for v in routes.selected)
+        return () if len(chosen) == routes.option_count else chosen
+
+    @on(SelectionList.SelectedChanged, "#rotate-routes")
+    def _routes_changed(self) -> None:
+        self.rehearsal = None
+        self.query_one("#rotate-rehearsal", Static).update("")
         self._refresh_plan()
 
     @on(Select.Changed, "#rotate-new")
@@ -411,7 +440,12 @@ class RotateModal(_LifecycleModal):
             widget.update("Choose the new secret to see the plan.")
             return
         try:
-            plan = plan_rotation(vault, self.old, self.new)
+            if self.query_one("#rotate-routes", SelectionList).option_count and not (
+                self.query_one("#rotate-routes", SelectionList).selected
+            ):
+                widget.update("Tick at least one route.")
+                return
+            plan = plan_rotation(vault, self.old, self.new, routes=self.chosen_routes)
         except KnoxError as exc:
             widget.update(Text(f"✘ {exc.message}", style=self.knox.status_colour("expired")))
             return
@@ -454,14 +488,20 @@ class RotateModal(_LifecycleModal):
         self.query_one("#rotate-rehearsal", Static).update(
             f"Rehearsing every route with {self.old} and with {self.new} in {env}…"
         )
-        self.rehearse_in(str(env))
+        self.rehearse_in(str(env), self.chosen_routes)
 
     @work(thread=True, exclusive=True, group="rehearse")
-    def rehearse_in(self, environment: str) -> None:
+    def rehearse_in(self, environment: str, routes: tuple[str, ...]) -> None:
         from knoxtui.lifecycle.rotation import rehearse
 
         try:
-            found = rehearse(self.knox.vault, self.old, self.new or "", environment)  # type: ignore[arg-type]
+            found = rehearse(
+                self.knox.vault,  # type: ignore[arg-type]
+                self.old,
+                self.new or "",
+                environment,
+                routes=routes,
+            )
         except Exception as exc:
             self.post_message(self.Rehearsed(None, exc))
             return
@@ -492,7 +532,10 @@ class RotateModal(_LifecycleModal):
                 cell.append(
                     ("✔ " if run.ok else "✘ ") + run.code, style=f"bold {good if run.ok else bad}"
                 )
-                cell.append(f"\n{run.summary}")
+                if run.status_code is not None:
+                    cell.append(f"  HTTP {run.status_code}")
+                diagnosis = getattr(run.result, "diagnosis", None)
+                cell.append(f"\n{diagnosis.summary if diagnosis is not None else run.summary}")
                 cells.append(cell)
             route = Text(pair.route + ("\nregression" if pair.regression else ""))
             if pair.regression:
@@ -518,24 +561,29 @@ class RotateModal(_LifecycleModal):
             warn = "\n⚠ The rehearsal shows the new certificate failing for some routes."
         elif self.rehearsal is None:
             warn = "\n(Not rehearsed.)"
-        old, new = self.old, self.new
+        old, new, chosen = self.old, self.new, self.chosen_routes
+        keep = (
+            f"'{old}' stays for the untouched routes ({', '.join(self.plan.untouched)})."
+            if self.plan.untouched
+            else f"'{old}' stays, marked retiring for {grace} days."
+        )
 
         def answered(ok: bool | None) -> None:
             if ok:
-                self._do_rotate(old, new, grace)
+                self._do_rotate(old, new, grace, chosen)
 
         self.app.push_screen(
             ConfirmModal(
                 "Rotate?",
                 f"Repoint {routes} from '{old}' to '{new}' in one transaction (audited). "
-                f"'{old}' stays, marked retiring for {grace} days.{warn}",
+                f"{keep}{warn}",
                 confirm="Rotate",
                 danger=True,
             ),
             answered,
         )
 
-    def _do_rotate(self, old: str, new: str, grace: int) -> None:
+    def _do_rotate(self, old: str, new: str, grace: int, routes: tuple[str, ...]) -> None:
         from knoxtui.errors import KnoxError
         from knoxtui.lifecycle.rotation import rotate
 
@@ -543,7 +591,7 @@ class RotateModal(_LifecycleModal):
         if vault is None:
             return
         try:
-            result = rotate(vault, old, new, grace_days=grace)
+            result = rotate(vault, old, new, routes=routes, grace_days=grace)
         except KnoxError as exc:
             self._error(exc, "Nothing rotated")
             self._status(f"✘ {exc.message} Nothing was changed.", ok=False)
