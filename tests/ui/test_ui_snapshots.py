@@ -73,6 +73,23 @@ def test_snapshot_detail(shot_app, snap_compare) -> None:
     assert snap_compare(shot_app, terminal_size=SIZE, run_before=before)
 
 
+def test_snapshot_expiry_panel(shot_app, snap_compare) -> None:
+    from knoxtui.ui.screens.expiry import ExpiryScreen
+
+    async def before(pilot) -> None:
+        await unlock(pilot)
+        await pilot.press("e")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, ExpiryScreen) and pilot.app.screen.report is not None
+            ),
+        )
+        await pilot.pause()
+
+    assert snap_compare(shot_app, terminal_size=SIZE, run_before=before)
+
+
 def test_snapshot_import_live_validation(shot_app, snap_compare, demo_vault: Path) -> None:
     with clock.frozen(NOW):
         pem, key_path = import_material(demo_vault.parent)
