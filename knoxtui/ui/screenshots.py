@@ -47,10 +47,7 @@ async def _unlock(pilot: Any) -> None:
     from knoxtui.ui.screens.inventory import InventoryScreen
 
     await pilot.press(*"demo", "enter")
-    await _until(
-        pilot,
-        lambda: isinstance(pilot.app.screen, InventoryScreen) and pilot.app.screen.warning_ready,
-    )
+    await _until(pilot, lambda: isinstance(pilot.app.screen, InventoryScreen))
     await pilot.pause(0.2)
 
 

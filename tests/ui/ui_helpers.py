@@ -312,11 +312,7 @@ async def unlock(pilot: Pilot, passphrase: str = "demo", *, typed: bool = False)
         app.vault_opened(Vault.open(app.vault_path, passphrase, kdf_iter=app.kdf_iter))
     await wait_for(
         pilot,
-        lambda: (
-            isinstance(app.screen, InventoryScreen)
-            and bool(app.screen.query("#summary"))
-            and app.screen.warning_ready
-        ),
+        lambda: isinstance(app.screen, InventoryScreen) and bool(app.screen.query("#summary")),
     )
     await pilot.pause()
 
