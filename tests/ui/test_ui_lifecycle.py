@@ -63,6 +63,12 @@ async def test_startup_warning_and_expiry_panel_groups(demo_vault: Path) -> None
         line = _text(warning)
         assert "1 expired" in line and "1 expiring within 30 days" in line
         assert "legacy-partner (default)" in line and "Press e" in line
+        from knoxtui.lifecycle.expiry import expiry_report
+
+        full = expiry_report(app.vault, now=NOW, thresholds=app.thresholds).warning_line()
+        assert line == "⚠ " + full.replace(
+            "Run `knoxtui check` for details.", "Press e for the expiry panel."
+        )
         await pilot.press("e")
         screen = await _modal(pilot, ExpiryScreen)
         tree = screen.query_one("#expiry-tree", Tree)
