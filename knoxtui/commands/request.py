@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from knoxtui.errors import UsageError
+from knoxtui.errors import NotFound, UsageError
 
 DEFAULT_ENV = "default"  # the vault's DEFAULT_ENV, without importing the vault to parse
 
@@ -93,7 +93,11 @@ def run_test(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds.")
     with open_vault(args) as vault:
-        record = vault.get_route(args.route)
+        try:
+            record = vault.get_route(args.route)
+        except NotFound as exc:
+            # Naming a route that does not exist is a usage error (exit 2), not a diagnosis.
+            raise UsageError(exc.message, hint="See the saved routes: knoxtui route list") from None
         route = Route.from_config(record.name, dict(record.config))
         plan, result = run_saved_route(
             vault,

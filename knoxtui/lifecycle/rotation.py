@@ -417,12 +417,14 @@ def _run(
 
     route = Route.from_config(route_name, config)
     _plan, result = run_saved_route(vault, route, environment, log=log)
-    status = f"HTTP {result.status_code} — " if result.status_code is not None else ""
+    summary = result.diagnosis.summary
+    if result.status_code is not None and f"HTTP {result.status_code}" not in summary:
+        summary = f"HTTP {result.status_code} — {summary}"
     return RehearsalRun(
         secret=secret,
         ok=result.ok,
         code=result.diagnosis.code,
-        summary=status + result.diagnosis.summary,
+        summary=summary,
         status_code=result.status_code,
         result=result,
     )

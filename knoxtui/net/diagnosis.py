@@ -195,6 +195,17 @@ def _unknown_ca(plan: RequestPlan, report: HandshakeReport, detail: str) -> Diag
             "accepted CAs, import the certificate together with its intermediate chain. "
             "Otherwise " + fix[0].lower() + fix[1:]
         )
+    if report.client_issuer_accepted:
+        # Same name, other key: a look-alike CA (a lab's fresh CA, a re-keyed or test CA).
+        return Diagnosis(
+            "client_cert_rejected_unknown_ca",
+            "client",
+            f"The server rejected our client certificate: its issuer is named {issuer}, as a CA "
+            f"the server accepts, but it is a different CA with the same name ({detail}).",
+            "Use a certificate issued by the CA the server actually trusts (compare the issuer's "
+            "key identifier with the provider's CA), or re-import the certificate the current "
+            "CA issued.",
+        )
     return Diagnosis(
         "client_cert_rejected_unknown_ca",
         "client",

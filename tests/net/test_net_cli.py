@@ -115,7 +115,7 @@ def test_test_human_output(setup: Any, capsys: pytest.CaptureFixture[str]) -> No
 def test_test_usage_errors(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
     _, args, _ = setup
     assert main([*args, "test", "lab", "--header", "no-colon"]) == 2
-    assert main([*args, "test", "nope"]) == 1
+    assert main([*args, "test", "nope"]) == 2
     err = capsys.readouterr().err
     assert "NAME:VALUE" in err and "nope" in err
 

@@ -79,3 +79,26 @@ def test_behaviour_diagnosis(tmp_path: Path, behaviour: str) -> None:
     with LabServer(tmp_path / "lab", behaviour=behaviour, slow_seconds=3) as lab:
         result = _run(lab, cert, **config)
     assert result.diagnosis.code == code, result.diagnosis
+
+
+def test_same_named_but_different_client_ca_is_called_a_look_alike(tmp_path: Path) -> None:
+    """Two labs make two CAs with one name: the issuer 'matches' by name, the server still says
+    unknown_ca, and the diagnosis must not claim the server does not accept that name."""
+    with LabServer(tmp_path / "a") as first, LabServer(tmp_path / "b") as second:
+        files = first.files
+        vals = {
+            "cert": CertValue(files.client_cert.read_bytes(), files.client_key.read_bytes()),
+            "ca": second.files.ca_bundle.read_text(),
+        }
+        route = Route.from_config(
+            "twin",
+            {
+                "target_url": second.url + "/hello",
+                "certificate_secret_id": "cert",
+                "ca_bundle_secret_id": "ca",
+            },
+        )
+        result = run_route(route, "default", resolver(vals), timeout=1.5)
+    assert result.diagnosis.code == "client_cert_rejected_unknown_ca"
+    assert result.report.client_issuer_accepted is True
+    assert "different CA with the same name" in result.diagnosis.summary
