@@ -254,8 +254,8 @@ def _load(
                 finding(
                     "missing_private_key",
                     f"The certificate {leaf.label} has no private key with it; mTLS needs both.",
-                    "Give the key file too (--key F), or export a .p12/.pfx that includes the "
-                    "private key.",
+                    "Give the key too (--key F, or the key file field), or export a .p12/.pfx "
+                    "that includes the private key.",
                 )
             )
         findings.extend(_judge_certificates(infos, len(chain.linked), now, thresholds))
@@ -358,7 +358,7 @@ def _no_certificate(key: LoadedKey | None, notes: set[str]) -> Finding:
     return finding(
         "no_certificate",
         f"The input holds a private key{described} but no certificate.",
-        "Give the certificate as FILE and this key with --key F, or put both in one PEM file.",
+        "Give the certificate too (FILE with --key F, or paste both), or put both in one PEM file.",
     )
 
 
