@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,21 +110,38 @@ def run_test(args: argparse.Namespace) -> int:
             body=body,
             timeout=args.timeout,
         )
+        fits = _fitting(vault, result)
     commands = reproduction_commands(plan) if plan is not None else None
     if args.json:
         data = result.to_dict()
         data["reproduce"] = commands
+        data["fitting_certificates"] = [
+            {"secret": f.secret, "environment": f.environment, "matched_ca": f.matched_ca}
+            for f in fits
+        ]
         emit_json(data)
     else:
-        sys.stdout.write(render_text(result, commands))
+        sys.stdout.write(render_text(result, commands, fits))
     return 0 if result.ok else 1
+
+
+def _fitting(vault: Any, result: Any) -> list[Any]:
+    """When the server refused our certificate and named the CAs it accepts, the stored
+    certificates whose chain leads to one of them (metadata only, nothing decrypted)."""
+    if not result.diagnosis.code.startswith("client_cert") or not (
+        result.report.acceptable_client_cas
+    ):
+        return []
+    from knoxtui.lifecycle.fit import fitting_stored_certificates
+
+    return fitting_stored_certificates(vault, result.report.acceptable_client_cas)
 
 
 def _yes(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
-def render_text(result: Any, commands: dict[str, str] | None) -> str:
+def render_text(result: Any, commands: dict[str, str] | None, fits: Sequence[Any] = ()) -> str:
     """The human report of `knoxtui test`."""
     report, diagnosis = result.report, result.diagnosis
     lines = [
@@ -189,6 +207,11 @@ def render_text(result: Any, commands: dict[str, str] | None) -> str:
         lines.append("  acceptable client CAs:")
         lines += [f"    - {name}" for name in report.acceptable_client_cas]
         lines.append(f"  our issuer among them: {_yes(report.client_issuer_accepted)}")
+    if fits:
+        lines.append("  stored certificates that fit:")
+        lines += [f"    - {f.secret} ({f.environment}) via {f.matched_ca}" for f in fits]
+    elif report.acceptable_client_cas and not diagnosis.ok and diagnosis.side == "client":
+        lines.append("  stored certificates that fit: none")
     if report.alert:
         lines.append(f"  alert: {report.alert.name} ({report.alert.direction})")
     if report.probed:

@@ -93,6 +93,19 @@ def test_test_json_failure_twin(setup: Any, capsys: pytest.CaptureFixture[str]) 
     assert data["diagnosis"]["side"] == "client"
     assert data["acceptable_client_cas"] == ["CN=knoxtui lab client CA,O=knoxtui lab"]
     assert data["alert"]["name"] == "unknown_ca"
+    # The stored certificates whose issuer the server does accept are named as the way out.
+    fits = {(f["secret"], f["environment"]) for f in data["fitting_certificates"]}
+    assert ("lab-cert", "default") in fits and ("other-cert", "default") not in fits
+    assert main([*args, "test", "stranger"]) == 1
+    assert "stored certificates that fit:\n    - lab-cert (default)" in capsys.readouterr().out
+
+
+def test_test_ok_lists_no_fitting_certificates(
+    setup: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, args, _ = setup
+    assert main([*args, "test", "lab", "--json"]) == 0
+    assert _json(capsys)["fitting_certificates"] == []
 
 
 def test_test_environment_missing(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
