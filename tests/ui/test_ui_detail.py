@@ -74,6 +74,8 @@ async def test_reveal_is_confirmed_audited_and_hidden_again(
         await wait_for(pilot, lambda: screen.revealed_text is not None)
         assert "ENCRYPTED PRIVATE KEY" in screen.revealed_text
         assert DEMO_KEY_PASSPHRASE in screen.revealed_text
+        # The side widens so a 64-character PEM line is not wrapped.
+        assert screen.query_one("#revealed").content_region.width >= 64
         reveals = [e for e in app.vault.audit_entries() if e.operation == "reveal"]
         assert [(e.secret_name, e.environment_name) for e in reveals] == [
             ("hmrc-mtd", "production")
@@ -81,6 +83,7 @@ async def test_reveal_is_confirmed_audited_and_hidden_again(
         # And hidden again by itself.
         await wait_for(pilot, lambda: screen.revealed_text is None)
         assert not screen.query_one("#revealed").display
+        assert not screen.query_one("#detail-side").has_class("revealing")
 
 
 async def test_copy_certificate_never_the_key_and_secret_clipboard_cleared(

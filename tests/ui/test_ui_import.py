@@ -173,12 +173,15 @@ async def test_expired_kept_only_when_asked_and_other_errors_never(demo_vault: P
         await _check(pilot, screen, cases["expired"].pem)
         create = screen.query_one("#create", Button)
         assert create.disabled
+        # The refusal names the way out (the checkbox), not just "fix the red checks".
+        assert "tick 'Keep it even if expired'" in screen._refusal()
         screen.query_one("#allow-expired", Checkbox).value = True
         await pilot.pause()
         assert not create.disabled
         # Ticking the box never lets another error through.
         await _check(pilot, screen, cases["key_mismatch"].pem)
         assert create.disabled
+        assert screen._refusal() == "Fix the red checks first."
         await _check(pilot, screen, cases["expired"].pem)
         assert not create.disabled
         await pilot.press("ctrl+s")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Button, Checkbox, Input, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, TextArea
 from ui_helpers import app_for, unlock, wait_for
 
 from knoxtui.ui.screens import tester
@@ -37,6 +37,10 @@ async def test_new_route_references_checked_as_you_type(demo_vault: Path) -> Non
         await pilot.pause()
         assert any("no-such-cert" in p for p in screen.ref_problems)
         assert screen.query_one("#save", Button).disabled
+        # The problem is in view beside the form, not below its fold.
+        problem = screen.query_one("#route-error", Label)
+        assert "no-such-cert" in str(problem.render())
+        assert 0 < problem.region.bottom <= screen.size.height
         # Fix it in the raw JSON: the form follows.
         config = json.loads(screen.query_one("#route-json", TextArea).text)
         config["certificate_secret_id"] = "bank-client"

@@ -36,6 +36,8 @@ async def test_wrong_passphrase_is_refused_and_said(demo_vault: Path) -> None:
     assert len(failures) == 1 and "passphrase" in failures[0].message.lower()
     assert not [m for m in posted if isinstance(m, UnlockScreen.Opened)]
     assert "not-demo" not in failures[0].message
+    # Typed here: no talk of passphrase files or environment variables.
+    assert "KNOXTUI_VAULT_PASSPHRASE" not in (failures[0].hint or "")
     assert demo_vault.read_bytes() == before
 
 

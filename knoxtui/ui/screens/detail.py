@@ -235,6 +235,7 @@ class DetailScreen(Screen[None]):
         widget.update(text if text is not None else "hidden")
         widget.display = text is not None
         self.query_one("#revealed-title").display = text is not None
+        self.query_one("#detail-side").set_class(text is not None, "revealing")
 
     def action_reveal(self) -> None:
         environment = self.environment

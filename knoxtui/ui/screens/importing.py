@@ -428,6 +428,22 @@ class ImportScreen(Screen[bool]):
         self.query_one("#create", Button).disabled = not ok or problem is not None
         self.query_one("#import-error", Label).update(problem or "")
 
+    def _refusal(self) -> str:
+        """Why Create is refused, naming what to do (the checks, the checkbox or the name)."""
+        result = self.result
+        if result is None or not result.lines:
+            return "Paste a certificate or choose a file first."
+        if self._acceptable():
+            return self._name_problem() or "Fix the red checks first."
+        bundle = result.bundle
+        codes = {f.code for f in bundle.errors} if bundle is not None else set()
+        if codes and codes <= EXPIRY_ERRORS:
+            return (
+                "The certificate is expired or not yet valid: tick 'Keep it even if expired'"
+                " to store it anyway."
+            )
+        return "Fix the red checks first."
+
     @property
     def can_create(self) -> bool:
         return not self.query_one("#create", Button).disabled
@@ -437,7 +453,7 @@ class ImportScreen(Screen[bool]):
         from knoxtui.errors import KnoxError
 
         if not self.can_create or self.result is None:
-            self.notify("Fix the red checks first.", severity="error")
+            self.notify(self._refusal(), severity="error")
             return
         vault = self.knox.vault
         if vault is None:

@@ -107,7 +107,8 @@ class InventoryScreen(Screen[None]):
         table = self.table
         counts = status_counts(table.all_records)
         text = Text()
-        text.append(f" {len(table.all_records)} values ", style="bold")
+        total = len(table.all_records)
+        text.append(f" {total} value{'' if total == 1 else 's'} ", style="bold")
         for status in SUMMARY_ORDER:
             text.append("  ● ", style=self.knox.status_colour(status))
             text.append(f"{STATUS_LABELS[status]} {counts.get(status, 0)}")

@@ -210,8 +210,6 @@ class RouteEditScreen(Screen[bool]):
                     value=True,
                     id="f-tls_reject_unauthorized",
                 )
-                yield Static(id="route-refs")
-                yield Label("", id="route-error")
                 with Horizontal(id="route-buttons"):
                     yield Button("Save", id="save", variant="success")
                     yield Button("Save & test", id="save-test")
@@ -219,6 +217,9 @@ class RouteEditScreen(Screen[bool]):
             with Vertical(id="route-json-side"):
                 yield Label("Raw JSON (edits here update the form)")
                 yield TextArea(id="route-json", language="json", soft_wrap=True)
+                # Beside the form, not under it: problems stay in view while typing any field.
+                yield Static(id="route-refs")
+                yield Label("", id="route-error")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

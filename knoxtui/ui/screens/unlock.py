@@ -136,7 +136,11 @@ class UnlockScreen(Screen[None]):
             else:
                 vault = Vault.open(app.vault_path, passphrase, kdf_iter=app.kdf_iter)
         except KnoxError as exc:
-            self.post_message(self.Failed(exc.message, exc.hint))
+            hint = exc.hint
+            if exc.code == "wrong_vault_passphrase":
+                # The vault's hint speaks of passphrase files; here the passphrase was typed.
+                hint = "Try again (check Caps Lock and the keyboard layout)."
+            self.post_message(self.Failed(exc.message, hint))
             return
         except Exception as exc:
             self.post_message(
