@@ -90,3 +90,7 @@ async def test_expiry_colours_come_from_theme_variables(demo_vault: Path) -> Non
                 expected = Color.parse(theme.variables[variable])
                 assert style.color is not None
                 assert style.color.triplet == expected.rich_color.triplet, (name, tone)
+            # The summary bar's dots follow the theme too (Rich text built in code).
+            summary = app.screen.query_one("#summary").text
+            dot_colours = {str(span.style) for span in summary.spans}
+            assert theme.variables["knox-expired"] in dot_colours, name

@@ -81,6 +81,8 @@ class InventoryScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self.table.sort_column = EXPIRY_COLUMN
         self.reload()
+        # The summary's dots are Rich text coloured in code: repaint them with a new theme.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._update_summary())
 
     def on_screen_resume(self) -> None:
         # Back from another screen: reload only if secrets changed there (10,000 rows take a

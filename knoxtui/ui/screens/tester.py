@@ -143,6 +143,13 @@ class TesterScreen(Screen[None]):
         if self.config.get("body"):
             self.query_one("#body", TextArea).text = str(self.config["body"])
         self.query_one("#send", Button).focus()
+        # The report is Rich text coloured in code: draw it again with a new theme's colours.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._retint())
+
+    def _retint(self) -> None:
+        if self.result is not None and self.last_plan is not None:
+            self.show_result(self.result, self.last_plan)
+            self.show_fitting(self.result)
 
     @staticmethod
     def _environments(vault: Any, record: Any) -> list[str]:
