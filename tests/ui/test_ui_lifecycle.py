@@ -357,6 +357,10 @@ async def test_help_and_palette_list_the_lifecycle_actions(demo_vault: Path) -> 
             ("r", "Retire"),
         ):
             assert row in rows
+        # Short footer labels are spelt out here, and the way out is said.
+        assert "copy the SHA-256 fingerprint" in app.screen.texts["f"]
+        help_text = screen_text(app)
+        assert "close this help" in help_text and "Detail" in help_text
         await pilot.press("escape")
         # the provider's entries read only `self.app`
         entries = ActionCommands._entries(SimpleNamespace(app=app))  # type: ignore[arg-type]

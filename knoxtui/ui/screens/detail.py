@@ -32,11 +32,18 @@ def _tab_id(environment: str) -> str:
 class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("v", "reveal", "Reveal"),
-        Binding("k", "copy_revealed", "Copy value"),
-        Binding("f", "copy_fingerprint", "Fingerprint"),
-        Binding("s", "copy_subject", "Subject"),
-        Binding("p", "copy_pem", "PEM"),
+        Binding(
+            "v", "reveal", "Reveal", tooltip="reveal the value for 30 s (asked first, audited)"
+        ),
+        Binding(
+            "k",
+            "copy_revealed",
+            "Copy value",
+            tooltip="copy the revealed value (cleared after 30 s)",
+        ),
+        Binding("f", "copy_fingerprint", "Fingerprint", tooltip="copy the SHA-256 fingerprint"),
+        Binding("s", "copy_subject", "Subject", tooltip="copy the subject DN"),
+        Binding("p", "copy_pem", "PEM", tooltip="copy the certificate PEM (never the key)"),
         Binding("a", "add_value", "Add env"),
         Binding("R", "replace_value", "Replace"),
         Binding("n", "rename", "Rename"),

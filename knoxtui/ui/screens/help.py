@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,24 +31,33 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.below = below
         self.rows: list[tuple[str, str]] = []
+        self.texts: dict[str, str] = {}
         seen = set()
         for binding in getattr(below, "BINDINGS", []):
             if isinstance(binding, Binding) and binding.description and binding.key not in seen:
                 seen.add(binding.key)
                 keys = ", ".join(_key_name(k) for k in binding.key.split(","))
                 self.rows.append((keys, binding.description))
+                if binding.tooltip:  # short footer labels get their full meaning here
+                    self.texts[keys] = f"{binding.description}: {binding.tooltip}"
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("action")
-        table.add_row(f"[b]{type(self.below).__name__.removesuffix('Screen')}[/b]", "")
+        title = re.sub(
+            r"(?<=[a-z])(?=[A-Z])", " ", type(self.below).__name__.removesuffix("Screen")
+        )
+        table.add_row(f"[b]{title}[/b]", "")
         for keys, text in self.rows:
-            table.add_row(keys, text)
+            table.add_row(keys, self.texts.get(keys, text))
         table.add_row("", "")
         table.add_row("[b]Everywhere[/b]", "")
         for key, text in GENERAL:
             table.add_row(key, text)
+        table.add_row("", "")
+        # The footer below still shows the screen underneath: say how to leave this one.
+        table.add_row("esc, q, ?", "close this help")
         with VerticalScroll(id="help"):
             yield Static(table)
 
