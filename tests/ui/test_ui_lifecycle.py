@@ -108,8 +108,15 @@ async def test_no_warning_line_when_nothing_is_due(demo_vault: Path) -> None:
         assert not app.screen.query_one("#expiry-warning", Static).display
         await pilot.press("e")
         screen = await _modal(pilot, ExpiryScreen)
-        labels = [str(n.label) for n in screen.query_one("#expiry-tree", Tree).root.children]
+        tree = screen.query_one("#expiry-tree", Tree)
+        labels = [str(n.label) for n in tree.root.children]
         assert not any("expired" in label or "urgent" in label for label in labels)
+        # A key on a status line says what to do instead of doing nothing.
+        tree.move_cursor(tree.root.children[0])
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is screen
+        assert any("certificate line" in n.message for n in app._notifications)
 
 
 # ---- renew: CSR made in the UI ----------------------------------------------------------------

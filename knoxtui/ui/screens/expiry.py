@@ -125,8 +125,15 @@ class ExpiryScreen(Screen[None]):
         node = self.query_one("#expiry-tree", Tree).cursor_node
         return node.data if node is not None else None
 
-    def action_open(self) -> None:
+    def _chosen(self) -> tuple[str, str] | None:
+        """The certificate under the cursor; on a status line, say so instead of doing nothing."""
         current = self.current()
+        if current is None:
+            self.notify("Move to a certificate line first (↑ ↓), then press the key again.")
+        return current
+
+    def action_open(self) -> None:
+        current = self._chosen()
         if current is not None:
             self.knox.open_secret(*current)
 
@@ -137,17 +144,17 @@ class ExpiryScreen(Screen[None]):
             self.knox.open_secret(*event.node.data)
 
     def action_renew(self) -> None:
-        current = self.current()
+        current = self._chosen()
         if current is not None:
             self.knox.open_renew(*current)
 
     def action_rotate(self) -> None:
-        current = self.current()
+        current = self._chosen()
         if current is not None:
             self.knox.open_rotate(current[0])
 
     def action_export(self) -> None:
-        current = self.current()
+        current = self._chosen()
         if current is not None:
             self.knox.open_export(*current)
 
