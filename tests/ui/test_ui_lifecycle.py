@@ -135,11 +135,14 @@ async def test_renew_makes_a_csr_saved_to_a_file(demo_vault: Path, tmp_path: Pat
         modal.query_one("#csr-san", Input).value = "DNS:gw2.payments.knox-demo.example"
         modal.query_one("#csr-key-type", Select).value = "ec-p256"
         modal.query_one("#csr-name", Input).value = "payments-gateway-2027"
-        modal.query_one("#generate", Button).press()
+        # By keyboard: Enter in a field presses the main button (Generate, then Save).
+        modal.query_one("#csr-passphrase", Input).focus()
+        await pilot.press("enter")
         await wait_for(pilot, lambda: modal.query_one("#csr-result").display)
         target = tmp_path / "gw.csr"
         modal.query_one("#csr-path", Input).value = str(target)
-        modal.query_one("#csr-save", Button).press()
+        modal.query_one("#csr-path", Input).focus()
+        await pilot.press("enter")
         await wait_for(pilot, target.exists)
         csr = x509.load_pem_x509_csr(target.read_bytes())
         assert csr.is_signature_valid
@@ -333,7 +336,8 @@ async def test_inventory_report_written(demo_vault: Path, tmp_path: Path) -> Non
         app.open_report()
         modal = await _modal(pilot, ReportModal)
         modal.query_one("#report-path", Input).value = str(target)
-        modal.query_one("#report-write", Button).press()
+        modal.query_one("#report-path", Input).focus()
+        await pilot.press("enter")
         await pilot.pause()
         assert "already exists" in _text(modal.query_one(".lc-status", Static))
 

@@ -58,6 +58,16 @@ class _LifecycleModal(ModalScreen[Any]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    @on(Input.Submitted)
+    def _enter_presses_the_main_button(self, event: Input.Submitted) -> None:
+        """Enter in a field does what the primary button does (keyboard users need no Tab dance)."""
+        event.stop()
+        for button in self.query(Button):
+            if button.variant == "primary" and button.display and not button.disabled:
+                if button.region.area:  # on screen, not in a hidden step
+                    button.press()
+                    return
+
 
 # ---- renew: a new key pair in the vault and its CSR -------------------------------------------
 
@@ -754,8 +764,7 @@ class ReportModal(_LifecycleModal):
             Path.cwd() / f"knoxtui-inventory-{stamp}.{fmt}"
         )
 
-    @on(Input.Submitted, "#report-path")
-    @on(Button.Pressed, "#report-write")
+    @on(Button.Pressed, "#report-write")  # Enter in the path field presses it too (base class)
     def _write(self) -> None:
         from knoxtui.errors import KnoxError
         from knoxtui.lifecycle.export import write_private_file
