@@ -63,10 +63,10 @@ class _LifecycleModal(ModalScreen[Any]):
         """Enter in a field does what the primary button does (keyboard users need no Tab dance)."""
         event.stop()
         for button in self.query(Button):
-            if button.variant == "primary" and button.display and not button.disabled:
-                if button.region.area:  # on screen, not in a hidden step
-                    button.press()
-                    return
+            # region.area: on screen, not in a hidden step of the dialog
+            if button.variant == "primary" and not button.disabled and button.region.area:
+                button.press()
+                return
 
 
 # ---- renew: a new key pair in the vault and its CSR -------------------------------------------
