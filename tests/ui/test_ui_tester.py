@@ -160,6 +160,9 @@ async def test_certificates_that_fit_after_a_run(
         # the certificate the route sent (another CA) does not fit
         assert not any(secret == "lab-wrong-ca-client" for secret, _env in fits)
         assert all(fit.secret not in ("bank-client", "psd2-qwac") for fit in screen.fits)
+        # One that chains right but has expired says so beside its name.
+        assert ("lab-client-expired", "default") in fits
+        assert "lab-client-expired (default) expired" in text
 
 
 async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -> None:

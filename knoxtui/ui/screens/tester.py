@@ -291,12 +291,25 @@ class TesterScreen(Screen[None]):
         text.append("Certificates that fit\n", style="bold")
         if not fits:
             text.append("  none stored: no certificate's chain leads to an accepted CA\n")
+        tones = self._tones(vault)
         for fit in fits:
-            text.append(f"  {fit.secret}", style=f"bold {self.knox.status_colour('valid')}")
-            text.append(f" ({fit.environment})  via {fit.matched_ca}")
+            tone = tones.get((fit.secret, fit.environment), "valid")
+            text.append(f"  {fit.secret}", style=f"bold {self.knox.status_colour(tone)}")
+            text.append(f" ({fit.environment})")
+            if tone in ("expired", "not_yet_valid"):
+                # It chains to the right CA but cannot be used now: say so beside the name.
+                label = "expired" if tone == "expired" else "not yet valid"
+                text.append(f" {label}", style=f"bold {self.knox.status_colour(tone)}")
+            text.append(f"  via {fit.matched_ca}")
             text.append("\n" if fit.direct else "  (intermediate)\n")
         widget.update(text)
         widget.display = True
+
+    def _tones(self, vault: Any) -> dict[tuple[str, str], str]:
+        from knoxtui.ui.inventory_model import inventory_records
+
+        records = inventory_records(vault.list_secrets(), self.knox.now(), self.knox.thresholds)
+        return {record.key: record.tone for record in records}
 
     # -- rendering ----------------------------------------------------------------------------
     def _show_diagnosis(self, code: str, side: str, summary: str, fix: str | None) -> None:
