@@ -105,3 +105,28 @@ async def test_t_on_a_route_opens_the_tester(demo_vault: Path) -> None:
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
         assert app.screen.route_name == "bank-accounts"
+
+
+async def test_leaving_with_unsaved_changes_asks_first(demo_vault: Path) -> None:
+    from knoxtui.ui.screens.dialogs import ConfirmModal
+
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        # Nothing changed: esc leaves at once.
+        await _editor(pilot, "bank-accounts")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RouteEditScreen))
+        screen = await _editor(pilot, "bank-accounts")
+        screen.query_one("#f-method", Input).value = "POST"
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("n")  # keep editing: the edit is still there
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.query_one("#f-method", Input).value == "POST"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, (RouteEditScreen, ConfirmModal)))
+        assert app.vault.get_route("bank-accounts").config.get("method") in (None, "GET")

@@ -239,6 +239,7 @@ class RouteEditScreen(Screen[bool]):
             self.config = {"target_url": "", "tls_reject_unauthorized": True}
         self._config_to_form()
         self._config_to_json()
+        self._pristine = self._snapshot()
         self.check()
         self.query_one("#f-target_url" if self.route_name else "#route-name", Input).focus()
 
@@ -418,6 +419,29 @@ class RouteEditScreen(Screen[bool]):
             self.dismiss(True)
             self.knox.open_tester(name)
 
+    def _snapshot(self) -> tuple[str, str]:
+        # The raw JSON follows every form edit, so it and the name tell whether anything changed.
+        return (
+            self.query_one("#route-name", Input).value,
+            self.query_one("#route-json", TextArea).text,
+        )
+
     @on(Button.Pressed, "#cancel")
     def action_back(self) -> None:
-        self.dismiss(False)
+        if self._snapshot() == getattr(self, "_pristine", None):
+            self.dismiss(False)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(False)
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Discard changes?",
+                "This route has unsaved changes. Leave without saving them?",
+                confirm="Discard",
+                danger=True,
+            ),
+            answered,
+        )
