@@ -109,6 +109,18 @@ async def test_import_refused_while_an_error_stands(demo_vault: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, ImportScreen)
         assert "mismatched" not in {s.name for s in app.vault.list_secrets()}
+        # esc with a pasted bundle asks before dropping it; "n" keeps it.
+        from knoxtui.ui.screens.dialogs import ConfirmModal
+
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.query_one("#pem", TextArea).text == cases["key_mismatch"].pem
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, (ImportScreen, ConfirmModal)))
 
 
 async def test_good_import_is_stored_with_its_key_passphrase(demo_vault: Path) -> None:

@@ -503,4 +503,26 @@ class ImportScreen(Screen[bool]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        typed = (
+            self.query_one("#pem", TextArea).text.strip()
+            or self.query_one("#file", Input).value.strip()
+        )
+        if not typed:
+            self.dismiss(False)
+            return
+        from knoxtui.ui.screens.dialogs import ConfirmModal
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(False)
+
+        # A pasted bundle (and its passphrase) is lost on leaving: ask, as an editor would.
+        self.app.push_screen(
+            ConfirmModal(
+                "Discard this import?",
+                "Nothing has been saved yet. Leave and drop what was pasted or chosen?",
+                confirm="Discard",
+                danger=True,
+            ),
+            answered,
+        )
