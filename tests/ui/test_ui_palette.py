@@ -73,6 +73,13 @@ async def test_audit_screen_lists_filters_and_verifies(demo_vault: Path) -> None
         await pilot.pause()
         assert table.row_count >= 1
         assert all("psd2-qwac" in r.search for r in table.records)
+        # enter shows the whole entry (the Detail column is cut at the screen's edge).
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = [n for n in app._notifications if n.title == "Entry"]
+        assert shown and "Secret: psd2-qwac" in shown[-1].message
+        assert table.records[table.cursor_row].cells[-1] in shown[-1].message
 
 
 async def _import(pilot, kind: str, text: str) -> ImportScreen:

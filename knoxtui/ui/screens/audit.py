@@ -44,6 +44,7 @@ class AuditScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
         Binding("f5", "reload", "Reload"),
+        Binding("enter", "show", "Full entry"),
     ]
 
     @property
@@ -137,8 +138,23 @@ class AuditScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one("#audit-filter", Input).focus()
 
+    def action_show(self) -> None:
+        table = self.focused
+        if isinstance(table, RecordTable):
+            table.action_select()
+
     def action_reload(self) -> None:
         self.reload()
+
+    @on(RecordTable.RowSelected)
+    def _show_entry(self, event: RecordTable.RowSelected) -> None:
+        """enter (or a click) shows the whole entry: the Detail column is cut at the edge."""
+        lines = [
+            f"{column.label}: {cell}"
+            for column, cell in zip(event.table.columns, event.record.cells, strict=False)
+            if cell
+        ]
+        self.notify("\n".join(lines), title="Entry", timeout=15)
 
     def action_back(self) -> None:
         self.dismiss()
