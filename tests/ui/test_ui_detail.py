@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Tree
-from ui_helpers import app_for, unlock, wait_for
+from ui_helpers import app_for, screen_text, unlock, wait_for
 
 from knoxtui.demo import DEMO_KEY_PASSPHRASE
 from knoxtui.ui import clipboard
@@ -46,6 +46,10 @@ async def test_tree_shows_the_verify_view(demo_vault: Path) -> None:
         assert "PSD2 roles: PSP_AI, PSP_PI" in text
         assert "Fingerprint SHA-256" in text
         assert "EKU: clientAuth allowed" in text
+        # Every key fits the 140-column footer (grouped labels), down to "? Help".
+        footer = screen_text(app).splitlines()
+        footer_line = next(line for line in reversed(footer) if "Back" in line)
+        assert "Help" in footer_line and "Lifecycle" in footer_line and "Copy" in footer_line
         screen = await _open(pilot, "bank-client")
         assert {tab for tab in ("production", "sandbox")} <= set(screen.secret.environments)
         assert "bank-accounts" in str(screen.query_one("#routes-using").render())

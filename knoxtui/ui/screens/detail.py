@@ -29,6 +29,11 @@ def _tab_id(environment: str) -> str:
     return "env-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in environment)
 
 
+# The footer holds ~130 columns: related keys share one label there; `?` spells each one out.
+COPY_KEYS = Binding.Group("Copy", compact=False)
+LIFECYCLE_KEYS = Binding.Group("Lifecycle", compact=False)
+
+
 class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -41,19 +46,31 @@ class DetailScreen(Screen[None]):
             "Copy value",
             tooltip="copy the revealed value (cleared after 30 s)",
         ),
-        Binding("f", "copy_fingerprint", "Fingerprint", tooltip="copy the SHA-256 fingerprint"),
-        Binding("s", "copy_subject", "Subject", tooltip="copy the subject DN"),
-        Binding("p", "copy_pem", "PEM", tooltip="copy the certificate PEM (never the key)"),
+        Binding(
+            "f",
+            "copy_fingerprint",
+            "Fingerprint",
+            tooltip="copy the SHA-256 fingerprint",
+            group=COPY_KEYS,
+        ),
+        Binding("s", "copy_subject", "Subject", tooltip="copy the subject DN", group=COPY_KEYS),
+        Binding(
+            "p",
+            "copy_pem",
+            "PEM",
+            tooltip="copy the certificate PEM (never the key)",
+            group=COPY_KEYS,
+        ),
         Binding("a", "add_value", "Add env"),
         Binding("R", "replace_value", "Replace"),
         Binding("n", "rename", "Rename"),
         Binding("x", "remove_value", "Remove env"),
         Binding("d", "delete", "Delete"),
-        Binding("c", "renew", "Renew"),
+        Binding("c", "renew", "Renew", group=LIFECYCLE_KEYS),
         Binding("A", "attach", "Attach", show=False),  # pending keys, not this secret
-        Binding("o", "rotate", "Rotate"),
-        Binding("e", "export", "Export"),
-        Binding("r", "retire", "Retire"),
+        Binding("o", "rotate", "Rotate", group=LIFECYCLE_KEYS),
+        Binding("e", "export", "Export", group=LIFECYCLE_KEYS),
+        Binding("r", "retire", "Retire", group=LIFECYCLE_KEYS),
     ]
 
     def __init__(self, secret_name: str, environment: str | None = None) -> None:
