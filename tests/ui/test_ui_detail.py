@@ -181,6 +181,23 @@ async def test_add_and_replace_an_environment_value(demo_vault: Path) -> None:
         production = app.vault.get_secret("hmrc-mtd").value("production").certificate
         assert production.subject_cn == "good.client.test"  # replaced
         assert set(screen.secret.environments) == {"production", "staging"}
+        # Failure twin: "add" onto an environment that has a value is refused, in UI words.
+        await pilot.press("a")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ImportScreen) and bool(app.screen.query("#pem"))
+        )
+        form = app.screen
+        form.query_one("#pem", TextArea).text = case.pem
+        form.query_one("#key-passphrase", Input).value = KEY_PASSPHRASE
+        form.query_one("#environment", Input).value = "production"
+        form.validate_now()
+        await wait_for(pilot, lambda: form.result is not None and form.result.ok)
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        error = str(form.query_one("#import-error").render())
+        assert "already has a value" in error and "press R" in error and "--" not in error
 
 
 @pytest.mark.parametrize("debug", [False, True])

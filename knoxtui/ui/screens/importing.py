@@ -493,7 +493,14 @@ class ImportScreen(Screen[bool]):
                     replace=self.replace,
                 )
         except KnoxError as exc:
-            text = exc.message + (f"\n{exc.hint}" if exc.hint else "")
+            hint = exc.hint
+            if hint and "--replace" in hint:
+                # The vault's hint names command-line flags; say what to do on this screen.
+                hint = (
+                    "Type another environment above, or open the secret (enter) and press R"
+                    " to replace that value."
+                )
+            text = exc.message + (f"\n{hint}" if hint else "")
             self.query_one("#import-error", Label).update(text)
             self.notify(exc.message, title="Not imported", severity="error")
             return
