@@ -79,6 +79,8 @@ async def test_live_validation_reaches_every_finding_code(demo_vault: Path, tmp_
                 assert screen.query(f"#check-{line.topic}.check-error"), code
             else:
                 assert line.state == "warning", code
+            # Hints speak of this screen's fields, not of command-line flags.
+            assert "--key-passphrase-file" not in (line.hint or ""), code
         assert missing == {}
 
 

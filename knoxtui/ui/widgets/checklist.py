@@ -41,6 +41,16 @@ TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+def screen_hint(hint: str | None) -> str | None:
+    """A finding's hint in this screen's words: the command-line flag for the passphrase is the
+    Key passphrase field here."""
+    if hint is None:
+        return None
+    return hint.replace(
+        "(--key-passphrase-file F, or the passphrase field)", "in the Key passphrase field"
+    )
+
+
 def _from_findings(line: CheckLine, findings: list[Any]) -> CheckLine:
     if not findings:
         return line
@@ -57,7 +67,7 @@ def _from_findings(line: CheckLine, findings: list[Any]) -> CheckLine:
         worst,
         line.title,
         detail,
-        first.hint,
+        screen_hint(first.hint),
         tuple(f.code for f in findings),
     )
 
