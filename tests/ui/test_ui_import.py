@@ -89,7 +89,11 @@ async def test_debounced_validation_as_you_paste(demo_vault: Path) -> None:
     async with app.run_test(size=(140, 45)) as pilot:
         await unlock(pilot)
         screen = await _import_screen(pilot, app)
+        # Opened at the top: the Type field and the paste label are in view, the area focused.
+        await wait_for(pilot, lambda: screen.query_one("#type").region.y >= 1)
+        assert screen.query_one("#pem-label").region.y >= 1
         area = screen.query_one("#pem", TextArea)
+        assert app.focused is area
         area.focus()
         area.insert("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
         checklist = screen.query_one(Checklist)

@@ -150,6 +150,11 @@ class ImportScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         self._apply_type(self.preset_type)
+        # Focusing the text area scrolls the form past the Type field and the paste label.
+        self.call_after_refresh(self._show_form_top)
+
+    def _show_form_top(self) -> None:
+        self.query_one("#import-form", VerticalScroll).scroll_home(animate=False)
 
     @property
     def secret_type(self) -> str:
