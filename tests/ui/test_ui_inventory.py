@@ -50,6 +50,10 @@ async def test_filter_as_you_type_and_clear(demo_vault: Path) -> None:
             ("bank-client", "sandbox"),
         }
         assert "2 shown" in str(app.screen.query_one("#summary").render())
+        # The filter field sits under the header, not over it.
+        await pilot.pause()
+        header = app.screen.query_one("Header").region
+        assert app.screen.query_one("#filter").region.y >= header.bottom
         await pilot.press("escape")
         assert table.row_count == 11
         await pilot.press("slash", *"zzz")
