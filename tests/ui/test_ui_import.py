@@ -207,3 +207,19 @@ async def test_expired_kept_only_when_asked_and_other_errors_never(demo_vault: P
         meta = app.vault.get_secret("old-partner").value("default").certificate
         assert meta.allowed_expired
         assert ("old-partner", "default") in {r.key for r in app.screen.table.records}
+
+
+def test_command_line_hints_are_put_in_console_words() -> None:
+    from knoxtui.ui.widgets.checklist import console_hint
+
+    for hint in (
+        "Re-import it with --key-passphrase-file F so the vault keeps the passphrase.",
+        "Store the right one: re-import with --key-passphrase-file F.",
+        "Re-import it with --key KEYFILE.",
+        "Re-import the certificate with knoxtui secret add.",
+        "Give the key passphrase (--key-passphrase-file F, or the passphrase field).",
+    ):
+        worded = console_hint(hint) or ""
+        assert "--" not in worded and "knoxtui secret" not in worded, worded
+    assert console_hint(None) is None
+    assert console_hint("Check the clock.") == "Check the clock."  # others untouched

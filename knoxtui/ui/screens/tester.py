@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
 from knoxtui.ui.screens.routes import INSECURE_BANNER, insecure
+from knoxtui.ui.widgets.checklist import console_hint
 
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
@@ -215,7 +216,7 @@ class TesterScreen(Screen[None]):
         try:
             route = Route.from_config(self.route_name, dict(self.config))
         except KnoxError as exc:
-            self._show_diagnosis(exc.code, "config", exc.message, exc.hint)
+            self._show_diagnosis(exc.code, "config", exc.message, console_hint(exc.hint))
             return
         self.sending = True
         self.query_one("#send", Button).disabled = True
