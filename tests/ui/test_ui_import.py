@@ -150,6 +150,14 @@ async def test_good_import_is_stored_with_its_key_passphrase(demo_vault: Path) -
         meta = secret.value("production").certificate
         assert meta.has_private_key and meta.has_passphrase and meta.encrypted_key
         assert ("good-client", "production") in {r.key for r in app.screen.table.records}
+        # ctrl+s straight after typing (the check still pending) waits for it, then creates.
+        screen = await _import_screen(pilot, app)
+        screen.query_one("#pem", TextArea).text = case.pem
+        screen.query_one("#key-passphrase", Input).value = KEY_PASSPHRASE
+        screen.query_one("#name", Input).value = "good-client-fast"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ImportScreen))
+        assert app.vault.get_secret("good-client-fast").value("default").certificate
 
 
 async def test_import_from_files_with_completion(demo_vault: Path, tmp_path: Path) -> None:

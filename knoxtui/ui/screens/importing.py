@@ -94,6 +94,7 @@ class ImportScreen(Screen[bool]):
         self._name_touched = bool(name)
         self._known_names: set[str] = set()
         self._suggested_name = ""
+        self._create_when_checked = False
 
     @property
     def knox(self) -> KnoxApp:
@@ -395,6 +396,9 @@ class ImportScreen(Screen[bool]):
             self._suggested_name = result.suggested_name
             name.value = result.suggested_name
         self._update_create()
+        if self._create_when_checked:
+            self._create_when_checked = False
+            self.action_create()
 
     # -- create -------------------------------------------------------------------------------
     def _name_problem(self) -> str | None:
@@ -457,6 +461,12 @@ class ImportScreen(Screen[bool]):
     def action_create(self) -> None:
         from knoxtui.errors import KnoxError
 
+        pending = self.result is None or self.result.generation != self.generation
+        if pending and (self._debounce is not None or self.result is not None):
+            # ctrl+s right after typing: finish the check first, then create (or say why not).
+            self._create_when_checked = True
+            self.validate_now()
+            return
         if not self.can_create or self.result is None:
             self.notify(self._refusal(), severity="error")
             return
