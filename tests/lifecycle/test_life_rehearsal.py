@@ -26,6 +26,9 @@ def lab_vault(tmp_path: Path) -> Any:
         renewed = lab.client_ca.issue("lab-user-2027", client=True)
         _store(vault, "renewed", renewed.chain_pem, renewed.key_pem())
         _store(vault, "stranger", lab.other_client.chain_pem, lab.other_client.key_pem())
+        # Same accepted issuer, but a server-only EKU: never offered as a certificate that fits.
+        server_only = lab.client_ca.issue("lab-server-only", dns_names=("x.test",))
+        _store(vault, "server-only", server_only.chain_pem, server_only.key_pem())
         vault.add_string("lab-ca", lab.files.ca_bundle.read_text())
         vault.save_route(
             "lab",
