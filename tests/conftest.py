@@ -3,9 +3,12 @@ caller's environment; the clock is frozen where a test asks for `frozen_now`."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +33,34 @@ def isolated_home(
 def frozen_now() -> Iterator[datetime]:
     with clock.frozen(TEST_NOW) as moment:
         yield moment
+
+
+_real_getaddrinfo = socket.getaddrinfo
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+def _is_loopback(host: Any) -> bool:
+    if host is None:
+        return True
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    name = name.strip("[]").lower()
+    if name in ("", "0.0.0.0", "::") or name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _loopback_only_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _is_loopback(host):
+        # Answered here, so no query ever leaves the machine (the resolver is not on loopback).
+        raise socket.gaierror(socket.EAI_NONAME, f"tests resolve loopback names only, not {host}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every in-process connection of the suite goes to 127.0.0.1 / ::1: a name or address
+    outside loopback fails as an unknown host instead of reaching the network."""
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only_getaddrinfo)

@@ -48,3 +48,15 @@ def test_version() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("knoxtui ")
+
+
+def test_suite_resolves_only_loopback() -> None:
+    """The guard in conftest.py: outside names fail locally, loopback still resolves."""
+    import socket
+
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("example.com", 443)
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("10.255.255.53", 53)
+    assert socket.getaddrinfo("127.0.0.1", 443)
+    assert socket.getaddrinfo("localhost", 443)
