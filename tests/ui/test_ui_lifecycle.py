@@ -390,3 +390,36 @@ async def test_help_and_palette_list_the_lifecycle_actions(demo_vault: Path) -> 
         app.open_export()
         modal = await _modal(pilot, ExportModal)
         assert modal.secret == "payments-gateway"
+
+
+# ---- modals: their own keys in the footer, none of the screen's underneath ---------------------
+
+
+def _footer_keys(app) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [key.key for key in app.screen.query(FooterKey)]
+
+
+async def test_modal_footer_shows_the_modal_keys_and_the_screen_below_stays_quiet(
+    demo_vault: Path,
+) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        await _detail(pilot, "payments-gateway", "production")
+        assert "c" in _footer_keys(app) and "d" in _footer_keys(app)
+        await pilot.press("d")
+        modal = await _modal(pilot, ConfirmModal)
+        keys = _footer_keys(app)
+        assert "escape" in keys and "c" not in keys and "d" not in keys
+        # failure twin: the detail screen's keys do nothing while the dialog is open
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is modal
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.press("c")
+        await _modal(pilot, RenewModal)
+        keys = _footer_keys(app)
+        assert "escape" in keys and "c" not in keys and "o" not in keys

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -25,6 +25,7 @@ class ConfirmModal(ModalScreen[bool]):
         self.danger = danger
 
     def compose(self) -> ComposeResult:
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with Vertical(id="dialog"):
             yield Label(self.title_text, id="dialog-title")
             yield Static(self.message, id="dialog-message")
@@ -53,6 +54,7 @@ class PromptModal(ModalScreen[str | None]):
         self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with Vertical(id="dialog"):
             yield Label(self.title_text, id="dialog-title")
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt")

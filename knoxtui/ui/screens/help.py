@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 GENERAL = (
     ("ctrl+p", "command palette: jump to any secret or route, run any action, switch theme"),
@@ -56,8 +56,8 @@ class HelpScreen(ModalScreen[None]):
         for key, text in GENERAL:
             table.add_row(key, text)
         table.add_row("", "")
-        # The footer below still shows the screen underneath: say how to leave this one.
         table.add_row("esc, q, ?", "close this help")
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with VerticalScroll(id="help"):
             yield Static(table)
 

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
     Checkbox,
+    Footer,
     Input,
     Label,
     Select,
@@ -89,6 +90,7 @@ class RenewModal(_LifecycleModal):
         self.kept_sans: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with VerticalScroll(id="dialog", classes="lc-dialog"):
             yield Label(
                 f"Renew {self.like}: new key and CSR" if self.like else "New key and CSR",
@@ -261,6 +263,7 @@ class AttachModal(_LifecycleModal):
         self.result: Any = None
 
     def compose(self) -> ComposeResult:
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with VerticalScroll(id="dialog", classes="lc-dialog"):
             yield Label("Attach the issued certificate", id="dialog-title")
             yield Label("Pending key")
@@ -377,6 +380,7 @@ class RotateModal(_LifecycleModal):
         self.rehearsal: Any = None
 
     def compose(self) -> ComposeResult:
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with VerticalScroll(id="dialog", classes="lc-dialog lc-wide"):
             yield Label(f"Rotate routes away from {self.old}", id="dialog-title")
             yield Label("New certificate secret")
@@ -631,6 +635,7 @@ class ExportModal(_LifecycleModal):
         self.has_key = False
 
     def compose(self) -> ComposeResult:
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with VerticalScroll(id="dialog", classes="lc-dialog"):
             yield Label(f"Export {self.secret}", id="dialog-title")
             yield Label("Environment")
@@ -740,6 +745,7 @@ class ReportModal(_LifecycleModal):
     """Writes the inventory report (metadata only, never values); returns the path or None."""
 
     def compose(self) -> ComposeResult:
+        yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with Vertical(id="dialog", classes="lc-dialog"):
             yield Label("Inventory report (certificate metadata, never values)", id="dialog-title")
             yield Label("Format")
