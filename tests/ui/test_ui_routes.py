@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Button, Checkbox, Input, Label, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 from ui_helpers import app_for, unlock, wait_for
 
 from knoxtui.ui.screens import tester
@@ -37,10 +37,19 @@ async def test_new_route_references_checked_as_you_type(demo_vault: Path) -> Non
         await pilot.pause()
         assert any("no-such-cert" in p for p in screen.ref_problems)
         assert screen.query_one("#save", Button).disabled
-        # The problem is in view beside the form, not below its fold.
+        # The problem is in view beside the form, not below its fold, and named once.
+        references = screen.query_one("#route-refs", Static)
         problem = screen.query_one("#route-error", Label)
-        assert "no-such-cert" in str(problem.render())
+        assert str(references.render()).count("no-such-cert") == 1
+        assert "no-such-cert" not in str(problem.render())
+        assert 0 < references.region.bottom <= screen.size.height
+        # A problem the References list does not name still shows on the error line.
+        screen.query_one("#f-target_url", Input).value = "ftp://partner.example/api"
+        await pilot.pause()
+        assert "must start with https://" in str(problem.render())
         assert 0 < problem.region.bottom <= screen.size.height
+        screen.query_one("#f-target_url", Input).value = "https://partner.example/api"
+        await pilot.pause()
         # Fix it in the raw JSON: the form follows.
         config = json.loads(screen.query_one("#route-json", TextArea).text)
         config["certificate_secret_id"] = "bank-client"
@@ -57,6 +66,8 @@ async def test_new_route_references_checked_as_you_type(demo_vault: Path) -> Non
         screen.query_one("#f-certificate_secret_id", Input).value = "bank-api-key"
         await pilot.pause()
         assert any("not certificate" in p for p in screen.ref_problems)
+        assert str(references.render()).count("'bank-api-key' is a string") == 1
+        assert "bank-api-key" not in str(problem.render())
         screen.query_one("#f-certificate_secret_id", Input).value = "bank-client"
         await pilot.pause()
         await pilot.press("ctrl+s")

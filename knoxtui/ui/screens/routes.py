@@ -329,10 +329,12 @@ class RouteEditScreen(Screen[bool]):
         secrets = self._secrets
         lines: list[tuple[str, str]] = []
         problems: list[str] = []
+        listed: list[str] = []  # problems the References list already names: not said twice
         for name in route_references(self.config):
             secret = secrets.get(name)
             if secret is None:
                 problems.append(f"no secret named '{name}'")
+                listed.append(problems[-1])
                 lines.append(("ref-bad", f"✘ {name}: no such secret"))
             else:
                 envs = ", ".join(secret.environments)
@@ -347,6 +349,7 @@ class RouteEditScreen(Screen[bool]):
             if isinstance(named, str) and named in secrets and secrets[named].secret_type != kind:
                 actual = secrets[named].secret_type
                 problems.append(f"{key} names a {actual} secret, not {kind}")
+                listed.append(problems[-1])
                 lines.append(("ref-bad", f"✘ {key}: '{named}' is a {actual}"))
         for match in refs.SECRET_REF.finditer(json.dumps(self.config)):
             if not refs.is_valid_name(match.group(1)):
@@ -382,7 +385,8 @@ class RouteEditScreen(Screen[bool]):
             colour = self.knox.status_colour("valid" if style == "ref-ok" else "expired")
             text.append(line + "\n", style=colour)
         refs_widget.update(text)
-        self.query_one("#route-error", Label).update("\n".join(problems))
+        unlisted = [problem for problem in problems if problem not in listed]
+        self.query_one("#route-error", Label).update("\n".join(unlisted))
         self.query_one("#route-banner").display = insecure(self.config)
         self.query_one("#save", Button).disabled = bool(problems)
         self.query_one("#save-test", Button).disabled = bool(problems)
