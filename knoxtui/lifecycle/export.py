@@ -82,7 +82,7 @@ def check_target(path: Path, *, overwrite: bool) -> Path:
     if target.exists() and not overwrite:
         raise UsageError(
             f"'{target}' already exists; it was left alone.",
-            hint="Choose another --out, or add --force to replace it.",
+            hint="Choose another file, or replace it from the command line (--out with --force).",
         )
     return target
 

@@ -334,7 +334,7 @@ def check_retire(vault: Vault, old: str, *, force: bool = False) -> SecretInfo:
     if until is not None and clock.now() < until and not force:
         raise ValidationError(
             f"The grace period of '{old}' runs until {until:%Y-%m-%d %H:%M} UTC; it was kept.",
-            hint="Wait, or remove it now with --force.",
+            hint="Wait, or remove it now from the command line (--force).",
             code="grace_period",
         )
     return info

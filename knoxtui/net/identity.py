@@ -28,12 +28,14 @@ def load_identity(
     except ValueError:
         raise ClientKeyUnusable(
             f"The chain of {label} is not readable PEM.",
-            hint="Re-import the certificate with knoxtui secret add.",
+            hint="Import the certificate again (knoxtui secret add on the command line, i in the "
+            "console).",
         ) from None
     if not key_pem:
         raise ClientKeyUnusable(
             f"The {label} has no private key, so it cannot be used for mutual TLS.",
-            hint="Re-import it with --key KEYFILE.",
+            hint="Store it again with its key: --key F on the command line, or open the secret and "
+            "press R in the console.",
         )
     password = passphrase.encode() if isinstance(passphrase, str) else passphrase
     key = _load_key(key_pem, password, label)
@@ -78,7 +80,8 @@ def _load_key(data: bytes, password: bytes | None, label: str):  # type: ignore[
         if password is None:
             raise KeyPassphraseWrong(
                 f"The private key of {label} is encrypted and no key passphrase is stored.",
-                hint="Re-import it with --key-passphrase-file F so the vault keeps the passphrase.",
+                hint="Store it again with its key passphrase: --key-passphrase-file F on the "
+                "command line, or open the secret and press R in the console.",
             ) from None
         return loader(data, password=None)
     except ValueError as exc:
@@ -86,7 +89,8 @@ def _load_key(data: bytes, password: bytes | None, label: str):  # type: ignore[
         if password is not None and ("password" in text or "decrypt" in text):
             raise KeyPassphraseWrong(
                 f"The stored key passphrase does not decrypt the private key of {label}.",
-                hint="Store the right one: re-import with --key-passphrase-file F.",
+                hint="Store the right one: --key-passphrase-file F on the command line, or open "
+                "the secret and press R in the console.",
             ) from None
         raise ClientKeyUnusable(
             f"The private key of {label} is not readable.",

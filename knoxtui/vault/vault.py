@@ -470,13 +470,15 @@ class Vault:
         if bundle.private_key is None and require_key:
             raise ValidationError(
                 "A certificate secret for mutual TLS needs its private key.",
-                hint="Give the key with --key F (or use a PKCS#12 file that holds it).",
+                hint="Give the key too (--key F on the command line, the key file field in the "
+                "console), or use a PKCS#12 file that holds it.",
                 code="missing_private_key",
             )
         if bundle.encrypted_key and not key_passphrase:
             raise ValidationError(
                 "The private key is encrypted, but its passphrase was not given to the vault.",
-                hint="Give it with --key-passphrase-file F; it is stored encrypted in the vault.",
+                hint="Give the key passphrase (--key-passphrase-file F on the command line, the "
+                "Key passphrase field in the console); it is stored encrypted in the vault.",
                 code="passphrase_required",
             )
         stored_passphrase = key_passphrase if bundle.encrypted_key else None
@@ -519,7 +521,7 @@ class Vault:
             "payload": None,
         }
         detail = f"fingerprint {leaf.fingerprint_sha256}" + (
-            "; stored with --allow-expired" if kept else ""
+            "; stored although expired (allowed on purpose)" if kept else ""
         )
         return self._put_value(
             name, "certificate", environment, description, replace, columns, blobs, detail
@@ -652,7 +654,8 @@ class Vault:
                     raise Conflict(
                         f"Secret '{name}' already has a value for environment '{environment}'; "
                         "nothing was changed.",
-                        hint="Replace it with --replace, or choose another --env.",
+                        hint="Replace it (--replace on the command line, R on the secret in the "
+                        "console), or choose another environment.",
                     )
                 if description is not None:
                     conn.execute(
@@ -936,8 +939,9 @@ class Vault:
                     users.append("oauth2 secret(s) " + ", ".join(oauth))
                 raise Conflict(
                     f"Secret '{name}' is used by {' and '.join(users)}; nothing was removed.",
-                    hint="Point those at another secret first, or remove it anyway with --force "
-                    "(they will then fail with an unknown secret).",
+                    hint="Point those at another secret first, or remove it anyway (--force on the "
+                    "command line, Delete and confirm in the console); they will then fail with "
+                    "an unknown secret.",
                 )
             conn.execute("DELETE FROM secrets WHERE id = ?", (row[0],))
             forced = " (forced; still referenced)" if routes or oauth else ""
@@ -1041,7 +1045,8 @@ class Vault:
             if row is not None and not replace:
                 raise Conflict(
                     f"A route named '{name}' already exists; nothing was changed.",
-                    hint="Use --replace to overwrite it.",
+                    hint="Choose another name, or replace it (--replace on the command line; in "
+                    "the console, open that route and save it).",
                 )
             text = json.dumps(data, sort_keys=True)
             if row is None:

@@ -138,8 +138,13 @@ def test_key_passphrase_wrong_and_right(pki: Pki) -> None:
     with pytest.raises(KeyPassphraseWrong) as caught:
         plan_request(route, "default", resolver({"c": value(pki.client.chain_pem, sealed, "nope")}))
     assert "nope" not in caught.value.message and "correct" not in caught.value.message
-    with pytest.raises(KeyPassphraseWrong, match="no key passphrase is stored"):
+    # Both ways to fix it: the flag on the command line, the key in the console.
+    assert "--key-passphrase-file F" in (caught.value.hint or "")
+    assert "press R in the console" in (caught.value.hint or "")
+    with pytest.raises(KeyPassphraseWrong, match="no key passphrase is stored") as caught:
         plan_request(route, "default", resolver({"c": value(pki.client.chain_pem, sealed, None)}))
+    assert "--key-passphrase-file F" in (caught.value.hint or "")
+    assert "press R in the console" in (caught.value.hint or "")
     plan = plan_request(
         route, "default", resolver({"c": value(pki.client.chain_pem, sealed, "correct")})
     )

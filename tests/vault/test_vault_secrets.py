@@ -132,8 +132,11 @@ def test_environment_values_never_fall_back(vault: Vault) -> None:
 
 def test_same_environment_twice_conflicts_unless_replace(vault: Vault) -> None:
     vault.add_string("token", "first")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         vault.add_string("token", "second")
+    # The fix in both ways: the flag on the command line, R in the console.
+    assert "--replace on the command line" in (caught.value.hint or "")
+    assert "in the console" in (caught.value.hint or "")
     assert vault.resolve("token", DEFAULT_ENV) == "first"
     vault.add_string("token", "second", replace=True)
     assert vault.resolve("token", DEFAULT_ENV) == "second"
@@ -197,7 +200,8 @@ def test_remove_refused_while_a_route_uses_it_unless_forced(vault: Vault) -> Non
     assert vault.routes_using("bank") == ["accounts", "balances"]
     with pytest.raises(Conflict, match="accounts, balances") as caught:
         vault.remove_secret("bank")
-    assert "--force" in (caught.value.hint or "")
+    assert "--force on the command line" in (caught.value.hint or "")
+    assert "in the console" in (caught.value.hint or "")
     assert vault.get_secret("bank")
     vault.remove_secret("bank", force=True)
     with pytest.raises(NotFound):
