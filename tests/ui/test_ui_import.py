@@ -10,6 +10,7 @@ from ui_helpers import (
     app_for,
     finding_cases,
     good_case,
+    make_ca,
     unlock,
     wait_for,
 )
@@ -217,17 +218,27 @@ async def test_expired_kept_only_when_asked_and_other_errors_never(demo_vault: P
         assert ("old-partner", "default") in {r.key for r in app.screen.table.records}
 
 
-def test_command_line_hints_are_put_in_console_words() -> None:
+def test_hints_on_console_screens_name_the_console_way() -> None:
+    from knoxtui.errors import KnoxError
+    from knoxtui.net.identity import load_identity
     from knoxtui.ui.widgets.checklist import console_hint
 
-    for hint in (
-        "Re-import it with --key-passphrase-file F so the vault keeps the passphrase.",
-        "Store the right one: re-import with --key-passphrase-file F.",
-        "Re-import it with --key KEYFILE.",
-        "Re-import the certificate with knoxtui secret add.",
-        "Give the key passphrase (--key-passphrase-file F, or the passphrase field).",
-    ):
+    hints = []
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    chain_pem = make_ca("hint-ca").cert.public_bytes(Encoding.PEM)
+    for chain, key in ((b"not pem", b"k"), (chain_pem, None)):
+        try:
+            load_identity(chain, key, secret_name="client")
+        except KnoxError as exc:
+            hints.append(exc.hint)
+    assert len(hints) == 2
+    for hint in hints:
         worded = console_hint(hint) or ""
-        assert "--" not in worded and "knoxtui secret" not in worded, worded
+        assert "in the console" in worded, worded
+    worded = console_hint(
+        "Give the key passphrase (--key-passphrase-file F, or the passphrase field)."
+    )
+    assert worded == "Give the key passphrase in the Key passphrase field."
     assert console_hint(None) is None
     assert console_hint("Check the clock.") == "Check the clock."  # others untouched

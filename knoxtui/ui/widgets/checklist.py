@@ -51,24 +51,8 @@ def screen_hint(hint: str | None) -> str | None:
     )
 
 
-# Command-line phrases in shared hints, and what does the same in the console.
-CONSOLE_WORDS = (
-    ("re-import with --key-passphrase-file F", "open the secret and press R to store it again"),
-    (
-        "Re-import it with --key-passphrase-file F so the vault keeps the passphrase",
-        "Open the secret and press R to store it again with its key passphrase",
-    ),
-    ("Re-import it with --key KEYFILE", "Open the secret and press R to add its key file"),
-    ("Re-import the certificate with knoxtui secret add", "Import the certificate again (i)"),
-)
-
-
 def console_hint(hint: str | None) -> str | None:
-    """A hint written for the command line, in the console's words where they differ."""
-    if hint is None:
-        return None
-    for cli, console in CONSOLE_WORDS:
-        hint = hint.replace(cli, console)
+    """A domain hint on a console screen (domain hints name the command-line and console ways)."""
     return screen_hint(hint)
 
 
