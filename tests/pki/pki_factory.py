@@ -328,3 +328,31 @@ def rsa_ca() -> Issued:
         days=3650,
         not_before=NOW - timedelta(days=1000),
     )
+
+
+# The `inspect --json` fields of DESIGN.md §4, in order.
+DESIGN_FIELDS = [
+    "source",
+    "format",
+    "valid",
+    "status",
+    "subject",
+    "subject_cn",
+    "issuer",
+    "issuer_cn",
+    "serial",
+    "valid_from",
+    "valid_until",
+    "days_remaining",
+    "fingerprint_sha256",
+    "key_type",
+    "key_size",
+    "san",
+    "extended_key_usage",
+    "client_auth_eku",
+    "chain",
+    "has_private_key",
+    "encrypted_key",
+    "key_matches",
+    "findings",
+]

@@ -9,37 +9,11 @@ from knoxtui.pki import CertificateBundle, PkiError, load_bundle, load_private_k
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
-DESIGN_FIELDS = [
-    "source",
-    "format",
-    "valid",
-    "status",
-    "subject",
-    "subject_cn",
-    "issuer",
-    "issuer_cn",
-    "serial",
-    "valid_from",
-    "valid_until",
-    "days_remaining",
-    "fingerprint_sha256",
-    "key_type",
-    "key_size",
-    "san",
-    "extended_key_usage",
-    "client_auth_eku",
-    "chain",
-    "has_private_key",
-    "encrypted_key",
-    "key_matches",
-    "findings",
-]
-
 
 def test_to_dict_has_every_design_field_in_order() -> None:
     _, inter, leaf = f.pki()
     data = load_bundle(leaf.cert_pem + inter.cert_pem + leaf.key_pem(), source="c.pem").to_dict()
-    assert list(data)[: len(DESIGN_FIELDS)] == DESIGN_FIELDS
+    assert list(data)[: len(f.DESIGN_FIELDS)] == f.DESIGN_FIELDS
     assert data["source"] == "c.pem" and data["format"] == "pem" and data["valid"] is True
     assert data["status"] == "valid" and data["days_remaining"] == 335
     assert data["valid_from"] == "2026-05-02T12:00:00Z"
@@ -60,7 +34,7 @@ def test_to_dict_has_every_design_field_in_order() -> None:
 
 def test_to_dict_without_a_certificate_twin() -> None:
     data = load_bundle(b"junk", source="x").to_dict()
-    assert list(data)[: len(DESIGN_FIELDS)] == DESIGN_FIELDS
+    assert list(data)[: len(f.DESIGN_FIELDS)] == f.DESIGN_FIELDS
     assert data["valid"] is False and data["status"] is None and data["subject"] is None
     assert data["findings"][0]["code"] == "unsupported_format" and data["chain"] == []
 

@@ -50,31 +50,7 @@ def test_json_of_a_good_pair(files: dict[str, Path], capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, str(files["good"]), "--key", str(files["key"]), "--json")
     assert code == 0
     data = json.loads(out)
-    for key in (
-        "source",
-        "format",
-        "valid",
-        "status",
-        "subject",
-        "subject_cn",
-        "issuer",
-        "issuer_cn",
-        "serial",
-        "valid_from",
-        "valid_until",
-        "days_remaining",
-        "fingerprint_sha256",
-        "key_type",
-        "key_size",
-        "san",
-        "extended_key_usage",
-        "client_auth_eku",
-        "chain",
-        "has_private_key",
-        "encrypted_key",
-        "key_matches",
-        "findings",
-    ):
+    for key in f.DESIGN_FIELDS:
         assert key in data
     assert data["valid"] is True and data["status"] == "valid"
     assert data["subject_cn"] == "client.knox.test" and data["key_matches"] is True
