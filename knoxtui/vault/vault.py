@@ -558,13 +558,7 @@ class Vault:
                 {"subject": c.subject, "valid_until": iso(c.valid_until)}
                 for c in bundle.certificates
             ]
-        columns = {c: None for c in _CERT_COLUMNS} | {"details": json.dumps(details)}
-        blobs = {
-            "chain_pem": None,
-            "key_pem": None,
-            "key_passphrase": None,
-            "payload": value.encode("utf-8"),
-        }
+        columns, blobs = _payload_value(details, value.encode("utf-8"))
         return self._put_value(
             name, "string", environment, description, replace, columns, blobs, None
         )
@@ -588,13 +582,7 @@ class Vault:
             for ref, kind in expected.items():
                 if ref is not None:
                     self._check_reference(f"oauth2 secret '{name}'", ref, kind)
-        columns = {c: None for c in _CERT_COLUMNS} | {"details": json.dumps(config.to_dict())}
-        blobs = {
-            "chain_pem": None,
-            "key_pem": None,
-            "key_passphrase": None,
-            "payload": config.to_json().encode("utf-8"),
-        }
+        columns, blobs = _payload_value(config.to_dict(), config.to_json().encode("utf-8"))
         return self._put_value(
             name, "oauth2", environment, description, replace, columns, blobs, None
         )
@@ -1176,3 +1164,17 @@ class Vault:
             if self._batch_depth:
                 raise Conflict("A query cannot run in the middle of a batch.")
             return run_readonly(self._conn, sql, QUERY_TIME_LIMIT_S)
+
+
+def _payload_value(
+    details: dict[str, Any], payload: bytes
+) -> tuple[dict[str, Any], dict[str, bytes | None]]:
+    """Columns and blobs of a string or oauth2 value: no certificate metadata, one payload blob."""
+    columns = {c: None for c in _CERT_COLUMNS} | {"details": json.dumps(details)}
+    blobs: dict[str, bytes | None] = {
+        "chain_pem": None,
+        "key_pem": None,
+        "key_passphrase": None,
+        "payload": payload,
+    }
+    return columns, blobs
