@@ -93,6 +93,7 @@ def test_pki_imports_only_stdlib_cryptography_and_leaves() -> None:
         "knoxtui.config",
         "knoxtui.paths",
         "knoxtui.refs",
+        "knoxtui.safetext",
     }
     assert set(eval(out[0])) <= allowed
     assert eval(out[1]) == []
