@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := $(VENV)/.tools
+MITM := $(VENV)/mitm
 
-.PHONY: run demo test check lint types bench screenshots clean
+.PHONY: run demo tools test check lint types bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +14,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Real servers the tests run: Debian's tinyproxy and nginx (apt, as root, only what is missing) and
+# mitmproxy in a venv of its own (its pins clash with ours). Without root the tests needing them skip.
+$(TOOLS): $(STAMP)
+	@missing=""; \
+	for p in tinyproxy:tinyproxy nginx:nginx-light; do \
+	  command -v $${p%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${p%%:*} ] || missing="$$missing $${p##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (apt)"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $$missing >/dev/null; \
+	  else echo "note:$$missing missing and not root: the tests that need them skip"; fi; \
+	fi
+	@test -x $(MITM)/bin/mitmdump || ( $(PYTHON) -m venv $(MITM) && \
+	  $(MITM)/bin/python -m pip install --quiet mitmproxy ) || echo "note: mitmproxy did not install"
+	touch $@
+
+tools: $(TOOLS)
+
 run: $(STAMP)
 	$(BIN)/knoxtui demo
 
 demo: run
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -29,7 +51,7 @@ types: $(STAMP)
 
 check: lint types test
 
-bench: $(STAMP)
+bench: $(STAMP) $(TOOLS)
 	$(BIN)/python -m benchmarks
 
 screenshots: $(STAMP)
