@@ -1,11 +1,15 @@
 """Exporting a certificate and its key for other tools: PKCS#12 or PEM, key encrypted by default.
 
-Modern PKCS#12 uses PBES2 (PBKDF2-HMAC-SHA256 + AES-256-CBC) and an HMAC-SHA256 MAC, which
-OpenSSL 3, current Java and Windows read; `legacy` gives 3DES/SHA-1 for old Java keystores and
-Windows Server 2016 and earlier. An unencrypted key is written only when the caller says so.
+Modern PKCS#12 uses PBES2 (PBKDF2-HMAC-SHA256 + AES-256-CBC) and an HMAC-SHA256 MAC, both at
+600,000 iterations, which OpenSSL 3, current Java and Windows read; `legacy` gives 3DES/SHA-1 at
+2,048 iterations for old Java keystores and Windows Server 2016 and earlier (labelled as such).
+PEM keys are PKCS#8 with PBES2 (PBKDF2-HMAC-SHA256, 600,000 iterations, AES-256-CBC). An
+unencrypted key is written only when the caller says so.
 """
 
 from __future__ import annotations
+
+import base64
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,10 +19,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from knoxtui.errors import ValidationError
 from knoxtui.pki.csr import public_key_sha256
+from knoxtui.pki.pbe import EXPORT_ITERATIONS, encrypt_pkcs8, strengthen_pkcs12_mac
 
 EXPORT_FORMATS = ("pkcs12", "pem")
-# PBKDF2 rounds for modern PKCS#12: OpenSSL 3 uses 2048; a file that travels deserves more.
-MODERN_KDF_ROUNDS = 100_000
+# PBKDF2 rounds for modern PKCS#12 (key bag and MAC) and PEM keys: OpenSSL 3 and cryptography
+# write 2,048; a file that travels deserves OWASP's 600,000 for PBKDF2-HMAC-SHA256.
+MODERN_KDF_ROUNDS = EXPORT_ITERATIONS
 # 3DES/SHA-1 readers (old Java, Windows) expect OpenSSL's classic 2048 iterations.
 LEGACY_KDF_ROUNDS = 2048
 
@@ -104,13 +110,18 @@ def export_pkcs12(
             .build(passphrase.encode("utf-8"))
         )
     name = friendly_name.encode("utf-8") if friendly_name else None
-    return pkcs12.serialize_key_and_certificates(
+    data = pkcs12.serialize_key_and_certificates(
         name,
         key,
         certificates[0],
         certificates[1:] or None,
         encryption,
     )
+    if passphrase and not legacy:
+        # cryptography's MAC always uses 2,048 iterations: a guess would be tested against the MAC
+        # at a fraction of the key bag's cost. Recompute it at the key bag's strength.
+        data = strengthen_pkcs12_mac(data, passphrase.encode("utf-8"), MODERN_KDF_ROUNDS)
+    return data
 
 
 def export_pem(
@@ -126,15 +137,33 @@ def export_pem(
     out = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
     if key is None:
         return out
-    encryption: serialization.KeySerializationEncryption
     if passphrase:
-        encryption = serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
-    elif allow_plaintext_key:
-        encryption = serialization.NoEncryption()
-    else:
+        # BestAvailableEncryption uses 2,048 PBKDF2 iterations; write PBES2 at full strength.
+        info = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        encrypted = encrypt_pkcs8(info, passphrase.encode("utf-8"), MODERN_KDF_ROUNDS)
+        return out + _pem("ENCRYPTED PRIVATE KEY", encrypted)
+    if not allow_plaintext_key:
         raise _plaintext_refused("a PEM file with the private key")
     return out + key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _pem(label: str, data: bytes) -> bytes:
+    body = base64.encodebytes(data).replace(b"\n", b"")
+    lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return (
+        b"-----BEGIN "
+        + label.encode()
+        + b"-----\n"
+        + lines
+        + b"\n-----END "
+        + label.encode()
+        + b"-----\n"
     )
 
 
