@@ -21,7 +21,7 @@ from textual.screen import Screen
 from knoxtui import clock as knox_clock
 from knoxtui import config as knox_config
 from knoxtui.ui import clipboard
-from knoxtui.ui.commands import ActionCommands, RouteCommands, SecretCommands
+from knoxtui.ui.palette import ActionCommands, RouteCommands, SecretCommands
 from knoxtui.ui.themes import DEFAULT_THEME, STATUS_VARIABLES, load_themes
 
 if TYPE_CHECKING:

@@ -346,7 +346,7 @@ async def test_inventory_report_written(demo_vault: Path, tmp_path: Path) -> Non
 
 
 async def test_help_and_palette_list_the_lifecycle_actions(demo_vault: Path) -> None:
-    from knoxtui.ui.commands import ActionCommands
+    from knoxtui.ui.palette import ActionCommands
     from knoxtui.ui.screens.help import HelpScreen
 
     app = app_for(demo_vault)
