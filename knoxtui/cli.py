@@ -85,6 +85,10 @@ def _locate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from knoxtui.process import disable_core_dumps
+
+    # Before any secret is read: a crash must not write decrypted values to a core file.
+    disable_core_dumps()
     parser = build_parser()
     args = parser.parse_args(argv)
     for name in ("vault", "vault_passphrase_file"):
