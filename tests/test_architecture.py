@@ -28,7 +28,14 @@ def _exists(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-HEADLESS = ["knoxtui.pki", "knoxtui.vault", "knoxtui.net", "knoxtui.routes", "knoxtui.cli"]
+HEADLESS = [
+    "knoxtui.pki",
+    "knoxtui.vault",
+    "knoxtui.vault.cabundle",
+    "knoxtui.net",
+    "knoxtui.routes",
+    "knoxtui.cli",
+]
 
 
 @pytest.mark.parametrize("module", HEADLESS)

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from knoxtui.errors import ValidationError
 
 if TYPE_CHECKING:
     from knoxtui.pki import ExpiryStatus, ExpiryThresholds
+    from knoxtui.vault.cabundle import CABundleMetadata
 
 DEFAULT_ENV = "default"
 SECRET_TYPES = ("certificate", "string", "oauth2")
@@ -265,11 +267,23 @@ class ValueInfo:
     # Non-secret facts of string/oauth2 values (token_url, auth_method, PEM certificate count).
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def ca_bundle(self) -> CABundleMetadata | None:
+        """The certificates of a string value that is a CA bundle (from `details`, no parsing)."""
+        if self.certificate is not None or not self.details:
+            return None
+        from knoxtui.vault import cabundle
+
+        return cabundle.from_details(self.details)
+
     def to_metadata_dict(
         self, now: datetime, thresholds: ExpiryThresholds | None = None
     ) -> dict[str, Any]:
         if self.certificate is not None:
             return self.certificate.to_dict(now, thresholds)
+        bundle = self.ca_bundle
+        if bundle is not None:
+            return {**self.details, **bundle.to_dict(now, thresholds)}
         return dict(self.details)
 
 

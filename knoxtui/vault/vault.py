@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from knoxtui import clock
 from knoxtui.errors import Conflict, EnvironmentMissing, NotFound, UsageError, ValidationError
-from knoxtui.vault import connection, pending, schema
+from knoxtui.vault import cabundle, connection, pending, schema
 from knoxtui.vault.audit import AuditTrail
 from knoxtui.vault.models import (
     DEFAULT_ENV,
@@ -342,6 +342,7 @@ class Vault:
         try:
             with connection.translated_errors():
                 schema.migrate(conn, str(target))
+                _backfill_ca_bundles(conn)
         except BaseException:
             conn.close()
             raise
@@ -545,19 +546,8 @@ class Vault:
                 hint="Put the value in the file given to --value-file.",
                 code="empty_value",
             )
-        details: dict[str, Any] = {"length": len(value)}
-        if "-----BEGIN CERTIFICATE-----" in value:
-            from knoxtui.pki import load_bundle
-
-            bundle = load_bundle(value.encode("utf-8"), source=name)
-            broken = [f for f in bundle.errors if f.code in ("corrupt", "unsupported_format")]
-            if broken:
-                raise ValidationError(broken[0].message, hint=broken[0].hint, code=broken[0].code)
-            details["pem_certificates"] = len(bundle.certificates)
-            details["certificates"] = [
-                {"subject": c.subject, "valid_until": iso(c.valid_until)}
-                for c in bundle.certificates
-            ]
+        # A CA bundle is read here, once: listing and the expiry watch use these columns.
+        details = cabundle.details_for(value, name)
         columns, blobs = _payload_value(details, value.encode("utf-8"))
         return self._put_value(
             name, "string", environment, description, replace, columns, blobs, None
@@ -1164,6 +1154,19 @@ class Vault:
             if self._batch_depth:
                 raise Conflict("A query cannot run in the middle of a batch.")
             return run_readonly(self._conn, sql, QUERY_TIME_LIMIT_S)
+
+
+def _backfill_ca_bundles(conn: Any) -> None:
+    """String values stored by an older knoxtui get their CA-bundle metadata once."""
+    if not cabundle.needs_backfill(conn):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cabundle.backfill(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _payload_value(
