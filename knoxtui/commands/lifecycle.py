@@ -6,7 +6,9 @@ Handlers import the vault and the lifecycle domain lazily, so building the parse
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,7 +173,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rotate.add_argument(
         "--rehearse",
         metavar="ENV",
-        help="run each route's request with OLD and with NEW in ENV; change nothing",
+        help="run each route's request with OLD and with NEW in ENV; change nothing. Exit 0 "
+        "when NEW works on every route; 1 on a regression (NEW fails where OLD passed) or when "
+        "both fail (inconclusive)",
     )
     rotate.add_argument("--json", action="store_true", help="print JSON")
     add_vault_options(rotate)
@@ -253,24 +257,67 @@ def _register_secret_export(sub: argparse._SubParsersAction) -> None:
 # ---- handlers -------------------------------------------------------------------------------
 
 
-def _print_check(report: ExpiryReport) -> None:
+def _elide_names(names: Sequence[str], width: int) -> str:
+    """`a, b, +3` — as many names as fit in `width`, then how many more."""
+    if not names:
+        return "-"
+    best = ""
+    for count in range(1, len(names) + 1):
+        rest = len(names) - count
+        text = ", ".join(names[:count]) + (f", +{rest}" if rest else "")
+        if len(text) > width:
+            break
+        best = text
+    if best:
+        return best
+    more = f" +{len(names) - 1}" if len(names) > 1 else ""
+    keep = max(1, width - len(more) - 1)
+    return names[0][:keep] + "…" + more
+
+
+def _print_check(report: ExpiryReport, width: int | None = None) -> None:
+    """The expiry table, fitted to the terminal (100 columns when not one): the route and
+    environment lists shrink to `a, b, +3` before anything else does."""
     rows = report.rows
     if not rows:
         print("No certificates in the vault.", file=sys.stderr)
         return
-    header = ("STATUS", "DAYS", "SECRET", "ENV", "EXPIRES", "ROUTES", "BREAKS")
-    table = [header]
+    from knoxtui.lifecycle.expiry import status_word
+
+    if width is None:
+        width = shutil.get_terminal_size((100, 24)).columns
+    width = max(width, 60)
+    header = ("STATUS", "DAYS", "SECRET", "ENV", "EXPIRES", "ROUTES", "USED IN")
+    fixed = []
     for row in rows:
-        status = str(row.status) + (" (retiring)" if row.secret_status == "retiring" else "")
-        table.append(
+        status = status_word(row.status)
+        status += " (retiring)" if row.secret_status == "retiring" else ""
+        fixed.append(
             (
                 ("! " if row.due else "  ") + status,
                 str(row.days_remaining),
                 row.secret,
                 row.environment,
                 row.valid_until.strftime("%Y-%m-%d"),
-                ", ".join(row.routes) or "-",
-                ", ".join(row.breaks_environments) or "-",
+            )
+        )
+    widths = [max(len(line[i]) for line in [header[:5], *fixed]) for i in range(5)]
+    # what is left for the two lists, shared in proportion to what they would like
+    left = width - sum(widths) - 2 * 6
+    want_routes = max(len(header[5]), *(len(", ".join(r.routes)) for r in rows))
+    want_envs = max(len(header[6]), *(len(", ".join(r.breaks_environments)) for r in rows))
+    if want_routes + want_envs <= left:
+        route_width, env_width = want_routes, want_envs
+    else:
+        env_width = max(len(header[6]), min(want_envs, left // 2))
+        route_width = max(len(header[5]), left - env_width)
+    table = [header]
+    for row, cells in zip(rows, fixed, strict=True):
+        table.append(
+            (
+                *cells,
+                _elide_names(row.routes, route_width),
+                _elide_names(row.breaks_environments, env_width),
             )
         )
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
@@ -280,7 +327,7 @@ def _print_check(report: ExpiryReport) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from knoxtui.commands.common import emit_json, open_vault
-    from knoxtui.lifecycle.expiry import expiry_report
+    from knoxtui.lifecycle.expiry import expiry_report, status_word
 
     with open_vault(args) as vault:
         report = expiry_report(vault, within_days=args.days)
@@ -289,7 +336,7 @@ def _check(args: argparse.Namespace) -> int:
     else:
         _print_check(report)
         counts = report.counts()
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        summary = ", ".join(f"{n} {status_word(s)}" for s, n in counts.items() if n)
         limit = f"; failing within {args.days} days" if args.days is not None else ""
         print(
             f"{len(report.rows)} certificate value(s): {summary or 'none'}{limit}.", file=sys.stderr
@@ -492,8 +539,7 @@ def _print_rehearsal(rehearsal: Any) -> None:
         print(f"route '{pair.route}' in {rehearsal.environment}:")
         for label, run in (("old", pair.old), ("new", pair.new)):
             print(f"  {label} {run.secret}: {run.summary}")
-    verdict = "NEW works everywhere OLD did" if rehearsal.ok else "NEW fails where OLD worked"
-    print(verdict, file=sys.stderr)
+    print(rehearsal.verdict_sentence, file=sys.stderr)
 
 
 def _retire(args: argparse.Namespace) -> int:

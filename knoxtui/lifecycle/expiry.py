@@ -24,6 +24,18 @@ STATUS_ORDER = (
     ExpiryStatus.NOT_YET_VALID,
     ExpiryStatus.VALID,
 )
+# The one vocabulary people read, in the console and in text output alike (JSON keeps the codes).
+STATUS_WORDS = {
+    "valid": "valid",
+    "warning": "expiring",
+    "urgent": "urgent",
+    "expired": "expired",
+    "not_yet_valid": "not yet valid",
+}
+
+
+def status_word(status: object) -> str:
+    return STATUS_WORDS.get(str(status), str(status))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -52,6 +64,16 @@ class ExpiryRow:
     secret_status: str | None = None  # "retiring" after a rotation
     grace_until: datetime | None = None
     due: bool = False  # counts for `check`'s exit code
+
+    @property
+    def environments_label(self) -> str:
+        """How to say `breaks_environments` for this status: a valid certificate is only
+        "used in" them; an urgent one "breaks" them soon; an expired one has "broken" them."""
+        if self.status == ExpiryStatus.EXPIRED:
+            return "broken in"
+        if self.status == ExpiryStatus.URGENT or self.due:
+            return "breaks"
+        return "used in"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,7 +138,7 @@ class ExpiryReport:
         if expired:
             parts.append(f"{expired} expired")
         if urgent:
-            parts.append(f"{urgent} expiring within {self.thresholds.urgent_days} days")
+            parts.append(f"{urgent} urgent ({self.thresholds.urgent_days} days or fewer left)")
         soonest = min(
             (r for r in self.rows if r.status in (ExpiryStatus.EXPIRED, ExpiryStatus.URGENT)),
             key=lambda r: r.days_remaining,

@@ -399,12 +399,41 @@ class Rehearsal:
         """NEW works for every route rehearsed."""
         return all(pair.new.ok for pair in self.runs)
 
+    @property
+    def regression(self) -> bool:
+        """NEW fails on some route where OLD passed (both failing is no regression)."""
+        return any(pair.regression for pair in self.runs)
+
+    @property
+    def verdict(self) -> str:
+        """`ok` (NEW works everywhere), `regression` (NEW fails where OLD passed) or
+        `inconclusive` (NEW fails only where OLD fails too: the rehearsal proves nothing there)."""
+        if self.ok:
+            return "ok"
+        return "regression" if self.regression else "inconclusive"
+
+    @property
+    def verdict_sentence(self) -> str:
+        """One sentence for people, agreeing with `verdict` and the JSON."""
+        if self.verdict == "ok":
+            return f"NEW works everywhere: '{self.new}' passed on every route rehearsed."
+        if self.verdict == "regression":
+            names = ", ".join(f"'{pair.route}'" for pair in self.runs if pair.regression)
+            return f"Regression: NEW fails where OLD worked (route {names})."
+        names = ", ".join(f"'{pair.route}'" for pair in self.runs if not pair.new.ok)
+        return (
+            f"Inconclusive: OLD fails too on route {names}, so the rehearsal proves nothing "
+            "there (no regression). Fix what fails for both, then rehearse again."
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "old": self.old,
             "new": self.new,
             "environment": self.environment,
             "ok": self.ok,
+            "regression": self.regression,
+            "verdict": self.verdict,
             "routes": [pair.to_dict() for pair in self.runs],
         }
 

@@ -7,15 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from knoxtui.lifecycle.expiry import STATUS_WORDS
 from knoxtui.ui.widgets.record_table import Column, Record
 
-STATUS_LABELS = {
-    "valid": "valid",
-    "warning": "expiring",
-    "urgent": "urgent",
-    "expired": "expired",
-    "not_yet_valid": "not yet valid",
-}
+STATUS_LABELS = STATUS_WORDS
 STATUS_ORDER = ("expired", "urgent", "warning", "not_yet_valid", "valid")
 
 INVENTORY_COLUMNS = (

@@ -250,6 +250,38 @@ def test_life_check_vault_at_every_expiry_stage(
     assert _main(tmp_path, "check") == 1
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines[0].split() == ["STATUS", "DAYS", "SECRET", "ENV", "EXPIRES", "ROUTES", "BREAKS"]
+    header = ["STATUS", "DAYS", "SECRET", "ENV", "EXPIRES", "ROUTES", "USED", "IN"]
+    assert lines[0].split() == header
     assert lines[1].startswith("! expired") and "stage-expired" in lines[1]
     assert "2 need(s) renewal now" in captured.err
+    # the people's words for statuses, the same as the console's
+    assert any(line.startswith("  expiring") for line in lines)
+    assert any(line.startswith("  not yet valid") for line in lines)
+    assert "1 not yet valid" in captured.err and "not_yet_valid" not in captured.err
+
+
+def test_life_check_fits_100_columns_and_says_used_in(
+    tmp_path: Path,
+    frozen_now: datetime,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A valid certificate is "used in" its environments, not "breaks"; with many long route
+    names the table still fits 100 columns (the lists elide to `a, b, +N`)."""
+    ca = IssuingCA()
+    with Vault.create(tmp_path / "v.db", VAULT_PASSPHRASE) as vault:
+        for env in ("production", "sandbox", "staging", "preproduction"):
+            store_certificate(vault, "bank-client-certificate", ca, days_left=300, environment=env)
+        for n in range(12):
+            vault.save_route(
+                f"bank-payments-initiation-{n:02d}", route_config("bank-client-certificate")
+            )
+    (tmp_path / "vault.pass").write_text(VAULT_PASSPHRASE + "\n")
+    monkeypatch.setenv("COLUMNS", "100")
+    assert _main(tmp_path, "check") == 0
+    out = capsys.readouterr().out
+    assert "breaks" not in out.lower()
+    assert all(len(line) <= 100 for line in out.splitlines()), out
+    assert "bank-payments… +11" in out
+    data_row = out.splitlines()[1]
+    assert data_row.split()[:2] == ["valid", "300"] and "production" in data_row

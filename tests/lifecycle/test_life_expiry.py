@@ -99,6 +99,9 @@ def test_life_routes_and_environments_that_break(
     rows = {(r.secret, r.environment): r for r in report.rows}
     assert rows["bank", "production"].routes == ("accounts", "payments")
     assert rows["bank", "production"].breaks_environments == ("production",)
+    # said as people read it: an urgent value breaks them, a valid one is only used in them
+    assert rows["bank", "production"].environments_label == "breaks"
+    assert rows["bank", "sandbox"].environments_label == "used in"
     assert rows["shared", "default"].breaks_environments == ("production", "sandbox", "staging")
     assert rows["shared", "default"].routes == ("partner",)
     # worst and soonest first
@@ -107,9 +110,8 @@ def test_life_routes_and_environments_that_break(
         ("bank", "production"),
         ("bank", "sandbox"),
     ]
-    assert (
-        report.warning_line() is not None and "2 expiring within 30 days" in report.warning_line()
-    )
+    line = report.warning_line()
+    assert line is not None and "2 urgent (30 days or fewer left)" in line
     groups = report.by_status()
     assert list(groups) == [ExpiryStatus.URGENT, ExpiryStatus.VALID]
 

@@ -110,4 +110,51 @@ def test_life_cli_rotate_rehearse_exit_codes(
         out = capsys.readouterr().out
         assert "old current: HTTP 200" in out and "new renewed: HTTP 200" in out
         assert cli.main([*base, "rotate", "current", "stranger", "--rehearse", "production"]) == 1
-        assert "NEW fails" in capsys.readouterr().err
+        assert "NEW fails where OLD worked" in capsys.readouterr().err
+
+
+def test_life_cli_rehearse_both_failing_is_no_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Server down: OLD and NEW fail alike. The sentence, the exit code and the JSON agree:
+    no regression, inconclusive (exit 1, since NEW was not shown to work)."""
+    import json
+    import socket
+
+    from life_helpers import VAULT_PASSPHRASE
+
+    from knoxtui import cli
+    from knoxtui.vault import Vault
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (
+        LabServer(tmp_path / "lab", behaviour="ok") as lab,
+        Vault.create(tmp_path / "v.db", VAULT_PASSPHRASE) as vault,
+    ):
+        _store(vault, "current", lab.client.chain_pem, lab.client.key_pem())
+        renewed = lab.client_ca.issue("lab-user-2027", client=True)
+        _store(vault, "renewed", renewed.chain_pem, renewed.key_pem())
+        vault.save_route(
+            "down",
+            {"target_url": f"https://127.0.0.1:{port}/", "certificate_secret_id": "current"},
+        )
+    (tmp_path / "pass").write_text(VAULT_PASSPHRASE)
+    base = ["--vault", str(tmp_path / "v.db"), "--vault-passphrase-file", str(tmp_path / "pass")]
+    assert cli.main([*base, "rotate", "current", "renewed", "--rehearse", "production"]) == 1
+    err = capsys.readouterr().err
+    assert "Inconclusive" in err and "no regression" in err and "NEW fails where" not in err
+    assert cli.main([*base, "rotate", "current", "renewed", "--rehearse", "x", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["regression"], data["verdict"], data["ok"]) == (False, "inconclusive", False)
+    assert [r["regression"] for r in data["routes"]] == [False]
+
+
+def test_life_rehearsal_verdicts_agree(lab_vault: Any) -> None:
+    _, vault = lab_vault
+    good = rehearse(vault, "current", "renewed", "production", log=False)
+    assert (good.verdict, good.regression, good.to_dict()["verdict"]) == ("ok", False, "ok")
+    bad = rehearse(vault, "current", "stranger", "production", log=False)
+    assert (bad.verdict, bad.regression) == ("regression", True)
+    assert "NEW fails where OLD worked" in bad.verdict_sentence and "'lab'" in bad.verdict_sentence

@@ -61,7 +61,7 @@ async def test_startup_warning_and_expiry_panel_groups(demo_vault: Path) -> None
         warning = app.screen.query_one("#expiry-warning", Static)
         assert warning.display and warning.has_class("expiry-expired")
         line = _text(warning)
-        assert "1 expired" in line and "1 expiring within 30 days" in line
+        assert "1 expired" in line and "1 urgent (30 days or fewer left)" in line
         assert "legacy-partner (default)" in line and "Press e" in line
         from knoxtui.lifecycle.expiry import expiry_report
 
@@ -92,7 +92,8 @@ async def test_startup_warning_and_expiry_panel_groups(demo_vault: Path) -> None
             if n.data == ("bank-client", "production")
         ]
         assert "routes: bank-accounts" in str(bank[0].label)
-        assert "breaks: production" in str(bank[0].label)
+        # valid for 400 days: "used in", not "breaks"
+        assert "used in: production" in str(bank[0].label) and "breaks" not in str(bank[0].label)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
         assert app.screen.secret_name == "legacy-partner"

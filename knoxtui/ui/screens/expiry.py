@@ -106,7 +106,7 @@ class ExpiryScreen(Screen[None]):
         text.append(self._when(row).ljust(when_width), style=colour)
         text.append("  routes: " + (", ".join(row.routes) if row.routes else "none"))
         if row.breaks_environments:
-            text.append("  breaks: ")
+            text.append(f"  {row.environments_label}: ")
             text.append(", ".join(row.breaks_environments), style=colour)
         if row.secret_status:
             grace = f", grace until {row.grace_until:%Y-%m-%d}" if row.grace_until else ""
