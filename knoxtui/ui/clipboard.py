@@ -1,9 +1,17 @@
-"""Copying: pyperclip where the desktop has a clipboard, else OSC 52 through the terminal
-(`App.copy_to_clipboard`, works over SSH and in tmux). A copied secret value is cleared after
-30 seconds; no clipboard at all is a notice, never a crash."""
+"""Copying: a clipboard helper that reads the value on stdin (wl-copy, xclip, xsel, pbcopy), else
+OSC 52 through the terminal (`App.copy_to_clipboard`, works over SSH and in tmux). A copied secret
+value is cleared after 30 seconds; no clipboard at all is a notice, never a crash.
+
+Never a helper that takes the value as an argument: a command line is readable by every local
+user (`ps`), which is how pyperclip's qdbus/klipper fallback leaked values.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,6 +19,26 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
 SECRET_CLEAR_SECONDS = 30.0
+HELPER_TIMEOUT_SECONDS = 3.0
+
+# (copy command, paste command): copy reads the value on stdin; paste writes it to stdout.
+_WAYLAND = (("wl-copy",), ("wl-paste", "--no-newline"))
+_XCLIP = (("xclip", "-selection", "clipboard", "-in"), ("xclip", "-selection", "clipboard", "-out"))
+_XSEL = (("xsel", "--clipboard", "--input"), ("xsel", "--clipboard", "--output"))
+_MACOS = (("pbcopy",), ("pbpaste",))
+
+
+def clipboard_helpers() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The stdin-fed helpers worth trying here, best first (only those on PATH)."""
+    if sys.platform == "darwin":
+        candidates = [_MACOS]
+    else:
+        candidates = []
+        if os.environ.get("WAYLAND_DISPLAY"):
+            candidates.append(_WAYLAND)
+        if os.environ.get("DISPLAY"):
+            candidates += [_XCLIP, _XSEL]
+    return [pair for pair in candidates if shutil.which(pair[0][0]) is not None]
 
 
 class Clipboard:
@@ -20,23 +48,44 @@ class Clipboard:
         self.holds_secret = False
         self._timer: Timer | None = None
         self._secret_value: str | None = None
+        self._helper: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     def _system_copy(self, text: str) -> bool:
-        try:
-            import pyperclip
-
-            pyperclip.copy(text)
-        except Exception:
-            return False
-        return True
+        for helper in clipboard_helpers():
+            try:
+                done = subprocess.run(
+                    list(helper[0]),
+                    input=text.encode("utf-8"),
+                    # The helper may stay in the background owning the selection: no pipes to
+                    # wait on, or run() would block until it exits.
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=HELPER_TIMEOUT_SECONDS,
+                    check=False,
+                )
+            except (OSError, subprocess.SubprocessError):
+                continue
+            if done.returncode == 0:
+                self._helper = helper
+                return True
+        return False
 
     def _system_paste(self) -> str | None:
-        try:
-            import pyperclip
-
-            return str(pyperclip.paste())
-        except Exception:
+        if self._helper is None:
             return None
+        try:
+            done = subprocess.run(
+                list(self._helper[1]),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=HELPER_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if done.returncode != 0:
+            return None
+        return done.stdout.decode("utf-8", "replace")
 
     def copy(self, text: str, what: str, *, secret: bool = False) -> str:
         """Copy `text`; returns the method used ("system" or "terminal")."""
@@ -56,10 +105,11 @@ class Clipboard:
             self.app.notify(
                 f"{what} copied; the clipboard is cleared in {int(SECRET_CLEAR_SECONDS)} s.",
                 severity="warning",
+                markup=False,
             )
         else:
             where = "clipboard" if method == "system" else "terminal clipboard (OSC 52)"
-            self.app.notify(f"{what} copied to the {where}.")
+            self.app.notify(f"{what} copied to the {where}.", markup=False)
         return method
 
     def clear_now(self) -> None:
@@ -70,7 +120,10 @@ class Clipboard:
         if not self.holds_secret:
             return
         if self.last_method == "system":
-            if self._system_paste() == self._secret_value:
+            current = self._system_paste()
+            # Unknown content (no paste helper) is cleared too: better an empty clipboard than a
+            # secret left on it.
+            if current is None or current == self._secret_value:
                 self._system_copy("")
         else:
             self.app.copy_to_clipboard("")
