@@ -22,16 +22,20 @@ SECRET_CLEAR_SECONDS = 30.0
 HELPER_TIMEOUT_SECONDS = 3.0
 
 # (copy command, paste command): copy reads the value on stdin; paste writes it to stdout.
-_WAYLAND = (("wl-copy",), ("wl-paste", "--no-newline"))
-_XCLIP = (("xclip", "-selection", "clipboard", "-in"), ("xclip", "-selection", "clipboard", "-out"))
-_XSEL = (("xsel", "--clipboard", "--input"), ("xsel", "--clipboard", "--output"))
-_MACOS = (("pbcopy",), ("pbpaste",))
+Helper = tuple[tuple[str, ...], tuple[str, ...]]
+_WAYLAND: Helper = (("wl-copy",), ("wl-paste", "--no-newline"))
+_XCLIP: Helper = (
+    ("xclip", "-selection", "clipboard", "-in"),
+    ("xclip", "-selection", "clipboard", "-out"),
+)
+_XSEL: Helper = (("xsel", "--clipboard", "--input"), ("xsel", "--clipboard", "--output"))
+_MACOS: Helper = (("pbcopy",), ("pbpaste",))
 
 
-def clipboard_helpers() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+def clipboard_helpers() -> list[Helper]:
     """The stdin-fed helpers worth trying here, best first (only those on PATH)."""
     if sys.platform == "darwin":
-        candidates = [_MACOS]
+        candidates: list[Helper] = [_MACOS]
     else:
         candidates = []
         if os.environ.get("WAYLAND_DISPLAY"):
@@ -48,7 +52,7 @@ class Clipboard:
         self.holds_secret = False
         self._timer: Timer | None = None
         self._secret_value: str | None = None
-        self._helper: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._helper: Helper | None = None
 
     def _system_copy(self, text: str) -> bool:
         for helper in clipboard_helpers():
