@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from knoxtui.cli import add_vault_options
 from knoxtui.errors import KnoxError, UsageError
+from knoxtui.safetext import visible
 
 if TYPE_CHECKING:
     from knoxtui.lifecycle.expiry import ExpiryReport
@@ -280,7 +281,7 @@ def _print_check(report: ExpiryReport, width: int | None = None) -> None:
     environment lists shrink to `a, b, +3` before anything else does."""
     rows = report.rows
     if not rows:
-        print("No certificates in the vault.", file=sys.stderr)
+        print("No certificates or CA bundles in the vault.", file=sys.stderr)
         return
     from knoxtui.lifecycle.expiry import status_word
 
@@ -296,8 +297,8 @@ def _print_check(report: ExpiryReport, width: int | None = None) -> None:
             (
                 ("! " if row.due else "  ") + status,
                 str(row.days_remaining),
-                row.secret,
-                row.environment,
+                visible(row.label),
+                visible(row.environment),
                 row.valid_until.strftime("%Y-%m-%d"),
             )
         )
@@ -338,11 +339,26 @@ def _check(args: argparse.Namespace) -> int:
         counts = report.counts()
         summary = ", ".join(f"{n} {status_word(s)}" for s, n in counts.items() if n)
         limit = f"; failing within {args.days} days" if args.days is not None else ""
-        print(
-            f"{len(report.rows)} certificate value(s): {summary or 'none'}{limit}.", file=sys.stderr
+        bundles = sum(1 for row in report.rows if row.kind == "ca_bundle")
+        what = f"{len(report.rows) - bundles} certificate value(s)" + (
+            f" and {bundles} CA bundle(s)" if bundles else ""
         )
+        print(f"{what}: {summary or 'none'}{limit}.", file=sys.stderr)
         if report.due:
             print(f"{len(report.due)} need(s) renewal now (marked !).", file=sys.stderr)
+        for row in report.due:
+            if row.kind == "ca_bundle" and row.routes:
+                # A CA bundle is renewed by its issuer's new CA certificate, not by a CSR.
+                print(
+                    f"CA bundle '{visible(row.secret)}' ({visible(row.environment)}): "
+                    f"'{visible(row.subject_cn or row.subject)}' "
+                    f"{'expired' if row.days_remaining < 0 else 'expires'} "
+                    f"{row.valid_until:%Y-%m-%d}; routes that break: {', '.join(row.routes)}. "
+                    "Get the new CA certificate from the server's operator and replace the value "
+                    f"(knoxtui secret add {row.secret} --type string --value-file F --replace, "
+                    "or R on the secret in the console).",
+                    file=sys.stderr,
+                )
     return 0 if report.ok else 1
 
 

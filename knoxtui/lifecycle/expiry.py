@@ -64,6 +64,17 @@ class ExpiryRow:
     secret_status: str | None = None  # "retiring" after a rotation
     grace_until: datetime | None = None
     due: bool = False  # counts for `check`'s exit code
+    # "certificate", or "ca_bundle": a string secret of CA certificates, where the row speaks of
+    # its worst certificate (the first to expire) and `certificates` counts them all.
+    kind: str = "certificate"
+    certificates: int = 1
+
+    @property
+    def label(self) -> str:
+        """What the row watches, in words: the secret, and for a CA bundle its size."""
+        if self.kind == "ca_bundle":
+            return f"{self.secret} (CA bundle, {self.certificates} certificates)"
+        return self.secret
 
     @property
     def environments_label(self) -> str:
@@ -95,6 +106,8 @@ class ExpiryRow:
             "secret_status": self.secret_status,
             "grace_until": _iso(self.grace_until),
             "due": self.due,
+            "kind": self.kind,
+            "certificates": self.certificates,
         }
 
 
@@ -187,16 +200,18 @@ def breaks_environments(
 
 
 def _oauth2_users(secrets: Iterable[SecretInfo]) -> dict[str, list[str]]:
-    """certificate secret name -> oauth2 secrets that present it at their token endpoint."""
+    """certificate or CA-bundle secret name -> oauth2 secrets that use it at their token
+    endpoint (presenting the certificate, trusting the bundle)."""
     users: dict[str, list[str]] = {}
     for secret in secrets:
         if secret.secret_type != "oauth2":
             continue
         for value in secret.values:
             details = getattr(value, "details", None) or {}
-            name = details.get("certificate_secret_id")
-            if isinstance(name, str) and secret.name not in users.get(name, []):
-                users.setdefault(name, []).append(secret.name)
+            for field_name in ("certificate_secret_id", "ca_bundle_secret_id"):
+                name = details.get(field_name)
+                if isinstance(name, str) and secret.name not in users.get(name, []):
+                    users.setdefault(name, []).append(secret.name)
     return users
 
 
@@ -236,8 +251,8 @@ def expiry_report(
     within_days: int | None = None,
     secrets: Sequence[SecretInfo] | None = None,
 ) -> ExpiryReport:
-    """Every certificate value, worst first (then soonest, then name). `secrets` saves a second
-    listing when the caller already has one."""
+    """Every certificate value and CA bundle, worst first (then soonest, then name). `secrets`
+    saves a second listing when the caller already has one."""
     moment = now or clock.now()
     limits = thresholds or thresholds_from_config()
     if secrets is None:
@@ -248,6 +263,13 @@ def expiry_report(
     grace = _grace_dates(vault)
     rows: list[ExpiryRow] = []
     for secret in secrets:
+        if secret.secret_type == "string":
+            rows.extend(
+                _bundle_rows(
+                    secret, moment, limits, within_days, environments, route_map, oauth2_users
+                )
+            )
+            continue
         if secret.secret_type != "certificate":
             continue
         routes = routes_affected(secret.name, route_map, oauth2_users)
@@ -289,6 +311,56 @@ def expiry_report(
         key=lambda r: (STATUS_ORDER.index(r.status), r.days_remaining, r.secret, r.environment)
     )
     return ExpiryReport(now=moment, thresholds=limits, within_days=within_days, rows=tuple(rows))
+
+
+def _bundle_rows(
+    secret: SecretInfo,
+    moment: datetime,
+    limits: ExpiryThresholds,
+    within_days: int | None,
+    environments: Sequence[str],
+    route_map: dict[str, list[str]],
+    oauth2_users: dict[str, list[str]],
+) -> list[ExpiryRow]:
+    """The CA-bundle values of a string secret, from their stored metadata (nothing decrypted).
+    A CA that expires breaks every route that trusts the bundle."""
+    rows: list[ExpiryRow] = []
+    routes: tuple[str, ...] | None = None
+    for value in secret.values:
+        bundle = getattr(value, "ca_bundle", None)
+        if bundle is None:
+            continue
+        if routes is None:
+            routes = routes_affected(secret.name, route_map, oauth2_users)
+        worst = bundle.worst(moment, limits)
+        status = worst.status(moment, limits)
+        days = worst.days_remaining(moment)
+        rows.append(
+            ExpiryRow(
+                secret=secret.name,
+                secret_id=secret.id,
+                environment=value.environment,
+                subject=worst.subject,
+                subject_cn=worst.subject_cn,
+                issuer=worst.issuer,
+                issuer_cn=worst.issuer_cn,
+                serial=worst.serial,
+                fingerprint_sha256=worst.fingerprint_sha256,
+                valid_from=worst.valid_from,
+                valid_until=worst.valid_until,
+                days_remaining=days,
+                status=status,
+                routes=routes,
+                breaks_environments=(
+                    breaks_environments(secret, value.environment, environments) if routes else ()
+                ),
+                secret_status=secret.status,
+                due=is_due(status, days, within_days, secret.status == RETIRING and not routes),
+                kind="ca_bundle",
+                certificates=bundle.count,
+            )
+        )
+    return rows
 
 
 def _grace_dates(vault: Vault) -> dict[str, datetime]:

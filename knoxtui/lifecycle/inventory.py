@@ -1,6 +1,6 @@
 """The inventory report for auditors (PCI DSS 3.6/4.0 key management, SOC 2 CC6/CC8 expect expiry
-monitoring and change tracking): every certificate's metadata, never a value, as CSV, JSON or
-Markdown."""
+monitoring and change tracking): every certificate's and CA bundle's metadata, never a value, as
+CSV, JSON or Markdown. A CA bundle's row speaks of its first certificate to expire."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ COLUMNS = (
     "grace_until",
     "created_at",
     "updated_at",
+    "kind",
+    "certificates",
 )
 # The Markdown table stays readable: the rest is in CSV/JSON.
 MD_COLUMNS = (
@@ -124,6 +126,8 @@ def inventory_report(
                 "grace_until": _iso(row.grace_until),
                 "created_at": _iso(value.created_at) if value else None,
                 "updated_at": _iso(value.updated_at) if value else None,
+                "kind": row.kind,
+                "certificates": row.certificates,
             }
         )
     return InventoryReport(
@@ -180,7 +184,7 @@ def render_markdown(report: InventoryReport) -> str:
         f"- Vault: `{_md_escape(report.vault)}`",
         f"- Thresholds: warning at {report.thresholds.warning_days} days, "
         f"urgent at {report.thresholds.urgent_days} days",
-        f"- Certificates: {len(report.rows)} ({counts})",
+        f"- Certificates and CA bundles: {len(report.rows)} ({counts})",
         "",
         "| " + " | ".join(MD_COLUMNS) + " |",
         "|" + "|".join("---" for _ in MD_COLUMNS) + "|",
