@@ -73,7 +73,7 @@ class ExpiryRow:
     def label(self) -> str:
         """What the row watches, in words: the secret, and for a CA bundle its size."""
         if self.kind == "ca_bundle":
-            return f"{self.secret} (CA bundle, {self.certificates} certificates)"
+            return f"{self.secret} (CA bundle of {self.certificates})"
         return self.secret
 
     @property

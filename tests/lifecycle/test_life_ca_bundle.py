@@ -134,8 +134,7 @@ def test_check_fails_on_an_urgent_ca_and_names_the_routes(
     assert _main(tmp_path, "check") == 1
     captured = capsys.readouterr()
     first = captured.out.splitlines()[1]
-    assert first.startswith("! urgent") and "bank-ca (CA bundle, 2 certificates)" in first
-    assert "accounts, payments" in first
+    assert first.startswith("! urgent") and "bank-ca (CA bundle of 2)" in first
     assert "1 certificate value(s) and 1 CA bundle(s)" in captured.err
     assert "CA bundle 'bank-ca' (default): 'Bank Issuing CA' expires 2026-06-13" in captured.err
     assert "routes that break: accounts, payments" in captured.err
