@@ -396,6 +396,12 @@ def _csr_new(args: argparse.Namespace) -> int:
             key_type=args.key_type,
             key_passphrase=passphrase,
         )
+        # the renewal belongs where the old certificate is used: say so in the next step
+        like_envs = (
+            [e for e in vault.get_secret(args.like).environments if e != "default"]
+            if args.like
+            else []
+        )
     if to_stdout:
         sys.stdout.write(pending.csr_pem.decode("ascii"))
     else:
@@ -416,7 +422,12 @@ def _csr_new(args: argparse.Namespace) -> int:
             f"Pending key '{pending.name}' ({pending.key_type}) stored in the vault; CSR written "
             f"to {where}.\n  subject: {pending.subject}\n  san: {', '.join(pending.san) or '-'}\n"
             f"  key passphrase: {kept}"
-            f"\nSend the CSR to your CA, then: knoxtui csr attach {pending.name} --cert F",
+            f"\nSend the CSR to your CA, then: knoxtui csr attach {pending.name} --cert F"
+            + (
+                f" --env E (where '{args.like}' has values: {', '.join(like_envs)})"
+                if like_envs
+                else ""
+            ),
             file=sys.stderr,
         )
     return 0

@@ -70,6 +70,10 @@ def test_life_cli_renewal_and_rotation_flow(
         )
         == 0
     )
+    # the next step names where the old certificate lives (not a silent `default`)
+    assert "--env E (where 'bank_api_certificate' has values: production)" in (
+        capsys.readouterr().err
+    )
     csr = load_signing_request(csr_file.read_bytes())
     assert "CN=bank_api_certificate.knox.test" in csr.subject.rfc4514_string()
     if shutil.which("openssl"):

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import pkcs12
-from textual.widgets import Button, Input, Select, Static, Tree
+from textual.widgets import Button, Input, Label, Select, Static, Tree
 from ui_helpers import NOW, app_for, make_ca, screen_text, secret_strings, unlock, wait_for
 
 from knoxtui.ui.screens.detail import DetailScreen
@@ -424,3 +424,61 @@ async def test_modal_footer_shows_the_modal_keys_and_the_screen_below_stays_quie
         await _modal(pilot, RenewModal)
         keys = _footer_keys(app)
         assert "escape" in keys and "c" not in keys and "o" not in keys
+
+
+async def test_rotate_offers_old_environments_and_attach_names_them(
+    demo_vault: Path, tmp_path: Path
+) -> None:
+    """The renewal landed in `default` (csr attach's default) while OLD has values only in
+    production and sandbox: rehearse offers OLD's environments; one NEW lacks is labelled."""
+    from knoxtui import clock
+    from knoxtui.lifecycle.renewal import new_signing_request
+
+    with Vault.open(demo_vault, PASSPHRASE, kdf_iter=1000) as vault:
+        assert set(vault.get_secret("bank-client").environments) == {"production", "sandbox"}
+        with clock.frozen(NOW):
+            pending = new_signing_request(
+                vault,
+                "bank-client-2027",
+                like="bank-client",
+                like_environment="production",
+                key_type="ec-p256",
+            )
+    issued = tmp_path / "issued.pem"
+    issued.write_bytes(_sign(pending.csr_pem))
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        app.open_attach()
+        modal = await _modal(pilot, AttachModal)
+        modal.query_one("#attach-pending", Select).value = "bank-client-2027"
+        await pilot.pause()
+        label = str(modal.query_one("#attach-env-label", Label).render())
+        assert "'bank-client' has production, sandbox" in label
+        modal.query_one("#attach-cert", Input).value = str(issued)
+        modal.query_one("#attach", Button).press()  # env left empty: default
+        await pilot.pause()
+        assert "(default)" in _text(modal.query_one(".lc-status", Static))
+        modal.query_one("#attach-rotate", Button).press()
+        rotate = await _modal(pilot, RotateModal)
+        envs = rotate.query_one("#rotate-env", Select)
+        offered = [value for _label, value in envs._options if isinstance(value, str)]
+        assert offered == ["production", "sandbox"]
+        assert envs.value == "production"
+    # NEW with a production value only: the plan says NEW lacks sandbox
+    from ui_helpers import cert_pem, key_pem, make_leaf
+
+    from knoxtui.pki import load_bundle
+
+    cert, key = make_leaf(make_ca("Renewal CA"), "bank-client-2027")
+    with Vault.open(demo_vault, PASSPHRASE, kdf_iter=1000) as vault, clock.frozen(NOW):
+        vault.remove_secret("bank-client-2027", force=True)
+        bundle = load_bundle(cert_pem(cert), key_data=key_pem(key))
+        vault.add_certificate("bank-client-2027", bundle, environment="production")
+    app = app_for(demo_vault)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        app.open_rotate("bank-client", "bank-client-2027")
+        rotate = await _modal(pilot, RotateModal)
+        plan = _text(rotate.query_one("#rotate-plan", Static))
+        assert "'bank-client-2027' has no value for environment 'sandbox'" in plan

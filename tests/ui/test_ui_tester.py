@@ -194,5 +194,7 @@ async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -
         rendered = screen_text(app)
         assert "OLD lab-client" in rendered and "NEW lab-client-2" in rendered
         assert "regression" in rendered
+        # the verdict sentence agrees with the CLI and the JSON
+        assert "Regression: NEW fails where OLD worked (route 'lab-ok')" in rendered
         # nothing was rotated by the rehearsal
         assert app.vault.get_route("lab-ok").config["certificate_secret_id"] == "lab-client"

@@ -44,7 +44,7 @@ class AttachModal(LifecycleModal):
             yield Input(id="attach-cert", suggester=PathSuggester())
             yield Label("Secret name (a new secret, or an existing one for a new environment)")
             yield Input(id="attach-secret")
-            yield Label("Environment (empty: default)")
+            yield Label("Environment (empty: default)", id="attach-env-label")
             yield Input(id="attach-env", placeholder="default")
             yield Static("", classes="lc-status")
             with Horizontal(classes="dialog-buttons"):
@@ -69,6 +69,32 @@ class AttachModal(LifecycleModal):
     def _pending_changed(self, event: Select.Changed) -> None:
         if event.value is not Select.BLANK:
             self.query_one("#attach-secret", Input).value = str(event.value)
+            self._suggest_environment(str(event.value))
+
+    def _suggest_environment(self, pending: str) -> None:
+        """A renewal belongs where the certificate it renews is used: name those environments,
+        suggest them as typed, and fill in the only one."""
+        from textual.suggester import SuggestFromList
+
+        vault = self.knox.vault
+        label = self.query_one("#attach-env-label", Label)
+        field = self.query_one("#attach-env", Input)
+        if vault is None:
+            return
+        like = next((p.like_secret for p in vault.list_pending_keys() if p.name == pending), None)
+        envs: list[str] = []
+        if like and like in {s.name for s in vault.list_secrets()}:
+            envs = [e for e in vault.get_secret(like).environments if e != "default"]
+        if not envs:
+            label.update("Environment (empty: default, used in every environment)")
+            field.suggester = None
+            return
+        label.update(
+            f"Environment ('{like}' has {', '.join(envs)}; empty: default, used everywhere)"
+        )
+        field.suggester = SuggestFromList([*envs, "default"], case_sensitive=True)
+        if len(envs) == 1 and not field.value:
+            field.value = envs[0]
 
     @on(Button.Pressed, "#attach")
     def _attach_pressed(self) -> None:

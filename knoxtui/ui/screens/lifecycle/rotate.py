@@ -144,17 +144,28 @@ class RotateModal(LifecycleModal):
         self.query_one("#rotate", Button).disabled = not (plan.changes or plan.oauth2_changes)
         environments = self._environments()
         env_select = self.query_one("#rotate-env", Select)
-        env_select.set_options([(e, e) for e in environments])
+        env_select.set_options([(label, env) for env, label in environments])
         if environments and plan.changes:
-            env_select.value = environments[0]
+            usable = [env for env, label in environments if label == env]
+            env_select.value = (usable or [environments[0][0]])[0]
             self.query_one("#rotate-rehearse-row").display = True
 
-    def _environments(self) -> list[str]:
+    def _environments(self) -> list[tuple[str, str]]:
+        """(environment, label) to rehearse in: OLD's environments first (where the routes run
+        today), then NEW's; one NEW has no value for says so (the run would fail for NEW)."""
         vault = self.knox.vault
         if vault is None or not self.new:
             return []
-        envs = list(vault.get_secret(self.new).environments)
-        return sorted(envs, key=lambda e: (e == "default", e))
+        old_envs = list(vault.get_secret(self.old).environments)
+        new_envs = list(vault.get_secret(self.new).environments)
+        named = [e for e in sorted(old_envs) if e != "default"]
+        named += [e for e in sorted(new_envs) if e != "default" and e not in named]
+        envs = named or ["default"]
+        covers_all = "default" in new_envs
+        return [
+            (env, env if covers_all or env in new_envs else f"{env} ({self.new} has no value)")
+            for env in envs
+        ]
 
     @on(Button.Pressed, "#rotate-rehearse")
     def _rehearse(self) -> None:
@@ -193,6 +204,7 @@ class RotateModal(LifecycleModal):
             return
         self.rehearsal = message.rehearsal
         widget.update(self.rehearsal_text(message.rehearsal))
+        self._status(message.rehearsal.verdict_sentence, ok=message.rehearsal.ok)
 
     def rehearsal_text(self, rehearsal: Any) -> Any:
         from rich.table import Table
@@ -235,7 +247,7 @@ class RotateModal(LifecycleModal):
         routes = ", ".join(c.route for c in self.plan.changes) or "no route"
         warn = ""
         if self.rehearsal is not None and not self.rehearsal.ok:
-            warn = "\n⚠ The rehearsal shows the new certificate failing for some routes."
+            warn = f"\n⚠ {self.rehearsal.verdict_sentence}"
         elif self.rehearsal is None:
             warn = "\n(Not rehearsed.)"
         old, new, chosen = self.old, self.new, self.chosen_routes
