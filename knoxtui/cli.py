@@ -102,9 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args))
     except KnoxError as exc:
-        print(f"knoxtui: {exc.message}", file=sys.stderr)
+        from knoxtui.safetext import visible
+
+        # Messages name files, subjects and user input: shown with their controls made visible.
+        print(f"knoxtui: {visible(exc.message, multiline=True)}", file=sys.stderr)
         if exc.hint:
-            print(f"  hint: {exc.hint}", file=sys.stderr)
+            print(f"  hint: {visible(exc.hint, multiline=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("knoxtui: interrupted", file=sys.stderr)

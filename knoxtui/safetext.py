@@ -41,6 +41,13 @@ def visible(text: object, *, multiline: bool = False) -> str:
     return pattern.sub(_escape, value)
 
 
+def json_text(encoded: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with the controls json leaves raw
+    (DEL, C1, bidi and line separators) written as `\\uXXXX`: the same strings, safe on a
+    terminal. json already escapes C0; outside strings JSON text is ASCII."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", encoded)
+
+
 def has_controls(text: str, *, multiline: bool = False) -> bool:
     """True when `visible()` would change `text`."""
     pattern = _UNSAFE if multiline else _UNSAFE_ONE_LINE

@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from knoxtui.commands.common import emit_json, open_vault
     from knoxtui.errors import UsageError
+    from knoxtui.safetext import visible
 
     chosen = [name for name in ("verify", "sql", "requests") if getattr(args, name)]
     if len(chosen) > 1:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"Audit chain BROKEN ({len(result.problems)} problem(s)):")
                 for problem in result.problems:
-                    print(f"  {problem}")
+                    print(f"  {visible(problem)}")
             return 0 if result.ok else 1
         if args.sql:
             columns, rows = vault.query(args.sql)
@@ -105,6 +106,10 @@ def _table(rows: list[tuple[str, ...]]) -> None:
     if len(rows) <= 1:
         print("(no rows)", file=sys.stderr)
         return
+    from knoxtui.safetext import visible
+
+    # Names, descriptions and --sql results come from files and users: controls made visible.
+    rows = [tuple(visible(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]

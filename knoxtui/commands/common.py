@@ -33,7 +33,10 @@ def _default(value: Any) -> Any:
 
 def emit_json(value: Any) -> None:
     """JSON to stdout (messages go to stderr)."""
-    sys.stdout.write(json.dumps(value, indent=2, default=_default, ensure_ascii=False) + "\n")
+    from knoxtui.safetext import json_text
+
+    text = json.dumps(value, indent=2, default=_default, ensure_ascii=False)
+    sys.stdout.write(json_text(text) + "\n")
 
 
 def read_input_file(path: Path, what: str = "file") -> bytes:

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from knoxtui.safetext import visible
+
 if TYPE_CHECKING:
     from knoxtui.pki import CertificateBundle, ExpiryThresholds
 
@@ -123,15 +125,15 @@ def render(bundle: CertificateBundle, *, colour: bool = False) -> str:
         code = _COLOURS.get(style, style)
         return f"{code}{text}{_RESET}" if colour and code else text
 
-    lines = [paint(f"{bundle.source}", _BOLD) + f"  ({bundle.format.upper()})"]
+    lines = [paint(visible(bundle.source), _BOLD) + f"  ({bundle.format.upper()})"]
     rows: list[tuple[str, str]] = []
     leaf = bundle.leaf
     if leaf is not None:
         status = str(bundle.status)
         days = leaf.days_remaining(bundle.now)
         rows += [
-            ("Subject", leaf.subject or "(empty)"),
-            ("Issuer", leaf.issuer or "(empty)"),
+            ("Subject", visible(leaf.subject) or "(empty)"),
+            ("Issuer", visible(leaf.issuer) or "(empty)"),
             ("Valid from", leaf.valid_from.strftime("%Y-%m-%d %H:%M:%S UTC")),
             ("Expires", leaf.valid_until.strftime("%Y-%m-%d %H:%M:%S UTC")),
             ("Days remaining", paint(str(days), status)),
@@ -149,14 +151,14 @@ def render(bundle: CertificateBundle, *, colour: bool = False) -> str:
             ("Signature", leaf.signature_algorithm),
         ]
         if leaf.san:
-            rows.append(("SAN", ", ".join(leaf.san)))
+            rows.append(("SAN", visible(", ".join(leaf.san))))
         if leaf.key_usage:
             rows.append(("Key usage", ", ".join(leaf.key_usage)))
         eku = ", ".join(leaf.extended_key_usage) or "(none: any use)"
         rows.append(("Extended key usage", eku))
         rows.append(("Client auth", "yes" if leaf.client_auth_eku else paint("no", "error")))
         if leaf.organization_identifier:
-            rows.append(("Organization ID", leaf.organization_identifier))
+            rows.append(("Organization ID", visible(leaf.organization_identifier)))
         if leaf.psd2 is not None:
             psd2 = leaf.psd2
             parts = []
@@ -168,7 +170,7 @@ def render(bundle: CertificateBundle, *, colour: bool = False) -> str:
                 parts.append("roles " + ", ".join(psd2.roles))
             if psd2.nca_name or psd2.nca_id:
                 parts.append(f"NCA {psd2.nca_name or '?'} ({psd2.nca_id or '?'})")
-            rows.append(("PSD2/eIDAS", "; ".join(parts) or "qcStatements present"))
+            rows.append(("PSD2/eIDAS", visible("; ".join(parts)) or "qcStatements present"))
     width = max(len(name) for name, _ in rows)
     lines += [f"  {name.ljust(width)}  {value}" for name, value in rows]
     if len(bundle.certificates) > 1:
@@ -176,16 +178,17 @@ def render(bundle: CertificateBundle, *, colour: bool = False) -> str:
         for number, info in enumerate(bundle.certificates):
             state = str(info.status(bundle.now, bundle.thresholds))
             lines.append(
-                f"  {''.ljust(width)}  {number}. {info.subject_cn or info.subject} "
+                f"  {''.ljust(width)}  {number}. {visible(info.subject_cn or info.subject)} "
                 f"(until {info.valid_until:%Y-%m-%d}, " + paint(state, state) + ")"
             )
     for item in bundle.findings:
         mark = {"error": "✗", "warning": "!", "info": "i"}[str(item.severity)]
         lines.append(
-            paint(f"  {mark} {item.severity} {item.code}: ", str(item.severity)) + item.message
+            paint(f"  {mark} {item.severity} {item.code}: ", str(item.severity))
+            + visible(item.message)
         )
         if item.hint:
-            lines.append(paint(f"      fix: {item.hint}", _DIM))
+            lines.append(paint(f"      fix: {visible(item.hint)}", _DIM))
     if not bundle.valid:
         verdict, style = "NOT usable as is", "error"
     elif bundle.private_key is None:

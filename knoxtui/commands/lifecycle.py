@@ -459,7 +459,7 @@ def _csr_attach(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         for finding in result.warnings:
-            print(f"  warning {finding.code}: {finding.message}", file=sys.stderr)
+            print(f"  warning {finding.code}: {visible(finding.message)}", file=sys.stderr)
         if result.replaces:
             print(
                 f"Next: knoxtui rotate {result.replaces} {result.secret} --rehearse ENV, "
@@ -480,7 +480,7 @@ def _csr_list(args: argparse.Namespace) -> int:
     if not pending:
         print("No pending keys.", file=sys.stderr)
     for item in pending:
-        print(f"{item.name}  {item.key_type}  {item.created_at:%Y-%m-%d}  {item.subject}")
+        print(f"{item.name}  {item.key_type}  {item.created_at:%Y-%m-%d}  {visible(item.subject)}")
     return 0
 
 

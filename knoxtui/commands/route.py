@@ -102,7 +102,9 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     rows = [("NAME", "TARGET", "SECRETS")]
     for record in routes:
-        target = str(record.config.get("target_url", "(per environment)"))
+        from knoxtui.safetext import visible
+
+        target = visible(record.config.get("target_url", "(per environment)"))
         flag = (
             "  [TLS NOT VERIFIED]" if record.config.get("tls_reject_unauthorized") is False else ""
         )

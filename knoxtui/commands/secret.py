@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knoxtui.cli import add_vault_options
+from knoxtui.safetext import visible
 
 if TYPE_CHECKING:
     from knoxtui.pki import ExpiryThresholds
@@ -177,7 +178,7 @@ def run_add(args: argparse.Namespace) -> int:
                 replace=args.replace,
             )
         for finding in bundle.warnings:
-            print(f"knoxtui: warning {finding.code}: {finding.message}", file=sys.stderr)
+            print(f"knoxtui: warning {finding.code}: {visible(finding.message)}", file=sys.stderr)
         if info.value(env) and info.value(env).certificate.allowed_expired:  # type: ignore[union-attr]
             print(
                 "knoxtui: stored with --allow-expired; it will not work for mTLS.", file=sys.stderr
@@ -246,7 +247,7 @@ def _report_stored(infos: list[SecretInfo], args: argparse.Namespace, env: str |
             if value is not None and value.certificate is not None:
                 cert = value.certificate
                 line += (
-                    f": {cert.subject_cn or cert.subject}, valid until "
+                    f": {visible(cert.subject_cn or cert.subject)}, valid until "
                     f"{cert.valid_until:%Y-%m-%d} ({cert.days_remaining(now)} days, "
                     f"{cert.status(now, thresholds)})"
                 )
@@ -302,6 +303,7 @@ def run_list(args: argparse.Namespace) -> int:
     rows: list[tuple[str, ...]] = [header]
     for info in secrets:
         rows.extend(_status_cell(info, now, thresholds))
+    rows = [tuple(visible(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
@@ -323,7 +325,7 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"{info.name}  ({info.secret_type})")
     print(f"  id           {info.id}")
     if info.description:
-        print(f"  description  {info.description}")
+        print(f"  description  {visible(info.description)}")
     if info.status:
         print(f"  status       {info.status}")
     print(f"  created      {info.created_at:%Y-%m-%d %H:%M:%S} UTC")
@@ -334,7 +336,7 @@ def run_show(args: argparse.Namespace) -> int:
             if item in (None, [], ""):
                 continue
             shown = ", ".join(map(str, item)) if isinstance(item, list) else item
-            print(f"    {key.ljust(24)} {shown}")
+            print(f"    {key.ljust(24)} {visible(shown)}")
     return 0
 
 

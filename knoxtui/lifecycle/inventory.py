@@ -15,6 +15,7 @@ from knoxtui import clock
 from knoxtui.errors import UsageError
 from knoxtui.lifecycle.expiry import STATUS_ORDER, expiry_report
 from knoxtui.pki.expiry import ExpiryThresholds
+from knoxtui.safetext import json_text, visible
 
 if TYPE_CHECKING:
     from knoxtui.vault import Vault
@@ -166,11 +167,12 @@ def render_csv(report: InventoryReport) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in report.rows:
-        writer.writerow([_csv_safe(_cell(row[column])) for column in COLUMNS])
+        writer.writerow([_csv_safe(visible(_cell(row[column]))) for column in COLUMNS])
     return out.getvalue()
 
 
 def _md_escape(text: str) -> str:
+    text = visible(text)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -198,7 +200,7 @@ def render_markdown(report: InventoryReport) -> str:
 
 
 def render_json(report: InventoryReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render(report: InventoryReport, report_format: str) -> str:
