@@ -66,7 +66,8 @@ def add_vault_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=argparse.SUPPRESS,
         metavar="F",
-        help="read the vault passphrase from F (else a prompt, else $KNOXTUI_VAULT_PASSPHRASE)",
+        help="read the vault passphrase from F, - for stdin (else a prompt, else "
+        "$KNOXTUI_VAULT_PASSPHRASE)",
     )
 
 
@@ -100,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         handler = open_tui
     try:
+        from knoxtui.commands.common import check_stdin_options
+
+        check_stdin_options(args)
         return int(handler(args))
     except KnoxError as exc:
         from knoxtui.safetext import visible

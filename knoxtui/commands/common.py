@@ -7,9 +7,10 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from knoxtui.errors import InputFileError, UsageError
 
@@ -52,8 +53,51 @@ def read_input_file(path: Path, what: str = "file") -> bytes:
         raise InputFileError(f"Cannot read the {what} '{path}': {exc.strerror}.") from None
 
 
+STDIN_PATH = Path("-")
+MAX_STDIN_SECRET_BYTES = 64 * 1024  # a passphrase, never a file's worth
+
+
+def reads_stdin(path: Path | None) -> bool:
+    return path is not None and str(path) == "-"
+
+
+def check_stdin_options(args: argparse.Namespace) -> None:
+    """Only one option may read stdin (`-`): two could not tell which line is whose."""
+    taking = [
+        "--" + name.replace("_", "-")
+        for name, value in sorted(vars(args).items())
+        if name.endswith("_file") and isinstance(value, Path) and reads_stdin(value)
+    ]
+    if len(taking) > 1:
+        raise UsageError(
+            f"Only one option can read stdin ('-'); {', '.join(taking)} all ask for it.",
+            hint="Give the others as files, or leave a passphrase out to be asked for it.",
+        )
+
+
+def _read_stdin_secret(what: str) -> str:
+    if stdin_is_interactive():
+        # A line typed at a terminal would be echoed: ask without echo instead.
+        return getpass.getpass(f"{what[:1].upper()}{what[1:].removesuffix(' file')}: ")
+    raw = sys.stdin.buffer.read(MAX_STDIN_SECRET_BYTES + 1)
+    if len(raw) > MAX_STDIN_SECRET_BYTES:
+        raise InputFileError(
+            f"The {what} on stdin is longer than {MAX_STDIN_SECRET_BYTES // 1024} KiB; "
+            "a passphrase is one line.",
+            hint="Send only the passphrase, e.g. printf '%s\\n' \"$PASS\" | knoxtui ...",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputFileError(f"The {what} on stdin is not UTF-8 text.") from None
+    return text.splitlines()[0] if text.splitlines() else ""
+
+
 def read_secret_file(path: Path, what: str = "passphrase file") -> str:
-    """A passphrase from a file: the first line, without its line ending."""
+    """A passphrase from a file: the first line, without its line ending. `-` reads stdin (and
+    asks without echo when stdin is a terminal)."""
+    if reads_stdin(path):
+        return _read_stdin_secret(what)
     raw = read_input_file(path, what)
     try:
         text = raw.decode("utf-8")
@@ -67,6 +111,40 @@ def stdin_is_interactive() -> bool:
         return sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+PASSPHRASE_ATTEMPTS = 3
+_NEEDS_PASSPHRASE = "passphrase_required"
+_WRONG_PASSPHRASE = "wrong_passphrase"
+
+
+class _Loaded(Protocol):
+    def has_finding(self, code: str) -> bool: ...
+
+
+_B = TypeVar("_B", bound=_Loaded)
+
+
+def load_asking_passphrase(
+    load: Callable[[str | None], _B], given: str | None, label: str
+) -> tuple[_B, str | None]:
+    """Load a certificate/key container; when it turns out to need a passphrase that was not
+    given and stdin is a terminal, ask for it without echo (a few tries when it is wrong).
+    Returns what was loaded and the passphrase that opened it (None when none was used)."""
+    loaded = load(given)
+    if given is not None or not loaded.has_finding(_NEEDS_PASSPHRASE):
+        return loaded, given
+    if not stdin_is_interactive():
+        return loaded, None
+    passphrase: str | None = None
+    for attempt in range(1, PASSPHRASE_ATTEMPTS + 1):
+        passphrase = getpass.getpass(f"{label}: ")
+        loaded = load(passphrase)
+        if not loaded.has_finding(_WRONG_PASSPHRASE):
+            break
+        if attempt < PASSPHRASE_ATTEMPTS:
+            print("That passphrase does not open it; try again.", file=sys.stderr)
+    return loaded, passphrase
 
 
 def prompt_new_passphrase(label: str = "New vault passphrase") -> str:

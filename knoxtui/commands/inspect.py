@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, TextIO
 from knoxtui.safetext import visible
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from knoxtui.pki import CertificateBundle, ExpiryThresholds
 
 _RESET = "\033[0m"
@@ -46,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--key-passphrase-file",
         type=Path,
         metavar="F",
-        help="read the key (or .p12/.pfx) passphrase from the first line of F",
+        help="read the key (or .p12/.pfx) passphrase from the first line of F (- for stdin); "
+        "without it, a terminal is asked when one is needed",
     )
     parser.add_argument("--warning-days", type=int, metavar="N", help="warn at N days left")
     parser.add_argument("--urgent-days", type=int, metavar="N", help="urgent at N days left")
@@ -73,8 +76,14 @@ def _thresholds(args: argparse.Namespace) -> ExpiryThresholds:
 
 
 def run(args: argparse.Namespace) -> int:
-    from knoxtui.commands.common import emit_json, read_input_file, read_secret_file
+    from knoxtui.commands.common import (
+        emit_json,
+        load_asking_passphrase,
+        read_input_file,
+        read_secret_file,
+    )
     from knoxtui.pki import load_bundle
+    from knoxtui.safetext import visible
 
     thresholds = _thresholds(args)
     # Read everything first: a missing file is a usage error (exit 2) before any output.
@@ -85,17 +94,24 @@ def run(args: argparse.Namespace) -> int:
         if args.key_passphrase_file
         else None
     )
-    bundles = [
-        load_bundle(
+
+    def loader(path: Path, data: bytes) -> Callable[[str | None], CertificateBundle]:
+        return lambda given: load_bundle(
             data,
             key_data=key_data,
-            passphrase=passphrase,
+            passphrase=given,
             source=str(path),
             thresholds=thresholds,
             # A certificate alone is worth inspecting (has_private_key: false); but a --key
             # file without a key in it is an error.
             require_key=key_data is not None,
         )
+
+    # Without --key-passphrase-file, a file that needs a passphrase asks for it on a terminal.
+    bundles = [
+        load_asking_passphrase(
+            loader(path, data), passphrase, f"Passphrase for {visible(str(args.key or path))}"
+        )[0]
         for path, data in inputs
     ]
     if args.json:

@@ -34,7 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--file", type=Path, metavar="F", help="certificate (PEM, DER, .p12/.pfx)")
     add.add_argument("--key", type=Path, metavar="F", help="private key file, if separate")
     add.add_argument(
-        "--key-passphrase-file", type=Path, metavar="F", help="key/.p12 passphrase (first line)"
+        "--key-passphrase-file",
+        type=Path,
+        metavar="F",
+        help="key/.p12 passphrase: first line of F, - for stdin (else asked on a terminal)",
     )
     add.add_argument("--value-file", type=Path, metavar="F", help="string value (whole file)")
     add.add_argument("--config", type=Path, metavar="F.json", help="oauth2 client config")
@@ -133,8 +136,14 @@ def _refuse_extra(args: argparse.Namespace, allowed: set[str]) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from knoxtui.commands.common import open_vault, read_input_file, read_secret_file
+    from knoxtui.commands.common import (
+        load_asking_passphrase,
+        open_vault,
+        read_input_file,
+        read_secret_file,
+    )
     from knoxtui.errors import InputFileError, ValidationError
+    from knoxtui.safetext import visible
     from knoxtui.vault import OAuth2Config
     from knoxtui.vault.models import check_name
 
@@ -154,13 +163,19 @@ def run_add(args: argparse.Namespace) -> int:
             if args.key_passphrase_file
             else None
         )
-        bundle = load_bundle(
-            data,
-            key_data=key_data,
-            passphrase=passphrase,
-            source=str(path),
-            thresholds=_thresholds(),
-            require_key=True,
+        thresholds = _thresholds()
+        # Without --key-passphrase-file, an encrypted key or .p12 asks for it on a terminal.
+        bundle, passphrase = load_asking_passphrase(
+            lambda given: load_bundle(
+                data,
+                key_data=key_data,
+                passphrase=given,
+                source=str(path),
+                thresholds=thresholds,
+                require_key=True,
+            ),
+            passphrase,
+            f"Passphrase for {visible(str(args.key or path))}",
         )
         # Refuse before creating a vault; the vault repeats the same check on the way in.
         allowed = {"expired", "not_yet_valid"} if args.allow_expired else set()
