@@ -81,6 +81,8 @@ class KnoxApp(App[None]):
         self._themes_ready = False
         self._last_activity = time.monotonic()
         self.secrets_version = 0  # bumped by every screen that changes secrets
+        self._data_version = 0  # the vault file's change counter seen last (other processes)
+        self.vault_poll_seconds = 2.0  # how often to look (one PRAGMA, no file read)
         self.clip = clipboard.Clipboard(self)
         self._thresholds: Any = None
 
@@ -160,6 +162,7 @@ class KnoxApp(App[None]):
         self.push_screen(UnlockScreen())
         seconds = self.idle_seconds
         self.set_interval(max(0.5, min(15.0, seconds / 4)), self.check_idle_lock, name="idle-lock")
+        self.set_interval(self.vault_poll_seconds, self.check_vault_changes, name="vault-watch")
 
     def on_unmount(self) -> None:
         self.clip.clear_now()
@@ -172,11 +175,30 @@ class KnoxApp(App[None]):
 
         self.vault = vault
         self._last_activity = time.monotonic()
+        self._data_version = vault.data_version()
         self.switch_screen(InventoryScreen())
 
     def secrets_changed(self) -> None:
         """A screen changed secrets: the inventory reloads when it is shown again."""
         self.secrets_version += 1
+
+    def check_vault_changes(self) -> None:
+        """Another process (the CLI, a second console) committed to the vault file: the list on
+        screen reloads now, every other one when it is shown again (no F5 needed)."""
+        vault = self.vault
+        if vault is None:
+            return
+        try:
+            version = vault.data_version()
+        except Exception:  # a vault closing under us (lock) is not worth a crash
+            return
+        if version == self._data_version:
+            return
+        self._data_version = version
+        self.secrets_changed()
+        reload = getattr(self.screen, "vault_changed_elsewhere", None)
+        if callable(reload):
+            reload()
 
     def _close_vault(self) -> None:
         vault, self.vault = self.vault, None
@@ -237,11 +259,12 @@ class KnoxApp(App[None]):
         if self.vault is not None:
             self.push_screen(RouteEditScreen(name))
 
-    def open_tester(self, name: str) -> None:
+    def open_tester(self, name: str, *, send: bool = False) -> None:
+        """The tester on route `name`; `send` fires the request at once (t, Save & test)."""
         from knoxtui.ui.screens.tester import TesterScreen
 
         if self.vault is not None:
-            self.push_screen(TesterScreen(name))
+            self.push_screen(TesterScreen(name, send=send))
 
     def open_import(self) -> None:
         from knoxtui.ui.screens.importing import ImportScreen

@@ -367,6 +367,13 @@ class Vault:
     def schema_version(self) -> int:
         return schema.user_version(self._conn)
 
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version`: changes when another connection (the CLI, a second
+        console) commits to this file; our own writes leave it alone. Cheap enough to poll."""
+        with self._lock:
+            row = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
+
     def change_passphrase(self, new: str) -> None:
         """PRAGMA rekey: every page re-encrypted in one transaction, so all old or all new."""
         with self._lock:

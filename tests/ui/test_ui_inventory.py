@@ -114,3 +114,23 @@ async def test_ten_thousand_rows_filter_and_sort() -> None:
         await pilot.press("end")
         assert table.cursor_row == 9_999
         assert table.scroll_y > 9_000
+
+
+async def test_a_change_from_the_cli_shows_without_f5(demo_vault: Path) -> None:
+    """Another connection (what `knoxtui secret add` does) writes to the vault file: the list on
+    screen picks it up by itself; our own writes do not count as outside changes."""
+    from knoxtui.vault import Vault
+
+    app = app_for(demo_vault)
+    app.vault_poll_seconds = 0.1
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        assert ("added-by-cli", "default") not in {r.key for r in table.records}
+        before = app.vault.data_version()
+        app.vault.add_string("own-write", "x")
+        assert app.vault.data_version() == before
+        with Vault.open(demo_vault, "demo", kdf_iter=1000) as other:
+            other.add_string("added-by-cli", "s3cret-value")
+        await wait_for(pilot, lambda: ("added-by-cli", "default") in {r.key for r in table.records})
+        assert "s3cret-value" not in str(app.screen.query_one("#summary").render())

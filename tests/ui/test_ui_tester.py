@@ -198,3 +198,45 @@ async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -
         assert "Regression: NEW fails where OLD worked (route 'lab-ok')" in rendered
         # nothing was rotated by the rehearsal
         assert app.vault.get_route("lab-ok").config["certificate_secret_id"] == "lab-client"
+
+
+async def test_t_sends_at_once_and_back_keeps_the_route(lab_demo: DemoSession) -> None:
+    """`t` on a route fires the request without ctrl+s; esc comes back to that same row."""
+    from textual.widgets import DataTable
+
+    from knoxtui.ui.screens.routes import RouteEditScreen, RoutesScreen
+
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        app.open_routes()
+        await wait_for(pilot, lambda: isinstance(app.screen, RoutesScreen))
+        await pilot.pause()
+        routes = app.screen
+        table = routes.query_one(DataTable)
+        names = [str(key.value) for key in table.rows]
+        row = names.index("lab-ok")
+        assert row > 0, "the test needs a route below the first row"
+        table.move_cursor(row=row)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.result is not None and not screen.sending, seconds=20)
+        assert screen.result.diagnosis.code == "ok"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is routes)
+        await pilot.pause()
+        assert routes.current == "lab-ok"
+        # Save & test from the editor sends at once too
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RouteEditScreen))
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.result is not None and not screen.sending, seconds=20)
+        assert screen.route_name == "lab-ok" and screen.result.diagnosis.code == "ok"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is routes)
+        await pilot.pause()
+        assert routes.current == "lab-ok"

@@ -49,7 +49,7 @@ class InventoryScreen(Screen[None]):
         Binding("r", "routes", "Routes"),
         Binding("a", "audit", "Audit"),
         Binding("e", "expiry", "Expiry"),
-        Binding("f5", "reload", "Reload", show=False),
+        Binding("f5", "reload", "Reload", show=False),  # rarely needed: changes are noticed
     ]
     AUTO_FOCUS = "#inventory-table"
 
@@ -89,6 +89,10 @@ class InventoryScreen(Screen[None]):
         # noticeable fraction of a second to read again).
         if self.knox.vault is not None and self._version != self.knox.secrets_version:
             self.reload()
+
+    def vault_changed_elsewhere(self) -> None:
+        self.reload()
+        self.notify("The vault changed outside this console; the list is up to date.")
 
     def reload(self) -> None:
         vault = self.knox.vault

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -78,11 +79,15 @@ class RoutesScreen(Screen[None]):
         if self.is_mounted:
             self.reload()
 
+    def vault_changed_elsewhere(self) -> None:
+        self.reload()
+
     def reload(self) -> None:
         vault = self.knox.vault
         if vault is None:
             return
         table = self.query_one(DataTable)
+        keep = self.current  # back from the tester or editor: stay on the route just used
         table.clear()
         unsafe = []
         for route in vault.list_routes():
@@ -99,6 +104,12 @@ class RoutesScreen(Screen[None]):
                 check,
                 key=route.name,
             )
+        if keep is not None:
+            from textual.widgets.data_table import RowDoesNotExist
+
+            # deleted meanwhile: the first row is as good as any
+            with contextlib.suppress(RowDoesNotExist):
+                table.move_cursor(row=table.get_row_index(keep))
         banner = self.query_one("#routes-banner", Static)
         banner.display = bool(unsafe)
         banner.update(f"{INSECURE_BANNER} Routes: {', '.join(unsafe)}")
@@ -122,7 +133,7 @@ class RoutesScreen(Screen[None]):
 
     def action_test(self) -> None:
         if self.current:
-            self.knox.open_tester(self.current)
+            self.knox.open_tester(self.current, send=True)
 
     def action_delete(self) -> None:
         from knoxtui.errors import KnoxError
@@ -421,7 +432,7 @@ class RouteEditScreen(Screen[bool]):
         name = self._save()
         if name:
             self.dismiss(True)
-            self.knox.open_tester(name)
+            self.knox.open_tester(name, send=True)
 
     def _snapshot(self) -> tuple[str, str]:
         # The raw JSON follows every form edit, so it and the name tell whether anything changed.

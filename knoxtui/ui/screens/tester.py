@@ -75,9 +75,10 @@ class TesterScreen(Screen[None]):
             self.route = route
             self.environment = environment
 
-    def __init__(self, route_name: str) -> None:
+    def __init__(self, route_name: str, *, send: bool = False) -> None:
         super().__init__()
         self.route_name = route_name
+        self.send_on_open = send
         self.config: dict[str, Any] = {}
         self.result: Any = None
         self.last_plan: Any = None
@@ -146,6 +147,8 @@ class TesterScreen(Screen[None]):
         self.query_one("#send", Button).focus()
         # The report is Rich text coloured in code: draw it again with a new theme's colours.
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._retint())
+        if self.send_on_open:
+            self.call_after_refresh(self.action_send)
 
     def _retint(self) -> None:
         if self.result is not None and self.last_plan is not None:
