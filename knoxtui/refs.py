@@ -34,3 +34,13 @@ def references(value: Any) -> list[str]:
         for match in SECRET_REF.finditer(text):
             seen.setdefault(match.group(1), None)
     return list(seen)
+
+
+def field_name(value: Any) -> Any:
+    """The secret name a `*_secret_id` field holds: `NAME` or the KnoxCall guide's
+    `{{secret:NAME}}` alike (anything else is returned unchanged, for the caller to refuse)."""
+    if isinstance(value, str):
+        match = SECRET_REF.fullmatch(value.strip())
+        if match is not None:
+            return match.group(1)
+    return value

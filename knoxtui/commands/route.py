@@ -15,9 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     add = actions.add_parser(
         "add",
-        help="save a route from a JSON config (DESIGN.md §2)",
+        help="save a route from a JSON config",
         description="Save a route. Every {{secret:NAME}} and *_secret_id must name a secret "
         "in the vault; unknown names are listed and nothing is saved (exit 1).",
+        epilog=_keys_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add.add_argument("name", metavar="NAME")
     add.add_argument("--config", type=Path, required=True, metavar="F.json")
@@ -42,6 +44,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove.add_argument("--json", action="store_true")
     add_vault_options(remove)
     remove.set_defaults(handler=run_rm)
+
+
+def _keys_epilog() -> str:
+    from knoxtui.routes.route import KEY_HELP
+
+    width = max(len(key) for key in KEY_HELP)
+    lines = ["route config keys (a JSON object):"]
+    lines += [f"  {key.ljust(width)}  {text}" for key, text in KEY_HELP.items()]
+    lines.append(
+        '\nexample: {"target_url": "https://api.bankxyz.com", "certificate_secret_id": '
+        '"{{secret:bankxyz_client_cert}}", "headers": {"API-Key": "{{secret:bankxyz_api_key}}"}}'
+    )
+    return "\n".join(lines)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -85,6 +100,18 @@ def _warn_insecure(config: object) -> None:
             "NOT verified on this route.",
             file=sys.stderr,
         )
+    if isinstance(config, dict) and _plaintext(config):
+        print(
+            "knoxtui: warning: the target is plain http://: nothing on this route is encrypted.",
+            file=sys.stderr,
+        )
+
+
+def _plaintext(config: object) -> bool:
+    from knoxtui import refs
+
+    url = config.get("target_url") if isinstance(config, dict) else None
+    return isinstance(url, str) and refs.SECRET_REF.sub("x", url).strip().startswith("http://")
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -107,7 +134,7 @@ def run_list(args: argparse.Namespace) -> int:
         target = visible(record.config.get("target_url", "(per environment)"))
         flag = (
             "  [TLS NOT VERIFIED]" if record.config.get("tls_reject_unauthorized") is False else ""
-        )
+        ) + ("  [PLAINTEXT]" if _plaintext(record.config) else "")
         rows.append((record.name, target + flag, ", ".join(record.references)))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for row in rows:

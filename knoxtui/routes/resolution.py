@@ -12,9 +12,10 @@ from knoxtui import refs
 from knoxtui.errors import EnvironmentMissing, KnoxError, ValidationError
 from knoxtui.net.diagnosis import Diagnosis
 from knoxtui.net.identity import load_identity
-from knoxtui.net.plan import DEFAULT_TIMEOUT, ClientIdentity, OAuth2Plan, RequestPlan
-from knoxtui.routes.route import METHODS, Route
-from knoxtui.routes.template import substitute
+from knoxtui.net.plan import ClientIdentity, OAuth2Plan, RequestPlan
+from knoxtui.net.proxy import ProxySetting
+from knoxtui.routes.route import METHODS, Route, check_header_value
+from knoxtui.routes.template import has_references, substitute
 
 # (secret name, environment) -> CertificateValue | str | OAuth2Config (the vault's value types)
 Resolver = Callable[[str, str], Any]
@@ -107,9 +108,13 @@ def plan_request(
     path: str | None = None,
     headers: dict[str, str] | None = None,
     body: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
+    proxy: str | None = None,
+    no_proxy: bool = False,
 ) -> RequestPlan:
-    """Resolve every secret the route needs for `environment`; no connection is opened here."""
+    """Resolve every secret the route needs for `environment`; no connection is opened here.
+    `timeout` (seconds, whole request) overrides the route's timeout_seconds; `proxy` (a URL)
+    and `no_proxy` override the route's proxy key and the environment."""
     lookup = _Lookup(route, environment, resolver)
     verb = (method or route.method).upper()
     if verb not in METHODS:
@@ -128,6 +133,8 @@ def plan_request(
         [display_url, display_headers, display_body or ""]
     ):
         lookup.value(name)
+    for name, value in display_headers.items():
+        check_header_value(name, value)
     url = substitute(display_url, lookup.string)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -137,16 +144,12 @@ def plan_request(
             hint="Check the string secrets used in target_url.",
             code="invalid_route",
         )
+    # The target as resolved: a {{secret:...}} may have made it http://.
+    route.check_plaintext(url)
     real_headers = {k: substitute(v, lookup.string) for k, v in display_headers.items()}
     for name, value in real_headers.items():
-        if not (name.isascii() and value.isascii()) or any(c in name + value for c in "\r\n\0"):
-            # The value may come from a secret: name the header, never show the value.
-            raise ValidationError(
-                f"Header '{name}' holds characters HTTP headers cannot carry (non-ASCII or line "
-                f"breaks) in environment '{environment}'.",
-                hint="Check the header's value and any string secret it references.",
-                code="invalid_route",
-            )
+        # The value may come from a secret: name the header, never show the value.
+        check_header_value(name, value, environment=environment)
     real_body = substitute(display_body, lookup.string) if display_body is not None else None
     identity = (
         _identity(lookup, route.certificate_secret_id) if route.certificate_secret_id else None
@@ -169,12 +172,35 @@ def plan_request(
         oauth2=oauth2,
         route_name=route.name,
         environment=environment,
-        timeout=timeout,
+        timeout=timeout if timeout is not None else route.timeout_seconds,
+        connect_timeout=route.connect_timeout_seconds,
         display_url=display_url,
         display_headers=display_headers,
         display_body=display_body,
         certificate_secret=route.certificate_secret_id,
+        proxy=_proxy_setting(route, lookup, proxy, no_proxy),
+        follow_redirects=route.follow_redirects,
+        http2=route.http2,
+        secret_headers=tuple(k for k, v in display_headers.items() if has_references(v)),
     )
+
+
+def _proxy_setting(
+    route: Route, lookup: _Lookup, option: str | None, no_proxy: bool
+) -> ProxySetting:
+    """The command line first (--no-proxy, --proxy URL), then the route's key, then the
+    environment (decided per URL by net.proxy, so NO_PROXY applies to the token URL too)."""
+    if no_proxy:
+        return ProxySetting("none", why="--no-proxy")
+    if option:
+        return ProxySetting("option", url=option, display_url=option)
+    if route.proxy == "none":
+        return ProxySetting("none", why='the route\'s proxy is "none"')
+    if route.proxy:
+        return ProxySetting(
+            "route", url=substitute(route.proxy, lookup.string), display_url=route.proxy
+        )
+    return ProxySetting("env")
 
 
 def _oauth2(
@@ -198,8 +224,8 @@ def _oauth2(
             f"{', '.join(_OAUTH2_METHODS)}.",
             code="invalid_route",
         )
-    cert_name = _field(config, "certificate_secret_id")
-    ca_name = _field(config, "ca_bundle_secret_id")
+    cert_name = refs.field_name(_field(config, "certificate_secret_id"))
+    ca_name = refs.field_name(_field(config, "ca_bundle_secret_id"))
     return OAuth2Plan(
         token_url=token_url,
         client_id=client_id,

@@ -149,7 +149,7 @@ class OAuth2Config:
         for key in ("certificate_secret_id", "ca_bundle_secret_id"):
             value = getattr(self, key)
             if value is not None:
-                check_name(value, f"{key} secret")
+                check_name(refs.field_name(value), f"{key} secret")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OAuth2Config:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from knoxtui import clock
+from knoxtui import clock, refs
 from knoxtui.errors import Conflict, EnvironmentMissing, NotFound, UsageError, ValidationError
 from knoxtui.vault import cabundle, connection, pending, schema
 from knoxtui.vault.audit import AuditTrail
@@ -1018,7 +1018,7 @@ class Vault:
                     code="unknown_secret",
                 )
             for key, kind in ROUTE_SECRET_TYPES.items():
-                ref = data.get(key)
+                ref = refs.field_name(data.get(key))
                 if isinstance(ref, str) and ref in known and known[ref] != kind:
                     raise ValidationError(
                         f"Route '{name}': {key} '{ref}' is a {known[ref]} secret, "

@@ -230,7 +230,7 @@ def test_not_tls_on_a_plain_http_port(pki: Pki) -> None:
         lambda r: ServerResponse(200, b"{}"), cert_chain_pem=None, key_pem=None, plain=True
     ) as plain:
         tls = run(f"https://127.0.0.1:{plain.port}/", values(pki))
-        http = run(f"http://127.0.0.1:{plain.port}/", values(pki))
+        http = run(f"http://127.0.0.1:{plain.port}/", values(pki), allow_plaintext=True)
     assert (tls.diagnosis.code, tls.diagnosis.side) == ("not_tls", "server")
     assert tls.report.plain_http_answer and "plain HTTP" in tls.diagnosis.summary
     assert http.diagnosis.code == "ok"

@@ -46,7 +46,7 @@ def test_from_config_and_back() -> None:
         ({}, "'target_url' is required"),
         ({"target_url": "ftp://x"}, "not an http(s) URL"),
         ({"target_url": "https://x:99999/"}, "invalid port"),
-        ({"target_url": "https://x", "certificate_secret_id": "{{secret:a}}"}, "secret name"),
+        ({"target_url": "https://x", "certificate_secret_id": "{{secret:A B}}"}, "must name a"),
         ({"target_url": "https://x", "headers": {"A": 1}}, "'headers' must be"),
         ({"target_url": "https://x", "headers": {"Bad Name": "v"}}, "header name"),
         ({"target_url": "https://x", "tls_reject_unauthorized": "false"}, "JSON boolean"),
@@ -175,12 +175,21 @@ def test_oauth2_config_from_object_or_dict(pki: Pki) -> None:
         plan_request(route, "default", resolver(vals))
 
 
-@pytest.mark.parametrize("value", ["é", "a\nb", "{{secret:bad}}"])
-def test_header_values_http_cannot_carry(value: str) -> None:
-    route = Route.from_config("bank", {"target_url": "https://x/", "headers": {"X-A": value}})
+@pytest.mark.parametrize("value", ["é", "a\nb", "a\x0bb", "a\x01b", "a\x7fb"])
+def test_header_values_http_cannot_carry_are_refused_when_saved(value: str) -> None:
+    with pytest.raises(ValidationError, match="header 'X-A' holds characters") as caught:
+        Route.from_config("bank", {"target_url": "https://x/", "headers": {"X-A": value}})
+    assert value not in caught.value.message
+
+
+@pytest.mark.parametrize("secret", ["line\r\nInjected: 1", "tok\x0bInjected", "\x01Injected\x7f"])
+def test_header_values_from_a_secret_are_refused_naming_the_header_only(secret: str) -> None:
+    route = Route.from_config(
+        "bank", {"target_url": "https://x/", "headers": {"X-A": "{{secret:bad}}", "T": "a\tb"}}
+    )
     with pytest.raises(ValidationError, match="Header 'X-A'") as caught:
-        plan_request(route, "default", resolver({"bad": "line\r\nInjected: 1"}))
-    assert "Injected" not in caught.value.message
+        plan_request(route, "default", resolver({"bad": secret}))
+    assert "Injected" not in caught.value.message and "Injected" not in str(caught.value.hint)
 
 
 def test_reproduction_keeps_sni_and_versions(pki: Pki) -> None:
