@@ -35,7 +35,23 @@ def register(sub: Any) -> None:
     )
     test.add_argument("--data", metavar="D", help="request body; @FILE reads it from FILE")
     test.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S", help="seconds (default 30)"
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="whole request, in seconds (default: the route's timeout_seconds, else 30)",
+    )
+    way = test.add_mutually_exclusive_group()
+    way.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="go through this HTTP proxy (http://[user[:password]@]host:port), whatever the "
+        "route or the environment say",
+    )
+    way.add_argument(
+        "--no-proxy",
+        action="store_true",
+        help="go direct, ignoring the route's proxy and HTTPS_PROXY/ALL_PROXY",
     )
     test.add_argument("--json", action="store_true", help="print the result as JSON")
     add_vault_options(test)
@@ -71,6 +87,23 @@ def _headers(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _check_proxy_option(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    from knoxtui.net.proxy import redact
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or not parts.hostname or port is None:
+        raise UsageError(
+            f"--proxy {redact(url)!r} is not http://[user[:password]@]host:port.",
+            hint="Example: --proxy http://proxy.corp:8080",
+        )
+
+
 def _body(data: str | None) -> str | None:
     if data is None or not data.startswith("@"):
         return data
@@ -91,8 +124,10 @@ def run_test(args: argparse.Namespace) -> int:
 
     headers = _headers(args.header)
     body = _body(args.data)
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
+    if args.timeout is not None and not 0 < args.timeout <= 3600:
+        raise UsageError("--timeout must be a number of seconds above 0 and at most 3600.")
+    if args.proxy is not None:
+        _check_proxy_option(args.proxy)
     with open_vault(args) as vault:
         try:
             record = vault.get_route(args.route)
@@ -109,6 +144,8 @@ def run_test(args: argparse.Namespace) -> int:
             headers=headers,
             body=body,
             timeout=args.timeout,
+            proxy=args.proxy,
+            no_proxy=args.no_proxy,
         )
         fits = _fitting(vault, result)
     commands = reproduction_commands(plan) if plan is not None else None
@@ -142,27 +179,35 @@ def _yes(value: bool | None) -> str:
 
 
 def render_text(result: Any, commands: dict[str, str] | None, fits: Sequence[Any] = ()) -> str:
-    """The human report of `knoxtui test`."""
+    """The human report of `knoxtui test`. Everything that came from the server, a file or the
+    user goes through safetext: no control character reaches the terminal raw."""
+    from knoxtui.safetext import body_text, visible
+
     report, diagnosis = result.report, result.diagnosis
     lines = [
-        f"{result.method} {result.url}  "
-        f"(route {result.route_name}, environment {result.environment})"
+        f"{visible(result.method)} {visible(result.url)}  "
+        f"(route {visible(result.route_name)}, environment {visible(result.environment)})"
     ]
     mark = "OK" if diagnosis.ok else "FAIL"
-    lines.append(f"{mark}  {diagnosis.code}  [{diagnosis.side}]  {diagnosis.summary}")
+    lines.append(f"{mark}  {diagnosis.code}  [{diagnosis.side}]  {visible(diagnosis.summary)}")
     if diagnosis.fix:
-        lines.append(f"      fix: {diagnosis.fix}")
+        lines.append(f"      fix: {visible(diagnosis.fix)}")
     for warning in result.warnings:
-        lines.append(f"WARNING  {warning}")
+        lines.append(f"WARNING  {visible(warning)}")
+    if getattr(result, "final_url", None):
+        lines.append(f"Redirected to {visible(result.final_url)} (same origin)")
+    via = getattr(result, "proxy", None)
+    if via is not None:
+        lines.append(f"Proxy    {visible(via.shown_url)} ({via.source}: {visible(via.reason)})")
     step = result.oauth2_step
     if step is not None:
         state = "cached" if step.cached else f"HTTP {step.status_code}"
         took = f" in {step.duration_ms:.1f} ms" if step.duration_ms is not None else ""
         lines.append(
-            f"\nOAuth2   {step.auth_method} at {step.token_url}: {state}{took}"
+            f"\nOAuth2   {step.auth_method} at {visible(step.token_url)}: {state}{took}"
             + (f", token {step.token_preview}" if step.token_preview else "")
             + (
-                f" — {step.error}"
+                f" — {visible(step.error)}"
                 if step.error and step.error != diagnosis.summary
                 else (" — failed (see above)" if step.error else "")
             )
@@ -171,7 +216,7 @@ def render_text(result: Any, commands: dict[str, str] | None, fits: Sequence[Any
     if report.tls_version or report.handshake_completed:
         lines.append(
             f"  {report.tls_version or '?'}  {report.cipher or '?'}  ALPN {report.alpn or '-'}"
-            f"  SNI {report.servername or '-'}"
+            f"  SNI {visible(report.servername) if report.servername else '- (none: IP address)'}"
         )
     reached = report.server_hello_seen or report.probed or report.handshake_completed
     plain = result.url.startswith("http://")
@@ -190,12 +235,12 @@ def render_text(result: Any, commands: dict[str, str] | None, fits: Sequence[Any
     if reached or (result.status_code is not None and not plain):
         lines.append(
             f"  server verified: {verified}"
-            + (f" ({report.verify_error})" if report.verify_error else "")
+            + (f" ({visible(report.verify_error)})" if report.verify_error else "")
         )
     for index, info in enumerate(report.server_chain):
         lines.append(
-            f"  server[{index}] {info.subject}\n            issuer {info.issuer}, "
-            f"valid until {info.valid_until:%Y-%m-%d}"
+            f"  server[{index}] {visible(info.subject)}\n            issuer "
+            f"{visible(info.issuer)}, valid until {info.valid_until:%Y-%m-%d}"
         )
     if reached:
         lines.append(
@@ -205,11 +250,14 @@ def render_text(result: Any, commands: dict[str, str] | None, fits: Sequence[Any
         )
     if report.acceptable_client_cas:
         lines.append("  acceptable client CAs:")
-        lines += [f"    - {name}" for name in report.acceptable_client_cas]
+        lines += [f"    - {visible(name)}" for name in report.acceptable_client_cas]
         lines.append(f"  our issuer among them: {_yes(report.client_issuer_accepted)}")
     if fits:
         lines.append("  stored certificates that fit:")
-        lines += [f"    - {f.secret} ({f.environment}) via {f.matched_ca}" for f in fits]
+        lines += [
+            f"    - {visible(f.secret)} ({visible(f.environment)}) via {visible(f.matched_ca)}"
+            for f in fits
+        ]
     elif report.acceptable_client_cas and not diagnosis.ok and diagnosis.side == "client":
         lines.append("  stored certificates that fit: none")
     if report.alert:
@@ -231,17 +279,24 @@ def render_text(result: Any, commands: dict[str, str] | None, fits: Sequence[Any
         lines.append("Timings  " + " · ".join(parts))
     if result.status_code is not None:
         lines.append(
-            f"\n{result.http_version or 'HTTP'} {result.status_code} {result.reason or ''}".rstrip()
+            f"\n{result.http_version or 'HTTP'} {result.status_code} "
+            f"{visible(result.reason or '')}".rstrip()
         )
-        lines += [f"{name}: {value}" for name, value in result.headers]
-        text = result.body_text()
-        if text:
-            lines.append("")
-            lines.append(text if len(text) <= 8000 else text[:8000] + f"\n… ({result.size} bytes)")
+        lines += [f"{visible(name)}: {visible(value)}" for name, value in result.headers]
+        _, binary = body_text(result.body)
+        if binary:
+            lines += ["", f"(binary, {result.size} bytes)"]
+        else:
+            text = visible(result.body_text(), multiline=True)
+            if text:
+                lines.append("")
+                lines.append(
+                    text if len(text) <= 8000 else text[:8000] + f"\n… ({result.size} bytes)"
+                )
     if commands:
         lines.append("\nReproduce (replace the <placeholders>):")
-        lines.append(f"  {commands['curl']}")
-        lines.append(f"  {commands['openssl']}")
+        lines.append(f"  {visible(commands['curl'])}")
+        lines.append(f"  {visible(commands['openssl'])}")
     return "\n".join(lines) + "\n"
 
 

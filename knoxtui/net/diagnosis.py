@@ -12,6 +12,7 @@ from typing import Any
 
 from knoxtui.net.handshake import ALERT_TEXTS, HandshakeReport
 from knoxtui.net.plan import RequestPlan
+from knoxtui.net.proxy import ProxyChoice
 
 CODES = (
     "ok",
@@ -37,6 +38,12 @@ CODES = (
     "tls_error",
     "connection_failed",
     "invalid_route",
+    "proxy_unreachable",
+    "proxy_auth_required",
+    "proxy_refused",
+    "tls_intercepted",
+    "redirect_not_followed",
+    "cancelled",
 )
 SIDES = ("client", "server", "network", "config", "none")
 
@@ -224,33 +231,63 @@ def diagnose(
     body: bytes = b"",
     now: datetime,
     timed_out: bool = False,
+    via: ProxyChoice | None = None,
+    tunnel_open: bool = True,
+    proxy_authenticate: str | None = None,
 ) -> Diagnosis:
+    if via is not None and status_code == 407 and error is None:
+        return _proxy_auth(via, proxy_authenticate)
     if error is None and status_code is not None:
         return _diagnose_http(plan, report, status_code, body, now)
     chain = list(exception_chain(error))
     text = error_text(error) or ""
     if timed_out or any(isinstance(e, TimeoutError | socket.timeout) for e in chain):
+        if via is not None and not report.connected:
+            return Diagnosis(
+                "timeout",
+                "network",
+                f"No answer from the proxy {via.shown_url} within {plan.connect_timeout:g} s "
+                f"(phase: proxy connect; {via.reason}).",
+                "Check the proxy address (the route's proxy key, --proxy, or HTTPS_PROXY) and "
+                "that it is reachable from here; --no-proxy goes direct.",
+            )
+        if via is not None and not tunnel_open:
+            return Diagnosis(
+                "timeout",
+                "network",
+                f"The proxy {via.shown_url} did not open the tunnel to {plan.host}:{plan.port} "
+                f"within {plan.timeout:g} s (phase: proxy CONNECT).",
+                "The proxy cannot reach the server in time: ask the proxy's administrators, or "
+                "go direct where a direct path exists (NO_PROXY, --no-proxy).",
+            )
         if not report.connected:
-            phase = "connecting"
+            phase = "TCP connect"
         elif plan.is_tls and not report.handshake_completed:
-            phase = "during the TLS handshake"
+            phase = "TLS handshake"
         else:
             return Diagnosis(
                 "timeout",
                 "server",
-                f"No response from {plan.host}:{plan.port} within {plan.timeout:g} s (waiting for "
-                "the response): the connection"
+                f"No response from {plan.host}:{plan.port} within {plan.timeout:g} s (phase: "
+                "waiting for the response): the connection"
                 + (" and the TLS handshake" if plan.is_tls else "")
                 + " succeeded and the request was sent, but the server did not answer in time.",
                 "The service (or what it forwards to) is slow or stuck: retry with a longer "
                 "--timeout, and tell the API provider if it persists.",
             )
+        limit = plan.connect_timeout if phase == "TCP connect" else plan.timeout
         return Diagnosis(
             "timeout",
             "network",
-            f"No answer from {plan.host}:{plan.port} within {plan.timeout:g} s ({phase}).",
-            "Check that the service is up and reachable from here (VPN, firewall allow-list).",
+            f"No answer from {plan.host}:{plan.port} within {min(limit, plan.timeout):g} s "
+            f"(phase: {phase}).",
+            "Check that the service is up and reachable from here (VPN, firewall allow-list); "
+            "raise timeout_seconds / connect_timeout_seconds (or --timeout) for a slow link.",
         )
+    if via is not None:
+        found = _diagnose_proxy(plan, report, via, chain, text, tunnel_open, proxy_authenticate)
+        if found is not None:
+            return found
     if any(isinstance(e, socket.gaierror) for e in chain):
         return Diagnosis(
             "dns_failure",
@@ -296,6 +333,76 @@ def diagnose(
         f"The request to {plan.host}:{plan.port} failed: {text}.",
         "Run the openssl s_client reproduction below for the raw exchange.",
     )
+
+
+def _proxy_auth(via: ProxyChoice, asked: str | None) -> Diagnosis:
+    scheme = (asked or "").split(" ", 1)[0] or "an unnamed scheme"
+    if via.has_credentials:
+        summary = (
+            f"The proxy {via.shown_url} refused our credentials (HTTP 407; it asks for {scheme}"
+            f" authentication; {via.reason})."
+        )
+        fix = "Check the proxy user name and password in the proxy URL."
+    else:
+        summary = (
+            f"The proxy {via.shown_url} requires authentication (HTTP 407; it asks for {scheme}"
+            f"; {via.reason})."
+        )
+        fix = (
+            "Put the credentials in the proxy URL: http://user:{{secret:proxy_pass}}@host:port "
+            "(the route's proxy key) or in HTTPS_PROXY."
+        )
+    if scheme.lower() not in ("basic", "an unnamed scheme"):
+        fix += f" knoxtui speaks Basic proxy authentication only; {scheme} is not supported."
+    return Diagnosis("proxy_auth_required", "config", summary, fix)
+
+
+def _diagnose_proxy(
+    plan: RequestPlan,
+    report: HandshakeReport,
+    via: ProxyChoice,
+    chain: list[BaseException],
+    text: str,
+    tunnel_open: bool,
+    asked: str | None,
+) -> Diagnosis | None:
+    if not report.connected:
+        return Diagnosis(
+            "proxy_unreachable",
+            "network",
+            f"Nothing answers at the proxy {via.shown_url} ({text}; {via.reason}).",
+            "Check the proxy address and port (the route's proxy key, --proxy, HTTPS_PROXY), or "
+            'go direct where a direct path exists (proxy "none", --no-proxy, NO_PROXY).',
+        )
+    refused = next((e for e in chain if type(e).__name__ == "ProxyError"), None)
+    if refused is not None:
+        answer = str(refused).strip()
+        if answer.startswith("407"):
+            return _proxy_auth(via, asked)
+        return Diagnosis(
+            "proxy_refused",
+            "network",
+            f"The proxy {via.shown_url} refused to open a tunnel to {plan.host}:{plan.port}: it "
+            f'answered "{answer}" ({via.reason}).',
+            "A 403 is the proxy's policy (allowed hosts or ports: ask its administrators to allow "
+            "this host and port); a 502/503/504 means the proxy cannot reach the server.",
+        )
+    verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if verify is not None and plan.is_tls:
+        leaf = report.server_chain[0] if report.server_chain else None
+        issuer = leaf.issuer if leaf else "an unknown issuer"
+        trust = "the route's CA bundle" if plan.ca_bundle_pem else "the system trust store"
+        return Diagnosis(
+            "tls_intercepted",
+            "network",
+            f"A TLS-inspecting proxy answered in the server's place: through {via.shown_url}, "
+            f"the certificate for {plan.host} was issued by {issuer}, which {trust} does not "
+            f"trust ({verify.verify_message or text}). Mutual TLS cannot pass through "
+            "inspection: the proxy cannot present our client certificate to the server.",
+            f"Ask the proxy's administrators to put {plan.host} on the inspection bypass list, "
+            'or go direct where a direct path exists (NO_PROXY, proxy "none", --no-proxy).',
+        )
+    return None
 
 
 def _is_ip(host: str) -> bool:

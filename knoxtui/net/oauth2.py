@@ -115,6 +115,8 @@ def token_request(oauth: OAuth2Plan, parent: RequestPlan) -> RequestPlan:
         route_name=parent.route_name,
         environment=parent.environment,
         timeout=parent.timeout,
+        connect_timeout=parent.connect_timeout,
+        proxy=parent.proxy,  # the same rule: route key, option or environment (NO_PROXY per URL)
         display_url=oauth.token_url,
         display_headers={
             k: ("<client credentials>" if k == "Authorization" else v) for k, v in headers.items()

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from knoxtui.net.proxy import ProxySetting
+
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ class RequestPlan:
     display_headers: dict[str, str] = field(default_factory=dict)
     display_body: str | None = field(default=None, repr=False)
     certificate_secret: str | None = None
+    proxy: ProxySetting | None = None  # None: the environment's, as curl reads it
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    follow_redirects: bool = False
+    http2: bool = False
+    # Secrets in the URL, headers or body (resolved from {{secret:NAME}}): never across origins.
+    secret_headers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", _HiddenHeaders(self.headers))
@@ -106,6 +115,21 @@ class RequestPlan:
     @property
     def is_tls(self) -> bool:
         return urlsplit(self.url).scheme == "https"
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return (urlsplit(self.url).scheme, self.host.lower(), self.port)
+
+    @property
+    def sends_secrets(self) -> bool:
+        """A certificate, a token or a secret value goes with this request."""
+        return bool(
+            self.identity is not None
+            or self.oauth2 is not None
+            or self.secret_headers
+            or self.url != self.display_url
+            or (self.display_body is not None and self.body != (self.display_body or "").encode())
+        )
 
     def __repr__(self) -> str:
         return (

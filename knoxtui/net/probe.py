@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -36,7 +37,9 @@ def probe(
     min_version: str | None = None,
     max_version: str | None = None,
     timeout: float = _TIMEOUT,
+    opener: Callable[[float], socket.socket] | None = None,
 ) -> ProbeResult:
+    """`opener(timeout)` gives the connected socket (a tunnel through a proxy); else direct."""
     from OpenSSL import SSL, crypto
 
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
@@ -50,7 +53,10 @@ def probe(
             context.add_extra_chain_cert(crypto.X509.from_cryptography(extra))
         context.use_privatekey(crypto.load_privatekey(crypto.FILETYPE_PEM, identity.key_pem))
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        if opener is not None:
+            sock = opener(timeout)
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         return ProbeResult(error=str(exc))
     # pyOpenSSL wants a blocking socket; bound each read with SO_RCVTIMEO instead.

@@ -6,15 +6,34 @@ from __future__ import annotations
 import shlex
 
 from knoxtui import refs
+from knoxtui.net import proxy
 from knoxtui.net.plan import RequestPlan
+from knoxtui.net.proxy import ProxyChoice
 
 
 def _placeholders(text: str) -> str:
     return refs.SECRET_REF.sub(lambda m: f"<secret:{m.group(1)}>", text)
 
 
+def _proxy(plan: RequestPlan) -> ProxyChoice | None:
+    try:
+        return proxy.choose(plan.url, plan.proxy)
+    except proxy.ProxyConfigError:
+        return None
+
+
 def reproduction_commands(plan: RequestPlan) -> dict[str, str]:
     curl = ["curl", "-v", "-X", plan.method]
+    via = _proxy(plan)
+    if via is not None and via.used:
+        curl += ["-x", proxy.without_credentials(via.url or "")]
+        user = proxy.proxy_user_placeholder(via)
+        if user:
+            curl += ["--proxy-user", user]
+    elif plan.proxy is not None and plan.proxy.mode == "none":
+        curl += ["--noproxy", "*"]
+    if plan.http2:
+        curl.append("--http2")
     if plan.identity is not None:
         curl += ["--cert", "<cert-file>", "--key", "<key-file>"]
     if not plan.verify:
@@ -42,10 +61,11 @@ def reproduction_commands(plan: RequestPlan) -> dict[str, str]:
         "s_client",
         "-connect",
         f"{plan.host}:{plan.port}",
-        "-servername",
-        plan.servername or plan.host,
+        *(["-servername", plan.servername or plan.host] if _sni_name(plan) else ["-noservername"]),
         "-showcerts",
     ]
+    if via is not None and via.used:
+        s_client += ["-proxy", f"{via.host}:{via.port}"]
     if plan.identity is not None:
         s_client += ["-cert", "<cert-file>", "-key", "<key-file>"]
     if plan.ca_bundle_pem:
@@ -60,6 +80,18 @@ def reproduction_commands(plan: RequestPlan) -> dict[str, str]:
         s_client.append("-verify_return_error")
     s_client.append("-state")
     return {"curl": _join(curl), "openssl": _join(s_client)}
+
+
+def _sni_name(plan: RequestPlan) -> bool:
+    import ipaddress
+
+    if plan.servername:
+        return True
+    try:
+        ipaddress.ip_address(plan.host)
+    except ValueError:
+        return True
+    return False
 
 
 def _join(words: list[str]) -> str:

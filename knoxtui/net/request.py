@@ -9,23 +9,32 @@ import json
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
 from knoxtui import clock
 from knoxtui.errors import KnoxError
 from knoxtui.net import context as tls_context
-from knoxtui.net import handshake
+from knoxtui.net import handshake, proxy
+from knoxtui.net.cancel import Cancellation, SocketGuard, after
 from knoxtui.net.diagnosis import NGINX_PLAIN_TO_TLS, Diagnosis, diagnose, error_text
 from knoxtui.net.handshake import Alert, HandshakeReport, decode_name
 from knoxtui.net.oauth2 import OAuth2Step, obtain_token
 from knoxtui.net.plan import RequestPlan
+from knoxtui.net.proxy import ProxyChoice
+from knoxtui.safetext import visible
 
 tls_context.set_message_observer(handshake.observe)
 
 BODY_JSON_LIMIT = 64 * 1024
 _ENCODING_DER = 2  # _ssl.ENCODING_DER, for the private chain accessors of Python < 3.13
+MAX_REDIRECTS = 5
+PLAINTEXT_WARNING = (
+    "plaintext: the target is http://, nothing of this exchange is encrypted or authenticated "
+    "(the route allows it with allow_plaintext)."
+)
 UNVERIFIED_WARNING = (
     "TLS verification is OFF for this route (tls_reject_unauthorized: false): the server is not "
     "authenticated and anyone on the path could read and change this exchange."
@@ -68,6 +77,8 @@ class RequestResult:
     route_name: str | None = None
     environment: str | None = None
     certificate_secret: str | None = None
+    proxy: ProxyChoice | None = None  # None: direct
+    final_url: str | None = None  # after same-origin redirects
 
     @property
     def ok(self) -> bool:
@@ -125,6 +136,9 @@ class RequestResult:
             "error": report.error,
             "timings": self.timings.to_dict(),
             "oauth2": self.oauth2_step.to_dict() if self.oauth2_step else None,
+            "proxy": self.proxy.to_dict() if self.proxy else None,
+            "plaintext": self.url.startswith("http://"),
+            "final_url": self.final_url,
             "warnings": list(self.warnings),
             "response": {
                 "http_version": self.http_version,
@@ -158,6 +172,8 @@ class _Attempt:
     tls: dict[str, Any] = field(default_factory=dict)
     started: float = 0.0
     finished: float = 0.0
+    cancelled: bool = False
+    proxy: ProxyChoice = field(default_factory=ProxyChoice)
 
 
 def _capture_tls(stream: Any, into: dict[str, Any]) -> None:
@@ -177,14 +193,27 @@ def _capture_tls(stream: Any, into: dict[str, Any]) -> None:
         into["chain_der"] = (leaf,) if leaf else ()
 
 
-def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _Attempt:
+def _send(
+    plan: RequestPlan,
+    extra_headers: dict[str, str] | None = None,
+    cancel: Cancellation | None = None,
+) -> _Attempt:
     import httpx
 
     attempt = _Attempt()
     marks = attempt.marks
+    guard = SocketGuard()
 
     def trace(name: str, info: dict[str, Any]) -> None:
+        request = info.get("request")
+        if name.startswith("http11.") and getattr(request, "method", None) == b"CONNECT":
+            name = "tunnel." + name  # the proxy's answer to CONNECT, not the server's
+        elif name.startswith("proxy.start_tls"):
+            name = "connection" + name[len("proxy") :]  # TLS to the server inside the tunnel
         marks[name] = time.perf_counter()
+        if name == "connection.connect_tcp.complete":
+            with contextlib.suppress(AttributeError, KeyError):
+                guard.attach(info["return_value"].get_extra_info("socket"))
         if name == "connection.start_tls.complete":
             # Should this fail, the report lacks the chain; the request itself goes on.
             with contextlib.suppress(AttributeError, ValueError, ssl.SSLError):
@@ -196,6 +225,10 @@ def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _At
         verify=plan.verify,
         min_version=plan.min_version,
         max_version=plan.max_version,
+        alpn=("h2", "http/1.1") if plan.http2 else ("http/1.1",),
+    )
+    transport, attempt.proxy = proxy.transport_for(
+        plan.url, plan.proxy, ssl_context=context, http2=plan.http2
     )
     extensions: dict[str, Any] = {"trace": trace}
     if plan.servername and plan.is_tls:
@@ -206,11 +239,17 @@ def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _At
         # Virtual hosts pick their server block by Host too (nginx): name the same one as SNI,
         # as curl --connect-to in the reproduction does.
         headers["Host"] = host_header(plan.servername, plan.port)
+    timeout = httpx.Timeout(plan.timeout, connect=min(plan.connect_timeout, plan.timeout))
+    # The whole request is bounded (httpx's timeouts are per read): past the deadline, or on
+    # cancel, the sockets are shut down and the blocking call returns at once.
+    call_off = after(plan.timeout, guard.expire)
+    if cancel is not None:
+        cancel.on_cancel(guard.stop)
     attempt.started = time.perf_counter()
     try:
-        with httpx.Client(
-            verify=context, trust_env=False, timeout=plan.timeout, follow_redirects=False
-        ) as client:
+        if cancel is not None and cancel.cancelled:
+            raise _Cancelled()
+        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
             request = client.build_request(
                 plan.method, plan.url, headers=headers, content=plan.body, extensions=extensions
             )
@@ -223,12 +262,26 @@ def _send(plan: RequestPlan, extra_headers: dict[str, str] | None = None) -> _At
                 attempt.body = response.read()
             finally:
                 response.close()
+    except _Cancelled:
+        attempt.cancelled = True
     except httpx.TimeoutException as exc:
         attempt.error, attempt.timed_out = exc, True
     except (httpx.HTTPError, OSError, ssl.SSLError, ValueError) as exc:
         attempt.error = exc
-    attempt.finished = time.perf_counter()
+    finally:
+        call_off()
+        if cancel is not None:
+            cancel.forget(guard.stop)
+        attempt.finished = time.perf_counter()
+    if cancel is not None and cancel.cancelled and attempt.status_code is None:
+        attempt.cancelled = True
+    elif guard.deadline_passed and attempt.error is not None:
+        attempt.timed_out = True
     return attempt
+
+
+class _Cancelled(Exception):
+    pass
 
 
 def host_header(name: str, port: int) -> str:
@@ -244,11 +297,15 @@ def _ms(marks: dict[str, float], start: str, end: str) -> float | None:
 
 def _timings(attempt: _Attempt, oauth2_ms: float | None = None) -> Timings:
     marks = attempt.marks
-    ttfb_end = "http11.receive_response_headers.complete"
+    http = "http2" if "http2.send_request_headers.started" in marks else "http11"
     return Timings(
         connect_ms=_ms(marks, "connection.connect_tcp.started", "connection.connect_tcp.complete"),
         tls_ms=_ms(marks, "connection.start_tls.started", "connection.start_tls.complete"),
-        ttfb_ms=_ms(marks, "http11.send_request_headers.started", ttfb_end),
+        ttfb_ms=_ms(
+            marks,
+            f"{http}.send_request_headers.started",
+            f"{http}.receive_response_headers.complete",
+        ),
         total_ms=round((attempt.finished - attempt.started) * 1000, 3),
         oauth2_ms=oauth2_ms,
     )
@@ -293,9 +350,13 @@ def _report(
         None,
     )
     connected = "connection.connect_tcp.complete" in attempt.marks
+    via = attempt.proxy if attempt.proxy.used else None
+    tunnel = via is None or "tunnel.http11.receive_response_headers.complete" in attempt.marks
+    tunnel = tunnel and not any(isinstance(e, httpx_proxy_error()) for e in _chain(error))
+    opener = _tunnel_opener(via, plan) if via is not None else None
     server_version = None
-    if plan.is_tls and error is not None and connected and not attempt.timed_out:
-        if not recorder.server_hello:
+    if plan.is_tls and error is not None and connected and tunnel and not attempt.timed_out:
+        if not recorder.server_hello and via is None:
             plain_http = _plain_http_answer(plan.host, plan.port, plan.timeout)
         if not recorder.server_hello and not plain_http and (plan.min_version or plan.max_version):
             # No version in common: which one does the server speak when offered both?
@@ -304,8 +365,9 @@ def _report(
             server_version = probe(
                 plan.host,
                 plan.port,
-                servername=plan.servername or plan.host,
+                servername=_sni(plan),
                 timeout=min(plan.timeout, 5.0),
+                opener=opener,
             ).tls_version
         if recorder.server_hello and (not chain_der or not requested):
             from knoxtui.net.probe import probe
@@ -313,10 +375,11 @@ def _report(
             found = probe(
                 plan.host,
                 plan.port,
-                servername=plan.servername or plan.host,
+                servername=_sni(plan),
                 min_version=plan.min_version,
                 max_version=plan.max_version,
                 timeout=min(plan.timeout, 5.0),
+                opener=opener,
             )
             probed = True
             chain_der = chain_der or found.server_chain_der
@@ -341,7 +404,7 @@ def _report(
         tls_version=version,
         cipher=cipher,
         alpn=tls.get("alpn"),
-        servername=(plan.servername or plan.host) if plan.is_tls else None,
+        servername=_sni(plan) if plan.is_tls else None,
         server_chain=server_chain,
         server_verified=bool(completed and plan.verify and plan.is_tls),
         verify_enabled=plan.verify,
@@ -362,6 +425,33 @@ def _report(
     )
 
 
+def _sni(plan: RequestPlan) -> str | None:
+    """The name sent as SNI: none for an IP literal (TLS carries host names only)."""
+    from knoxtui.net.diagnosis import _is_ip
+
+    if plan.servername:
+        return plan.servername
+    return None if _is_ip(plan.host) else plan.host
+
+
+def httpx_proxy_error() -> type[BaseException]:
+    import httpx
+
+    return httpx.ProxyError
+
+
+def _tunnel_opener(via: ProxyChoice, plan: RequestPlan) -> Any:
+    """For a diagnostic probe through the same proxy: a socket tunnelled to the server."""
+
+    def opener(timeout: float) -> socket.socket:
+        sock, answer = proxy.ask_connect(via, plan.host, plan.port, timeout=timeout)
+        if sock is None:
+            raise OSError(answer.error or f"the proxy answered {answer.status} {answer.reason}")
+        return sock
+
+    return opener
+
+
 def _chain(exc: BaseException | None) -> list[BaseException]:
     from knoxtui.net.diagnosis import exception_chain
 
@@ -369,14 +459,34 @@ def _chain(exc: BaseException | None) -> list[BaseException]:
 
 
 def _perform(
-    plan: RequestPlan, extra_headers: dict[str, str] | None = None, oauth2_ms: float | None = None
+    plan: RequestPlan,
+    extra_headers: dict[str, str] | None = None,
+    oauth2_ms: float | None = None,
+    cancel: Cancellation | None = None,
 ) -> tuple[_Attempt, HandshakeReport, Diagnosis]:
     recorder = handshake.start_recording()
     try:
-        attempt = _send(plan, extra_headers)
+        attempt = _send(plan, extra_headers, cancel)
     finally:
         handshake.stop_recording()
+    if attempt.cancelled:
+        report = HandshakeReport(verify_enabled=plan.verify)
+        return attempt, report, cancelled_diagnosis(attempt.finished - attempt.started)
     report = _report(plan, attempt, recorder)
+    via = attempt.proxy if attempt.proxy.used else None
+    asked = None
+    if via is not None and any(
+        isinstance(e, httpx_proxy_error()) and str(e).startswith("407")
+        for e in _chain(attempt.error)
+    ):
+        # httpx keeps no headers of a refused CONNECT: ask once more, without credentials, to
+        # name the scheme the proxy wants (its Proxy-Authenticate header).
+        _, answer = proxy.ask_connect(
+            via, plan.host, plan.port, timeout=min(plan.timeout, 5.0), credentials=False
+        )
+        asked = answer.header("Proxy-Authenticate")
+    elif via is not None and attempt.status_code == 407:
+        asked = next((v for k, v in attempt.headers if k.lower() == "proxy-authenticate"), None)
     diagnosis = diagnose(
         plan,
         report,
@@ -385,15 +495,29 @@ def _perform(
         body=attempt.body,
         now=clock.now(),
         timed_out=attempt.timed_out,
+        via=via,
+        tunnel_open=via is None
+        or not plan.is_tls
+        or "tunnel.http11.receive_response_headers.complete" in attempt.marks,
+        proxy_authenticate=asked,
     )
     return attempt, report, diagnosis
 
 
+def cancelled_diagnosis(seconds: float) -> Diagnosis:
+    return Diagnosis(
+        "cancelled",
+        "none",
+        f"The request was cancelled after {seconds:.1f} s; nothing was received.",
+        None,
+    )
+
+
 def _transport(
-    plan: RequestPlan,
+    plan: RequestPlan, cancel: Cancellation | None = None
 ) -> tuple[int | None, bytes, float | None, Diagnosis, HandshakeReport | None]:
     try:
-        attempt, report, diagnosis = _perform(plan)
+        attempt, report, diagnosis = _perform(plan, cancel=cancel)
     except KnoxError as exc:
         return None, b"", None, Diagnosis(exc.code, "config", exc.message, exc.hint), None
     total = round((attempt.finished - attempt.started) * 1000, 3)
@@ -431,15 +555,22 @@ def forget_secrets() -> None:
     oauth2.clear_cache()
 
 
-def execute(plan: RequestPlan) -> RequestResult:
-    """Run the plan: the OAuth2 token first when the route has one, then the request."""
+def execute(plan: RequestPlan, cancel: Cancellation | None = None) -> RequestResult:
+    """Run the plan: the OAuth2 token first when the route has one, then the request (and its
+    same-origin redirects when the route follows them). `cancel` stops it from another thread."""
     warnings: list[str] = []
     if not plan.verify and plan.is_tls:
         warnings.append(UNVERIFIED_WARNING)
+    if not plan.is_tls:
+        warnings.append(PLAINTEXT_WARNING)
     extra: dict[str, str] = {}
     step: OAuth2Step | None = None
     if plan.oauth2 is not None:
-        token, step = obtain_token(plan.oauth2, plan, _transport)
+
+        def transport(token_plan: RequestPlan) -> Any:
+            return _transport(token_plan, cancel)
+
+        token, step = obtain_token(plan.oauth2, plan, transport)
         if token is None:
             assert step.diagnosis is not None
             result = failed_before_connecting(plan, step.diagnosis)
@@ -447,13 +578,47 @@ def execute(plan: RequestPlan) -> RequestResult:
             report = step.report or result.report
             return _with(result, oauth2_step=step, warnings=tuple(warnings), report=report)
         extra["Authorization"] = f"Bearer {token}"
-    try:
-        attempt, report, diagnosis = _perform(plan, extra, step.duration_ms if step else None)
-    except KnoxError as exc:
-        diagnosis = Diagnosis(exc.code, "config", exc.message, exc.hint)
-        return _with(
-            failed_before_connecting(plan, diagnosis), oauth2_step=step, warnings=tuple(warnings)
-        )
+    current = plan
+    for _hop in range(MAX_REDIRECTS + 1):
+        try:
+            attempt, report, diagnosis = _perform(
+                current, extra, step.duration_ms if step else None, cancel
+            )
+        except KnoxError as exc:
+            diagnosis = Diagnosis(exc.code, "config", exc.message, exc.hint)
+            return _with(
+                failed_before_connecting(plan, diagnosis),
+                oauth2_step=step,
+                warnings=tuple(warnings),
+            )
+        location = _location(attempt)
+        if location is None or not diagnosis.ok:
+            break
+        target = urljoin(current.url, location)
+        if not plan.follow_redirects:
+            diagnosis = replace(
+                diagnosis,
+                summary=f"HTTP {attempt.status_code}: a redirect to {visible(location)} (not "
+                "followed: the route's follow_redirects is false).",
+            )
+            break
+        nxt = replace(current, url=target, display_url=target)
+        if nxt.origin != current.origin:
+            origin = "{}://{}:{}".format(*nxt.origin)
+            diagnosis = Diagnosis(
+                "redirect_not_followed",
+                "server",
+                f"Stopped at HTTP {attempt.status_code}: the server redirects to another origin, "
+                f"{visible(origin)}. The client certificate, the Authorization header and "
+                "secret values only ever go to the route's own origin, so it was not followed.",
+                "If that origin is the API's real address, put it in target_url.",
+            )
+            break
+        if attempt.status_code == 303 or (
+            attempt.status_code in (301, 302) and current.method == "POST"
+        ):
+            nxt = replace(nxt, method="GET", body=None, display_body=None)
+        current = nxt
     return RequestResult(
         method=plan.method,
         url=plan.display_url,
@@ -471,10 +636,16 @@ def execute(plan: RequestPlan) -> RequestResult:
         route_name=plan.route_name,
         environment=plan.environment,
         certificate_secret=plan.certificate_secret,
+        proxy=attempt.proxy if attempt.proxy.used else None,
+        final_url=current.display_url if current is not plan else None,
     )
 
 
-def _with(result: RequestResult, **changes: Any) -> RequestResult:
-    from dataclasses import replace
+def _location(attempt: _Attempt) -> str | None:
+    if attempt.status_code is None or not 300 <= attempt.status_code < 400:
+        return None
+    return next((v for k, v in attempt.headers if k.lower() == "location"), None)
 
+
+def _with(result: RequestResult, **changes: Any) -> RequestResult:
     return replace(result, **changes)
