@@ -64,3 +64,22 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every in-process connection of the suite goes to 127.0.0.1 / ::1: a name or address
     outside loopback fails as an unknown host instead of reaching the network."""
     monkeypatch.setattr(socket, "getaddrinfo", _loopback_only_getaddrinfo)
+
+
+_PROXY_VARIABLES = (
+    "http_proxy",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests read HTTPS_PROXY/ALL_PROXY/NO_PROXY as curl does: a proxy set on the machine
+    running the suite must not reroute the tests' loopback requests (proxy tests set their own)."""
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
