@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "knoxtui.commands.audit",
     "knoxtui.commands.request",
     "knoxtui.commands.lifecycle",
+    "knoxtui.commands.agent",
     "knoxtui.commands.app",
 )
 

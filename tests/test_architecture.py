@@ -35,6 +35,8 @@ HEADLESS = [
     "knoxtui.net",
     "knoxtui.routes",
     "knoxtui.cli",
+    "knoxtui.agent.client",
+    "knoxtui.agent.server",
 ]
 
 
@@ -55,7 +57,9 @@ def test_pyopenssl_only_where_needed(module: str) -> None:
     assert "OpenSSL" not in _loaded_after_import(module)
 
 
-@pytest.mark.parametrize("module", ["knoxtui.pki", "knoxtui.net", "knoxtui.routes"])
+@pytest.mark.parametrize(
+    "module", ["knoxtui.pki", "knoxtui.net", "knoxtui.routes", "knoxtui.agent.server"]
+)
 def test_only_vault_touches_sqlcipher(module: str) -> None:
     if not _exists(module):
         pytest.skip(f"{module} is not built yet")
@@ -118,3 +122,18 @@ def test_cli_parser_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert not set(json.loads(out)) & {"textual", "rich", "httpx", "sqlcipher3", "OpenSSL"}
+
+
+def test_agent_client_is_standard_library_only() -> None:
+    """Every command imports the agent client before opening a vault: it must cost nothing."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import knoxtui.agent.client\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(sorted(new - set(sys.stdlib_module_names) - {'knoxtui'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "[]"

@@ -189,8 +189,12 @@ def vault_path(args: argparse.Namespace) -> Path:
     return Path(given) if given is not None else paths.default_vault_path()
 
 
-def open_vault(args: argparse.Namespace, *, create: bool = False) -> Vault:
-    """Open the vault named by the arguments; with `create`, make it when it does not exist."""
+def open_vault(args: argparse.Namespace, *, create: bool = False, use_agent: bool = True) -> Vault:
+    """Open the vault named by the arguments; with `create`, make it when it does not exist.
+
+    The vault's agent is asked first: its raw key opens the vault without a key derivation. A key
+    that does not open it (stale after a passphrase change elsewhere) is never used to write: the
+    open reads page 1 first, fails, the agent is told to lock, and the passphrase is asked for."""
     from knoxtui.vault import Vault
 
     path = vault_path(args)
@@ -201,4 +205,39 @@ def open_vault(args: argparse.Namespace, *, create: bool = False) -> Vault:
                 hint="Add a secret to create one (knoxtui secret add ...), or pass --vault PATH.",
             )
         return Vault.create(path, vault_passphrase(args, creating=True))
+    if use_agent:
+        vault = open_with_agent(path)
+        if vault is not None:
+            return vault
     return Vault.open(path, vault_passphrase(args))
+
+
+def open_with_agent(path: Path) -> Vault | None:
+    """The vault opened with its agent's key; None when no agent holds a key that opens it."""
+    from knoxtui.agent import client
+
+    try:
+        key = client.fetch_key(path)
+    except UsageError as exc:  # a foreign or broken socket: say so, then ask as without agent
+        print(f"knoxtui: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return None
+    if key is None:
+        return None
+    from knoxtui.errors import WrongVaultPassphrase
+    from knoxtui.vault import Vault
+    from knoxtui.vault.connection import RawKey
+
+    raw = RawKey(key)
+    key[:] = bytes(len(key))
+    try:
+        return Vault.open(path, raw)
+    except WrongVaultPassphrase:
+        client.lock(path, "stale_key")
+        print(
+            "knoxtui: the agent's key no longer opens this vault (was its passphrase changed?); "
+            "the agent was locked.",
+            file=sys.stderr,
+        )
+        return None

@@ -404,9 +404,18 @@ def run_passwd(args: argparse.Namespace) -> int:
             raise UsageError("The new passphrase file is empty; nothing was changed.")
     else:
         new = None
-    with open_vault(args) as vault:
+    # The old passphrase itself, not the agent's key: changing it needs knowing it.
+    with open_vault(args, use_agent=False) as vault:
         if new is None:
             new = prompt_new_passphrase("New vault passphrase")
         vault.change_passphrase(new)
+    from knoxtui.agent import client
+
+    locked = client.lock(vault.path, "passwd")  # its key is the old one now
     print("The vault passphrase was changed.", file=sys.stderr)
+    if locked:
+        print(
+            "The vault's agent was locked (start it again with the new passphrase).",
+            file=sys.stderr,
+        )
     return 0

@@ -9,6 +9,7 @@ or on a private copy, before the real file is opened for writing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -30,7 +31,32 @@ BUSY_TIMEOUT_MS = 5_000
 SQLITE_HEADER = b"SQLite format 3\x00"
 SIDE_FILES = ("-journal", "-wal", "-shm")
 
+SALT_SIZE = 16  # SQLCipher 4 keeps the KDF salt in the file's first 16 bytes
+RAW_KEY_SIZE = 32  # AES-256: PBKDF2-HMAC-SHA512 output truncated to 32 bytes
+
 Connection = Any  # sqlcipher3.Connection has no type stubs
+
+
+class RawKey:
+    """The vault's derived SQLCipher key (what the agent hands out): opening with it skips the
+    key derivation. Its repr never shows the bytes."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes | bytearray) -> None:
+        if len(key) != RAW_KEY_SIZE:
+            raise ValueError("a raw vault key is 32 bytes")
+        self._key = bytes(key)
+
+    def pragma_value(self) -> str:
+        # The raw-key form: SQLCipher uses these bytes as the key and derives no key from them.
+        return "\"x'" + self._key.hex() + "'\""
+
+    def __repr__(self) -> str:
+        return "RawKey(<hidden>)"
+
+
+VaultKey = str | RawKey  # a passphrase, or the raw key derived from it
 
 
 def _quote(text: str) -> str:
@@ -39,13 +65,37 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _key(conn: Connection, passphrase: str, kdf_iter: int | None) -> None:
+def _key(conn: Connection, passphrase: VaultKey, kdf_iter: int | None) -> None:
     # SQLCipher logs failed HMAC checks to stderr by default; our error message says it better.
     conn.execute("PRAGMA cipher_log_level = NONE")
+    if isinstance(passphrase, RawKey):
+        conn.execute(f"PRAGMA key = {passphrase.pragma_value()}")
+        return
     conn.execute(f"PRAGMA key = {_quote(passphrase)}")
     iterations = DEFAULT_KDF_ITER if kdf_iter is None else int(kdf_iter)
     if iterations != SQLCIPHER_KDF_ITER:
         conn.execute(f"PRAGMA kdf_iter = {iterations}")
+
+
+def derive_raw_key(path: Path, passphrase: str, kdf_iter: int | None = None) -> bytearray:
+    """The key SQLCipher derives from `passphrase` for the vault at `path` (its salt, its
+    PBKDF2-HMAC-SHA512 settings). The caller checks it with `check_key(path, RawKey(key))`."""
+    _quote(passphrase)  # the same NUL rule as a typed passphrase
+    try:
+        with path.open("rb") as handle:
+            salt = handle.read(SALT_SIZE)
+    except FileNotFoundError:
+        raise UsageError(f"There is no vault at '{path}'.") from None
+    except IsADirectoryError:
+        raise NotAVault(f"'{path}' is a folder, not a knoxtui vault.") from None
+    if len(salt) < SALT_SIZE:
+        raise _classify_unreadable(path)
+    iterations = DEFAULT_KDF_ITER if kdf_iter is None else int(kdf_iter)
+    return bytearray(
+        hashlib.pbkdf2_hmac(
+            "sha512", passphrase.encode("utf-8"), salt, iterations, dklen=RAW_KEY_SIZE
+        )
+    )
 
 
 def _configure(conn: Connection) -> None:
@@ -133,7 +183,7 @@ def _classify_unreadable(path: Path) -> VaultError:
     )
 
 
-def _probe(target: str, passphrase: str, kdf_iter: int | None, *, uri: bool) -> None:
+def _probe(target: str, passphrase: VaultKey, kdf_iter: int | None, *, uri: bool) -> None:
     """Decrypt page 1 on a connection that cannot write; raises the driver's error."""
     conn = _connect(target, uri=uri)
     try:
@@ -144,7 +194,7 @@ def _probe(target: str, passphrase: str, kdf_iter: int | None, *, uri: bool) -> 
         conn.close()
 
 
-def _probe_copy(path: Path, passphrase: str, kdf_iter: int | None) -> None:
+def _probe_copy(path: Path, passphrase: VaultKey, kdf_iter: int | None) -> None:
     """A crashed writer left a hot journal that read-only connections cannot replay: check the
     key on a private copy, so a wrong passphrase still leaves the original untouched."""
     scratch = Path(tempfile.mkdtemp(prefix="knoxtui-probe-"))
@@ -160,7 +210,7 @@ def _probe_copy(path: Path, passphrase: str, kdf_iter: int | None) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def check_key(path: Path, passphrase: str, kdf_iter: int | None) -> None:
+def check_key(path: Path, passphrase: VaultKey, kdf_iter: int | None = None) -> None:
     """Raise WrongVaultPassphrase / NotAVault / VaultBusy without writing to `path`."""
     target = "file:" + quote(str(path.resolve())) + "?mode=ro"
     try:
@@ -182,7 +232,7 @@ def check_key(path: Path, passphrase: str, kdf_iter: int | None) -> None:
         raise VaultError(f"The vault could not be opened: {exc}.") from None
 
 
-def open_existing(path: Path, passphrase: str, kdf_iter: int | None) -> Connection:
+def open_existing(path: Path, passphrase: VaultKey, kdf_iter: int | None) -> Connection:
     if not path.exists():
         raise UsageError(
             f"There is no vault at '{path}'.",

@@ -335,8 +335,11 @@ class Vault:
         return cls.open(target, passphrase, kdf_iter=kdf_iter)
 
     @classmethod
-    def open(cls, path: str | Path, passphrase: str, *, kdf_iter: int | None = None) -> Vault:
-        """WrongVaultPassphrase / NotAVault / VaultBusy; a failed open changes no byte."""
+    def open(
+        cls, path: str | Path, passphrase: connection.VaultKey, *, kdf_iter: int | None = None
+    ) -> Vault:
+        """WrongVaultPassphrase / NotAVault / VaultBusy; a failed open changes no byte. With a
+        `connection.RawKey` (from the agent) no key is derived; a wrong one fails the same way."""
         target = Path(path).expanduser()
         conn = connection.open_existing(target, passphrase, kdf_iter)
         try:
