@@ -39,9 +39,9 @@ def is_dumpable() -> bool | None:
 
 def _prctl(option: int, value: int) -> int:
     import ctypes
-    import ctypes.util
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    # The running program's own symbols include libc's; find_library would spawn ldconfig.
+    libc = ctypes.CDLL(None, use_errno=True)
     result = int(libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0))
     if result < 0:
         raise OSError(ctypes.get_errno(), "prctl failed")

@@ -4,34 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import mmap
 import resource
-import sys
 from typing import Any
-
-PR_SET_DUMPABLE = 4
 
 
 def _libc() -> Any:
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        return ctypes.CDLL(None, use_errno=True)  # the running program's symbols include libc
     except OSError:
         return None
 
 
 def disable_core_dumps() -> dict[str, bool]:
-    """No core file (RLIMIT_CORE 0) and, on Linux, not dumpable: no core, no ptrace attach by
-    the same user, /proc/PID/mem and environ readable by root only."""
-    done = {"rlimit_core": False, "not_dumpable": False}
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        done["rlimit_core"] = True
-    if sys.platform.startswith("linux"):
-        libc = _libc()
-        if libc is not None:
-            done["not_dumpable"] = libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
-    return done
+    """No core file (RLIMIT_CORE 0) and, on Linux, not dumpable (no ptrace by the same user,
+    /proc/PID/mem and environ for root only); says what took effect."""
+    from knoxtui import process
+
+    process.disable_core_dumps()
+    try:
+        no_core = resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
+    except (ValueError, OSError):
+        no_core = False
+    return {"rlimit_core": no_core, "not_dumpable": process.is_dumpable() is False}
 
 
 class LockedKey:

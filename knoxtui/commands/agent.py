@@ -73,21 +73,21 @@ def run_start(args: argparse.Namespace) -> int:
     path = vault_path(args)
     if not path.is_file():
         raise UsageError(
-            f"There is no vault at '{path}'.",
+            f"There is no vault at '{_shown(path)}'.",
             hint="Create one first (knoxtui secret add ...), or pass --vault PATH.",
         )
     try:
         running = client.status(path)
     except client.AgentSocketRefused as exc:
-        print(f"knoxtui: {exc.message} A new agent replaces it.", file=sys.stderr)
+        print(f"knoxtui: {_shown(exc.message)} A new agent replaces it.", file=sys.stderr)
         running = None
     if running is not None:
         if args.json:
             emit_json({"running": True, "started": False, **_public(running)})
         else:
             print(
-                f"An agent already holds the key of '{running['vault']}' (pid {running['pid']}); "
-                "nothing to do.",
+                f"An agent already holds the key of '{_shown(running['vault'])}' "
+                f"(pid {running['pid']}); nothing to do.",
                 file=sys.stderr,
             )
         return 0
@@ -108,11 +108,18 @@ def run_start(args: argparse.Namespace) -> int:
         emit_json({"running": True, "started": True, **_public(client.status(path) or {})})
     else:
         print(
-            f"Agent started (pid {pid}) for '{path}'. It locks after {_fmt(args.idle_minutes)} "
-            "idle minutes, on `knoxtui lock` and on `knoxtui passwd`.",
+            f"Agent started (pid {pid}) for '{_shown(path)}'. It locks after "
+            f"{_fmt(args.idle_minutes)} idle minutes, on `knoxtui lock` and on `knoxtui passwd`.",
             file=sys.stderr,
         )
     return 0
+
+
+def _shown(text: object) -> str:
+    """Paths are user input: their control characters are shown, not sent to the terminal."""
+    from knoxtui.safetext import visible
+
+    return visible(str(text))
 
 
 def _fmt(minutes: float) -> str:
@@ -135,13 +142,13 @@ def run_status(args: argparse.Namespace) -> int:
             emit_json({"running": False, "vault": str(path), "stale_socket": stale})
         else:
             extra = " (a stale socket was left by an agent that died)" if stale else ""
-            print(f"No agent holds the key of '{path}'{extra}.", file=sys.stderr)
+            print(f"No agent holds the key of '{_shown(path)}'{extra}.", file=sys.stderr)
             print("  hint: knoxtui agent start", file=sys.stderr)
         return 1
     if args.json:
         emit_json({"running": True, **_public(found)})
         return 0
-    print(f"Agent running (pid {found['pid']}) for '{found['vault']}'")
+    print(f"Agent running (pid {found['pid']}) for '{_shown(found['vault'])}'")
     print(f"  started        {found['started_at']}")
     print(f"  keys served    {found['keys_served']} (key derivations skipped)")
     print(
@@ -160,9 +167,9 @@ def run_stop(args: argparse.Namespace) -> int:
 
     path = vault_path(args)
     if client.lock(path, "stop"):
-        print(f"The agent for '{path}' wiped its key and stopped.", file=sys.stderr)
+        print(f"The agent for '{_shown(path)}' wiped its key and stopped.", file=sys.stderr)
     else:
-        print(f"No agent holds the key of '{path}'.", file=sys.stderr)
+        print(f"No agent holds the key of '{_shown(path)}'.", file=sys.stderr)
     return 0
 
 
@@ -176,7 +183,7 @@ def run_lock(args: argparse.Namespace) -> int:
         return 0
     path = vault_path(args)
     if client.lock(path):
-        print(f"Locked: the agent for '{path}' wiped its key.", file=sys.stderr)
+        print(f"Locked: the agent for '{_shown(path)}' wiped its key.", file=sys.stderr)
     else:
-        print(f"No agent holds the key of '{path}'; nothing to lock.", file=sys.stderr)
+        print(f"No agent holds the key of '{_shown(path)}'; nothing to lock.", file=sys.stderr)
     return 0

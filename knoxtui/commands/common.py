@@ -219,9 +219,11 @@ def open_with_agent(path: Path) -> Vault | None:
     try:
         key = client.fetch_key(path)
     except UsageError as exc:  # a foreign or broken socket: say so, then ask as without agent
-        print(f"knoxtui: {exc.message}", file=sys.stderr)
+        from knoxtui.safetext import visible
+
+        print(f"knoxtui: {visible(exc.message, multiline=True)}", file=sys.stderr)
         if exc.hint:
-            print(f"  hint: {exc.hint}", file=sys.stderr)
+            print(f"  hint: {visible(exc.hint, multiline=True)}", file=sys.stderr)
         return None
     if key is None:
         return None
