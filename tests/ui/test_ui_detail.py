@@ -200,6 +200,63 @@ async def test_add_and_replace_an_environment_value(demo_vault: Path) -> None:
         assert "already has a value" in error and "press R" in error and "--" not in error
 
 
+async def test_add_env_asks_the_environment_first_and_requires_it(demo_vault: Path) -> None:
+    """ "Add env": Environment is the first field, focused, and a value without one is refused
+    (a user typed the environment into Description and a `default` value went in silently)."""
+    from textual.widgets import Input, TextArea
+    from ui_helpers import KEY_PASSPHRASE, good_case
+
+    from knoxtui.ui.screens.importing import ImportScreen
+
+    case = good_case()
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        await _open(pilot, "hmrc-mtd")
+        await pilot.press("a")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ImportScreen) and bool(app.screen.query("#pem"))
+        )
+        await pilot.pause()
+        form = app.screen
+        assert app.focused is form.query_one("#environment", Input)
+        inputs = [w.id for w in form.query("#import-form Input, #import-form Select")]
+        assert inputs[0] == "environment"
+        form.query_one("#pem", TextArea).text = case.pem
+        form.query_one("#key-passphrase", Input).value = KEY_PASSPHRASE
+        form.query_one("#description", Input).value = "staging"
+        form.validate_now()
+        await wait_for(pilot, lambda: form.result is not None and form.result.ok)
+        await pilot.pause()
+        assert not form.can_create
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form and "default" not in app.vault.get_secret("hmrc-mtd").environments
+        assert "Type the environment" in str(form.query_one("#import-error").render())
+        await pilot.click("#environment")
+        await pilot.press(*"staging")
+        await pilot.pause()
+        assert form.can_create
+
+
+async def test_dialogs_open_with_the_first_field_focused(demo_vault: Path) -> None:
+    from knoxtui.ui.screens.lifecycle import ExportModal, RotateModal
+
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        for open_dialog, kind, first in (
+            (lambda: app.open_export("bank-client"), ExportModal, "export-env"),
+            (lambda: app.open_rotate("bank-client"), RotateModal, "rotate-new"),
+        ):
+            open_dialog()
+            await wait_for(pilot, lambda k=kind: isinstance(app.screen, k))
+            await pilot.pause()
+            assert app.focused is not None and app.focused.id == first
+            await pilot.press("escape")
+            await wait_for(pilot, lambda k=kind: not isinstance(app.screen, k))
+
+
 @pytest.mark.parametrize("debug", [False, True])
 async def test_a_crash_prints_no_local_values(
     demo_vault: Path, debug: bool, monkeypatch: pytest.MonkeyPatch

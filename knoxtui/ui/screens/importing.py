@@ -100,11 +100,26 @@ class ImportScreen(Screen[bool]):
     def knox(self) -> KnoxApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def adding_environment(self) -> bool:
+        """ "Add env" on a secret: the environment is the one thing to decide, so it comes first
+        and is required (typed into Description by mistake, a `default` value went in)."""
+        return bool(self.preset_name) and not self.replace
+
+    def _environment_fields(self) -> ComposeResult:
+        if self.adding_environment:
+            yield Label("Environment (required: the new value's environment)")
+        else:
+            yield Label("Environment (empty: one value for every environment)")
+        yield Input(value=self.preset_environment or "", placeholder="production", id="environment")
+
     def compose(self) -> ComposeResult:
         self.sub_title = "Import" if not self.preset_name else f"New value for {self.preset_name}"
         yield Header()
         with Horizontal(id="import-body"):
             with VerticalScroll(id="import-form"):
+                if self.adding_environment:
+                    yield from self._environment_fields()
                 yield Label("Type")
                 yield Select(TYPES, value=self.preset_type, allow_blank=False, id="type")
                 yield Label(
@@ -134,10 +149,8 @@ class ImportScreen(Screen[bool]):
                     id="name",
                     disabled=bool(self.preset_name),
                 )
-                yield Label("Environment (empty: one value for every environment)")
-                yield Input(
-                    value=self.preset_environment or "", placeholder="production", id="environment"
-                )
+                if not self.adding_environment:
+                    yield from self._environment_fields()
                 yield Label("Description")
                 yield Input(placeholder="optional", id="description")
                 yield Label("", id="import-error")
@@ -155,6 +168,8 @@ class ImportScreen(Screen[bool]):
         self.call_after_refresh(self._show_form_top)
 
     def _show_form_top(self) -> None:
+        if self.adding_environment:
+            self.query_one("#environment", Input).focus(scroll_visible=False)
         self.query_one("#import-form", VerticalScroll).scroll_home(animate=False)
 
     @property
@@ -408,6 +423,8 @@ class ImportScreen(Screen[bool]):
         if not refs.is_valid_name(name):
             return "Names use a-z, 0-9, '_', '.', '-' and start with a letter or digit."
         environment = self.query_one("#environment", Input).value.strip()
+        if not environment and self.adding_environment:
+            return "Type the environment of the new value (production, sandbox...) first."
         if environment and not refs.is_valid_name(environment):
             return "Environment names use a-z, 0-9, '_', '.', '-'."
         return None

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 class LifecycleModal(ModalScreen[Any]):
     BINDINGS = [Binding("escape", "cancel", "Close")]
+    # The first field, not the scrolling dialog itself (which looked like nothing focused).
+    AUTO_FOCUS = "#dialog Input, #dialog Select, #dialog SelectionList, #dialog Checkbox"
 
     @property
     def knox(self) -> KnoxApp:
