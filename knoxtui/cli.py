@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "knoxtui.commands.request",
     "knoxtui.commands.lifecycle",
     "knoxtui.commands.agent",
+    "knoxtui.commands.remote",
     "knoxtui.commands.app",
 )
 

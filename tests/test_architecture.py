@@ -34,6 +34,7 @@ HEADLESS = [
     "knoxtui.vault.cabundle",
     "knoxtui.net",
     "knoxtui.routes",
+    "knoxtui.remote",
     "knoxtui.cli",
     "knoxtui.agent.client",
     "knoxtui.agent.server",
@@ -49,7 +50,7 @@ def test_headless_layers_load_no_ui(module: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["knoxtui.pki", "knoxtui.vault", "knoxtui.routes", "knoxtui.cli"]
+    "module", ["knoxtui.pki", "knoxtui.vault", "knoxtui.routes", "knoxtui.remote", "knoxtui.cli"]
 )
 def test_pyopenssl_only_where_needed(module: str) -> None:
     if not _exists(module):
@@ -73,6 +74,19 @@ def test_net_never_imports_vault() -> None:
         "import importlib, sys\n"
         "importlib.import_module('knoxtui.net')\n"
         "print(sorted(m for m in sys.modules if m.startswith(('knoxtui.vault', 'knoxtui.ui'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_vault_never_imports_remote() -> None:
+    """DESIGN §1: remote hands validated items to the vault; the sync state is plain columns."""
+    code = (
+        "import importlib, sys\n"
+        "importlib.import_module('knoxtui.vault')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('knoxtui.remote')))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

@@ -8,6 +8,17 @@ sit in `remote_credential_blobs`, which `audit --sql` cannot read (every `*_blob
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from knoxtui import clock
+from knoxtui.errors import Conflict, NotFound, ValidationError
+from knoxtui.vault import connection
+from knoxtui.vault.models import CertificateValue, OAuth2Config, check_name, iso, parse_iso
+
 # Appended to schema.MIGRATIONS as one step.
 MIGRATION = [
     """CREATE TABLE remotes (
@@ -51,3 +62,422 @@ MIGRATION = [
         PRIMARY KEY (remote_name, serial)
     )""",
 ]
+
+AUTH_METHODS = ("token", "approle", "cert")
+SYNC_KINDS = ("secret", "route")
+CREDENTIAL_TYPE = "remote_credential"  # secret_type of the audit rows that read credentials
+_REMOTE_COLUMNS = (
+    "name, url, kv_mount, prefix, namespace, auth, cert_secret, ca_bundle_secret, pki_mount, "
+    "auth_mount, created_at"
+)
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """A secrets server the team shares (no credentials: those come from `credentials()`)."""
+
+    name: str
+    url: str
+    kv_mount: str = "secret"
+    prefix: str = "knoxtui"
+    namespace: str | None = None
+    auth: str = "token"
+    cert_secret: str | None = None
+    ca_bundle_secret: str | None = None
+    pki_mount: str = "pki"
+    auth_mount: str | None = None
+    created_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        out["created_at"] = iso(self.created_at)
+        return out
+
+
+@dataclass(frozen=True)
+class RemoteCredentials:
+    """Decrypted from the vault, in memory only; never printed."""
+
+    token: str | None = field(default=None, repr=False)
+    role_id: str | None = field(default=None, repr=False)
+    secret_id: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SyncMark:
+    """What the vault knew of an item at its last push or pull to a remote."""
+
+    kind: str
+    name: str
+    upstream_version: int
+    local_digest: str
+    synced_at: datetime
+
+
+@dataclass(frozen=True)
+class SecretMaterial:
+    """A whole secret, every environment's value decrypted, to be written upstream."""
+
+    name: str
+    secret_type: str
+    description: str | None
+    values: dict[str, Any] = field(repr=False)  # env -> CertificateValue, str or OAuth2Config
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    serial: str
+    remote_name: str
+    pki_mount: str
+    secret_name: str
+    environment: str
+    issued_at: datetime
+    revoked_at: datetime | None
+
+
+def _remote_from_row(row: tuple[Any, ...]) -> RemoteRecord:
+    return RemoteRecord(
+        name=row[0],
+        url=row[1],
+        kv_mount=row[2],
+        prefix=row[3],
+        namespace=row[4],
+        auth=row[5],
+        cert_secret=row[6],
+        ca_bundle_secret=row[7],
+        pki_mount=row[8],
+        auth_mount=row[9],
+        created_at=parse_iso(row[10]),
+    )
+
+
+def _blob(text: str | None) -> bytes | None:
+    return text.encode("utf-8") if text else None
+
+
+def _text(blob: Any) -> str | None:
+    return bytes(blob).decode("utf-8") if blob is not None else None
+
+
+def _feed(digest: Any, *parts: Any) -> None:
+    for part in parts:
+        if part is None:
+            digest.update(b"\x00N")
+            continue
+        data = part if isinstance(part, bytes | bytearray | memoryview) else str(part).encode()
+        digest.update(b"\x00" + len(data).to_bytes(8, "big") + bytes(data))
+
+
+def secret_digests(conn: Any, names: list[str] | None = None) -> dict[str, str]:
+    """Name -> SHA-256 over what a remote holds of a secret: type, description and every
+    environment's value. Lifecycle marks and timestamps are not part of it."""
+    where = ""
+    params: tuple[str, ...] = ()
+    if names is not None:
+        if not names:
+            return {}
+        where = f" WHERE s.name IN ({', '.join('?' * len(names))})"
+        params = tuple(names)
+    rows = conn.execute(
+        "SELECT s.name, s.secret_type, s.description, v.environment_name, b.chain_pem, b.key_pem, "
+        "b.key_passphrase, b.payload FROM secrets s JOIN secret_values v ON v.secret_id = s.id "
+        "JOIN value_blobs b ON b.value_id = v.id" + where + " ORDER BY s.name, v.environment_name",
+        params,
+    ).fetchall()
+    digests: dict[str, Any] = {}
+    for name, kind, description, env, chain, key, passphrase, payload in rows:
+        digest = digests.get(name)
+        if digest is None:
+            digest = digests[name] = hashlib.sha256()
+            _feed(digest, kind, description)
+        _feed(digest, env, chain, key, passphrase, payload)
+    return {name: digest.hexdigest() for name, digest in digests.items()}
+
+
+def route_digests(conn: Any, names: list[str] | None = None) -> dict[str, str]:
+    where = ""
+    params: tuple[str, ...] = ()
+    if names is not None:
+        if not names:
+            return {}
+        where = f" WHERE name IN ({', '.join('?' * len(names))})"
+        params = tuple(names)
+    return {
+        name: hashlib.sha256(json.dumps(json.loads(config), sort_keys=True).encode()).hexdigest()
+        for name, config in conn.execute("SELECT name, config FROM routes" + where, params)
+    }
+
+
+class RemoteStore:
+    """The remotes part of a `Vault` (`vault.remotes`): config, credentials, sync marks, issued
+    certificates. Every write runs in the vault's transaction rules and appends its audit row."""
+
+    def __init__(self, vault: Any) -> None:
+        self._vault = vault
+
+    # ------------------------------------------------------------------ remotes
+
+    def add(
+        self, record: RemoteRecord, credentials: RemoteCredentials, *, replace: bool = False
+    ) -> RemoteRecord:
+        check_name(record.name, "remote")
+        if record.auth not in AUTH_METHODS:
+            raise ValidationError(
+                f"Unknown auth method '{record.auth}'.",
+                hint="Use one of: " + ", ".join(AUTH_METHODS) + ".",
+            )
+        with self._vault._write() as conn:
+            exists = conn.execute("SELECT 1 FROM remotes WHERE name = ?", (record.name,)).fetchone()
+            if exists and not replace:
+                raise Conflict(
+                    f"A remote named '{record.name}' already exists; nothing was changed.",
+                    hint=f"Remove it first (knoxtui remote rm {record.name}) or choose another "
+                    "name.",
+                )
+            now = iso(clock.now())
+            values = (
+                record.url,
+                record.kv_mount,
+                record.prefix,
+                record.namespace,
+                record.auth,
+                record.cert_secret,
+                record.ca_bundle_secret,
+                record.pki_mount,
+                record.auth_mount,
+            )
+            if exists:
+                conn.execute(
+                    "UPDATE remotes SET url = ?, kv_mount = ?, prefix = ?, namespace = ?, "
+                    "auth = ?, cert_secret = ?, ca_bundle_secret = ?, pki_mount = ?, "
+                    "auth_mount = ? "
+                    "WHERE name = ?",
+                    (*values, record.name),
+                )
+            else:
+                conn.execute(
+                    f"INSERT INTO remotes ({_REMOTE_COLUMNS}) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.name, *values, now),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO remote_credential_blobs (remote_name, token, role_id, "
+                "secret_id) VALUES (?, ?, ?, ?)",
+                (
+                    record.name,
+                    _blob(credentials.token),
+                    _blob(credentials.role_id),
+                    _blob(credentials.secret_id),
+                ),
+            )
+            stored = [k for k in ("token", "role_id", "secret_id") if getattr(credentials, k)]
+            self._vault._audit.record(
+                "remote_update" if exists else "remote_add",
+                secret_name=record.name,
+                secret_type="remote",
+                detail=f"remote '{record.name}' at {record.url} (auth {record.auth}; stored: "
+                f"{', '.join(stored) or 'no credentials'})",
+            )
+        return self.get(record.name)
+
+    def get(self, name: str) -> RemoteRecord:
+        rows = self._vault._read(f"SELECT {_REMOTE_COLUMNS} FROM remotes WHERE name = ?", (name,))
+        if not rows:
+            raise NotFound(
+                f"There is no remote named '{name}'.",
+                hint="knoxtui remote list shows the remotes; knoxtui remote add NAME --url URL "
+                "adds one.",
+            )
+        return _remote_from_row(rows[0])
+
+    def all(self) -> list[RemoteRecord]:
+        return [
+            _remote_from_row(row)
+            for row in self._vault._read(f"SELECT {_REMOTE_COLUMNS} FROM remotes ORDER BY name")
+        ]
+
+    def remove(self, name: str) -> None:
+        with self._vault._write() as conn:
+            if not conn.execute("SELECT 1 FROM remotes WHERE name = ?", (name,)).fetchone():
+                raise self._missing(name)
+            conn.execute("DELETE FROM remotes WHERE name = ?", (name,))
+            self._vault._audit.record(
+                "remote_remove",
+                secret_name=name,
+                secret_type="remote",
+                detail=f"remote '{name}' removed with its credentials and sync marks",
+            )
+
+    def _missing(self, name: str) -> NotFound:
+        return NotFound(f"There is no remote named '{name}'.", hint="knoxtui remote list")
+
+    def credentials(self, name: str) -> RemoteCredentials:
+        """Decrypted credentials of a remote (an audited access)."""
+        with self._vault._write() as conn:
+            row = conn.execute(
+                "SELECT token, role_id, secret_id FROM remote_credential_blobs "
+                "WHERE remote_name = ?",
+                (name,),
+            ).fetchone()
+            if row is None:
+                return RemoteCredentials()
+            if any(part is not None for part in row):
+                self._vault._audit.record(
+                    "access",
+                    secret_name=name,
+                    secret_type=CREDENTIAL_TYPE,
+                    detail=f"credentials of remote '{name}' read to log in",
+                )
+            return RemoteCredentials(_text(row[0]), _text(row[1]), _text(row[2]))
+
+    def transaction(self) -> Any:
+        """One item's writes as a unit: a transaction, or a savepoint inside `vault.batch()`
+        (a refused item rolls back alone and the batch goes on)."""
+        return self._vault._write()
+
+    # ------------------------------------------------------------------ sync marks
+
+    def marks(self, remote: str) -> dict[tuple[str, str], SyncMark]:
+        return {
+            (row[0], row[1]): SyncMark(row[0], row[1], int(row[2]), row[3], parse_iso(row[4]))
+            for row in self._vault._read(
+                "SELECT kind, item_name, upstream_version, local_digest, synced_at "
+                "FROM remote_sync WHERE remote_name = ?",
+                (remote,),
+            )
+        }
+
+    def digests(self, kind: str, names: list[str] | None = None) -> dict[str, str]:
+        """Name -> digest of the local items of `kind` (all, or those named that exist)."""
+        with self._vault._lock, connection.translated_errors():
+            conn = self._vault._conn
+            return secret_digests(conn, names) if kind == "secret" else route_digests(conn, names)
+
+    def mark(
+        self,
+        remote: str,
+        kind: str,
+        name: str,
+        version: int,
+        *,
+        operation: str,
+        secret_type: str | None = None,
+    ) -> None:
+        """After a push or pull: remember `version` and the local digest now, with its audit
+        row (item, remote, version — never a value)."""
+        if kind not in SYNC_KINDS:
+            raise ValueError(kind)
+        with self._vault._write() as conn:
+            found = (secret_digests if kind == "secret" else route_digests)(conn, [name])
+            digest = found.get(name)
+            if digest is None:
+                raise NotFound(f"There is no {kind} named '{name}' to mark as synced.")
+            conn.execute(
+                "INSERT OR REPLACE INTO remote_sync (remote_name, kind, item_name, "
+                "upstream_version, local_digest, synced_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (remote, kind, name, version, digest, iso(clock.now())),
+            )
+            secret_id = None
+            if kind == "secret":
+                row = conn.execute(
+                    "SELECT id, secret_type FROM secrets WHERE name = ?", (name,)
+                ).fetchone()
+                secret_id, secret_type = row[0], row[1]
+            self._vault._audit.record(
+                operation,
+                secret_id=secret_id,
+                secret_name=name,
+                secret_type=secret_type if kind == "secret" else "route",
+                detail=f"{kind} '{name}' {'to' if operation == 'push' else 'from'} remote "
+                f"'{remote}', version {version}",
+            )
+
+    def forget(self, remote: str, kind: str, name: str) -> None:
+        with self._vault._write() as conn:
+            conn.execute(
+                "DELETE FROM remote_sync WHERE remote_name = ? AND kind = ? AND item_name = ?",
+                (remote, kind, name),
+            )
+
+    def secret_material(self, name: str) -> SecretMaterial:
+        """Every value of a secret, decrypted (for a push; the push's audit row covers it)."""
+        with self._vault._lock, connection.translated_errors():
+            conn = self._vault._conn
+            head = conn.execute(
+                "SELECT id, secret_type, description FROM secrets WHERE name = ?", (name,)
+            ).fetchone()
+            if head is None:
+                raise NotFound(f"There is no secret named '{name}'.")
+            rows = conn.execute(
+                "SELECT v.environment_name, b.chain_pem, b.key_pem, b.key_passphrase, b.payload "
+                "FROM secret_values v JOIN value_blobs b ON b.value_id = v.id "
+                "WHERE v.secret_id = ? ORDER BY v.environment_name",
+                (head[0],),
+            ).fetchall()
+        values: dict[str, Any] = {}
+        for env, chain, key, passphrase, payload in rows:
+            if head[1] == "certificate":
+                values[env] = CertificateValue(
+                    chain_pem=bytes(chain),
+                    key_pem=bytes(key) if key is not None else None,
+                    key_passphrase=_text(passphrase),
+                )
+            elif head[1] == "oauth2":
+                values[env] = OAuth2Config.from_dict(json.loads(bytes(payload).decode("utf-8")))
+            else:
+                values[env] = bytes(payload).decode("utf-8")
+        return SecretMaterial(name=name, secret_type=head[1], description=head[2], values=values)
+
+    # ------------------------------------------------------------------ issued certificates
+
+    def record_issued(
+        self, remote: str, pki_mount: str, serial: str, secret_name: str, environment: str
+    ) -> None:
+        with self._vault._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO remote_issued (serial, remote_name, pki_mount, "
+                "secret_name, environment_name, issued_at, revoked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (serial, remote, pki_mount, secret_name, environment, iso(clock.now())),
+            )
+            self._vault._audit.record(
+                "sign",
+                secret_name=secret_name,
+                secret_type="certificate",
+                environment=environment,
+                detail=f"serial {serial} signed by remote '{remote}' ({pki_mount})",
+            )
+
+    def issued(self, serials: list[str]) -> list[IssuedCertificate]:
+        if not serials:
+            return []
+        marks = ", ".join("?" * len(serials))
+        return [
+            IssuedCertificate(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                parse_iso(row[5]),
+                parse_iso(row[6]) if row[6] else None,
+            )
+            for row in self._vault._read(
+                "SELECT serial, remote_name, pki_mount, secret_name, environment_name, issued_at, "
+                f"revoked_at FROM remote_issued WHERE serial IN ({marks}) ORDER BY issued_at",
+                tuple(serials),
+            )
+        ]
+
+    def mark_revoked(self, remote: str, serial: str, secret_name: str) -> None:
+        with self._vault._write() as conn:
+            conn.execute(
+                "UPDATE remote_issued SET revoked_at = ? WHERE remote_name = ? AND serial = ?",
+                (iso(clock.now()), remote, serial),
+            )
+            self._vault._audit.record(
+                "revoke",
+                secret_name=secret_name,
+                secret_type="certificate",
+                detail=f"serial {serial} revoked on remote '{remote}'",
+            )

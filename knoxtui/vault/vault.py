@@ -39,6 +39,7 @@ from knoxtui.vault.models import (
     route_references,
 )
 from knoxtui.vault.pending import PendingKey
+from knoxtui.vault.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from knoxtui.pki import CertificateBundle
@@ -365,6 +366,11 @@ class Vault:
 
     def __repr__(self) -> str:
         return f"Vault(path={str(self.path)!r})"
+
+    @property
+    def remotes(self) -> RemoteStore:
+        """Team sync: remotes, their credentials and the per-item sync marks (issue 13)."""
+        return RemoteStore(self)
 
     @property
     def schema_version(self) -> int:

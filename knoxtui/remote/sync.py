@@ -1,0 +1,381 @@
+"""Status, push and pull between the vault and one remote.
+
+Per item and remote the vault keeps the upstream version last seen and a digest of the local item
+then (`vault.remotes.marks`). With the upstream's live versions that gives the state of each item:
+
+    local changed?  upstream changed?   state
+    no              no                  in_sync
+    yes             no                  local_ahead
+    no              yes                 upstream_ahead
+    yes             yes                 conflict         (also: both exist, never synced)
+    only local / only upstream          local_only / upstream_only
+
+Push writes with cas = the version last seen (0 for new), so the server refuses a write over a
+newer version; pull validates every item as an import does and stores it in its own savepoint,
+so a refused item changes nothing and the rest goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from knoxtui.errors import Conflict, KnoxError, NotFound
+from knoxtui.remote import layout
+from knoxtui.remote.client import MAX_CONCURRENCY, BaoClient, KvEntry, bounded_map
+from knoxtui.remote.errors import CasMismatch
+from knoxtui.routes.route import Route
+from knoxtui.vault.models import CertificateValue
+
+if TYPE_CHECKING:
+    from knoxtui.vault import Vault
+    from knoxtui.vault.remotes import RemoteRecord, SyncMark
+
+STATES = ("in_sync", "local_ahead", "upstream_ahead", "conflict", "local_only", "upstream_only")
+# Pull order: what others refer to first (CA bundles, certificates), routes last.
+_TYPE_ORDER = {"string": 0, "certificate": 1, "oauth2": 2}
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    name: str
+    kind: str  # secret | route
+    state: str
+    local_version: int | None  # the upstream version the local copy is based on
+    upstream_version: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "state": self.state,
+            "local_version": self.local_version,
+            "upstream_version": self.upstream_version,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one item in a push or pull."""
+
+    name: str
+    kind: str
+    action: str  # pushed | pulled | unchanged | refused
+    version: int | None = None
+    message: str | None = None
+    hint: str | None = None
+    code: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.action == "refused"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "action": self.action,
+            "version": self.version,
+            "message": self.message,
+            "code": self.code,
+        }
+
+
+def classify(local_digest: str | None, mark: SyncMark | None, upstream: int | None) -> str:
+    if local_digest is None:
+        return "upstream_only"
+    if upstream is None:
+        return "local_only"
+    if mark is None:
+        return "conflict"  # both sides made it without ever syncing
+    local_changed = local_digest != mark.local_digest
+    upstream_changed = upstream != mark.upstream_version
+    if local_changed and upstream_changed:
+        return "conflict"
+    if local_changed:
+        return "local_ahead"
+    return "upstream_ahead" if upstream_changed else "in_sync"
+
+
+def _kind_label(kind: str) -> str:
+    return "Secret" if kind == "secret" else "Route"
+
+
+def status(vault: Vault, remote: RemoteRecord, client: BaoClient) -> list[ItemStatus]:
+    """Every item here or upstream, with its state; sorted by kind (secrets first), then name."""
+    marks = vault.remotes.marks(remote.name)
+    out: list[ItemStatus] = []
+    for kind in layout.KINDS:
+        upstream = client.kv_versions(remote.kv_mount, layout.folder(remote.prefix, kind))
+        digests = vault.remotes.digests(kind)
+        for name in sorted(set(upstream) | set(digests)):
+            mark = marks.get((kind, name))
+            state = classify(digests.get(name), mark, upstream.get(name))
+            local_version = mark.upstream_version if mark and name in digests else None
+            out.append(ItemStatus(name, kind, state, local_version, upstream.get(name)))
+    return out
+
+
+def _selection(vault: Vault, items: Iterable[str]) -> list[tuple[str, str]]:
+    """Names on the command line: a secret, else a route (a name that is both means both)."""
+    chosen: list[tuple[str, str]] = []
+    secrets = vault.remotes.digests("secret", list(items))
+    routes = vault.remotes.digests("route", list(items))
+    for name in items:
+        if name in secrets:
+            chosen.append(("secret", name))
+        if name in routes:
+            chosen.append(("route", name))
+        if name not in secrets and name not in routes:
+            chosen.append(("", name))
+    return chosen
+
+
+# ---------------------------------------------------------------------- push
+
+
+def push(
+    vault: Vault,
+    remote: RemoteRecord,
+    client: BaoClient,
+    items: list[str] | None = None,
+    *,
+    workers: int = MAX_CONCURRENCY,
+) -> list[Outcome]:
+    """Push the named items (or, with None, every local item that changed since its last sync
+    or was never pushed). Each write uses check-and-set; a refused one leaves upstream intact."""
+    marks = vault.remotes.marks(remote.name)
+    digests = {kind: vault.remotes.digests(kind) for kind in layout.KINDS}
+    outcomes: list[Outcome] = []
+    todo: list[tuple[str, str]] = []
+    chosen = (
+        _selection(vault, items)
+        if items is not None
+        else [(kind, name) for kind in layout.KINDS for name in sorted(digests[kind])]
+    )
+    for kind, name in chosen:
+        if not kind:
+            outcomes.append(
+                Outcome(
+                    name,
+                    "secret",
+                    "refused",
+                    message=f"There is no secret or route named '{name}' in this vault.",
+                    code="not_found",
+                )
+            )
+            continue
+        mark = marks.get((kind, name))
+        if mark is not None and mark.local_digest == digests[kind][name]:
+            if items is not None:
+                outcomes.append(Outcome(name, kind, "unchanged", mark.upstream_version))
+            continue
+        todo.append((kind, name))
+
+    def document(kind: str, name: str) -> dict[str, Any]:
+        if kind == "route":
+            return dict(vault.get_route(name).config)
+        material = vault.remotes.secret_material(name)
+        return layout.secret_document(material.secret_type, material.description, material.values)
+
+    def send(job: tuple[str, str, dict[str, Any], int]) -> Outcome:
+        kind, name, data, cas = job
+        path = layout.item_path(remote.prefix, kind, name)
+        try:
+            version = client.kv_write(remote.kv_mount, path, data, cas=cas)
+        except CasMismatch:
+            upstream = client.kv_current_version(remote.kv_mount, path)
+            seen = f"you last saw version {cas}" if cas else "you never pulled it"
+            return Outcome(
+                name,
+                kind,
+                "refused",
+                upstream,
+                message=f"{_kind_label(kind)} '{name}' has a newer version on remote "
+                f"'{remote.name}' (version {upstream}; {seen}); nothing was written.",
+                hint=f"Pull it first (knoxtui pull {name} --remote {remote.name}), then push "
+                "again; --theirs on the pull keeps the remote's copy.",
+                code="cas_mismatch",
+            )
+        return Outcome(name, kind, "pushed", version)
+
+    jobs = []
+    for kind, name in todo:
+        mark = marks.get((kind, name))
+        jobs.append((kind, name, document(kind, name), mark.upstream_version if mark else 0))
+    sent: list[Outcome] = []
+    for chunk_start in range(0, len(jobs), 500):
+        chunk = jobs[chunk_start : chunk_start + 500]
+        results = bounded_map(send, chunk, workers)
+        with vault.batch():
+            for result in results:
+                if result.action == "pushed":
+                    assert result.version is not None
+                    vault.remotes.mark(
+                        remote.name, result.kind, result.name, result.version, operation="push"
+                    )
+        sent.extend(results)
+    return outcomes + sent
+
+
+# ---------------------------------------------------------------------- pull
+
+
+def pull(
+    vault: Vault,
+    remote: RemoteRecord,
+    client: BaoClient,
+    items: list[str] | None = None,
+    *,
+    theirs: bool = False,
+    workers: int = MAX_CONCURRENCY,
+) -> list[Outcome]:
+    """Pull the named items (or every item that changed upstream). A conflict is refused unless
+    `theirs`; each pulled item is validated like an import and stored in its own savepoint."""
+    marks = vault.remotes.marks(remote.name)
+    outcomes: list[Outcome] = []
+    wanted: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for kind in layout.KINDS:
+        upstream = client.kv_versions(remote.kv_mount, layout.folder(remote.prefix, kind))
+        digests = vault.remotes.digests(kind)
+        names = sorted(upstream) if items is None else [n for n in items if n in upstream]
+        for name in names:
+            mark = marks.get((kind, name))
+            state = classify(digests.get(name), mark, upstream.get(name))
+            if state in ("upstream_ahead", "upstream_only") or (state == "conflict" and theirs):
+                wanted.append((kind, name))
+            elif state == "conflict":
+                outcomes.append(
+                    Outcome(
+                        name,
+                        kind,
+                        "refused",
+                        upstream.get(name),
+                        message=f"{_kind_label(kind)} '{name}' changed here and on remote "
+                        f"'{remote.name}' (version {upstream.get(name)}); the local copy was "
+                        "kept.",
+                        hint=f"Keep the remote's copy with --theirs (knoxtui pull {name} "
+                        f"--remote {remote.name} --theirs), or push yours after a pull.",
+                        code="conflict",
+                    )
+                )
+            elif items is not None:
+                outcomes.append(Outcome(name, kind, "unchanged", upstream.get(name)))
+        seen.update(upstream)
+    for name in items or ():
+        if name not in seen:
+            outcomes.append(
+                Outcome(
+                    name,
+                    "secret",
+                    "refused",
+                    message=f"Remote '{remote.name}' has no secret or route named '{name}'.",
+                    hint=f"knoxtui remote status {remote.name} lists what it holds.",
+                    code="not_found",
+                )
+            )
+
+    def fetch(job: tuple[str, str]) -> tuple[str, str, KvEntry | None]:
+        kind, name = job
+        path = layout.item_path(remote.prefix, kind, name)
+        return kind, name, client.kv_read(remote.kv_mount, path)
+
+    fetched = bounded_map(fetch, wanted, workers)
+    parsed: list[tuple[int, str, str, Any, int]] = []
+    for kind, name, entry in fetched:
+        if entry is None:
+            continue  # deleted between the listing and the read
+        try:
+            if kind == "secret":
+                secret = layout.parse_secret(name, entry.data)
+                order = _TYPE_ORDER[secret.secret_type]
+                parsed.append((order, kind, name, secret, entry.version))
+            else:
+                config = layout.parse_route(name, entry.data)
+                Route.from_config(name, config)  # the checks of `route add`, then the vault's
+                parsed.append((9, kind, name, config, entry.version))
+        except KnoxError as exc:
+            outcomes.append(_refusal(remote, kind, name, entry.version, exc))
+    parsed.sort(key=lambda job: (job[0], job[2]))
+    for chunk_start in range(0, len(parsed), 500):
+        with vault.batch():
+            for _, kind, name, value, version in parsed[chunk_start : chunk_start + 500]:
+                try:
+                    with vault.remotes.transaction():
+                        if kind == "secret":
+                            _store_secret(vault, remote, value, theirs=theirs)
+                        else:
+                            vault.save_route(name, value, replace=True)
+                        vault.remotes.mark(remote.name, kind, name, version, operation="pull")
+                except KnoxError as exc:
+                    outcomes.append(_refusal(remote, kind, name, version, exc))
+                    continue
+                outcomes.append(Outcome(name, kind, "pulled", version))
+    return outcomes
+
+
+def _refusal(
+    remote: RemoteRecord, kind: str, name: str, version: int | None, exc: KnoxError
+) -> Outcome:
+    said = exc.message.removeprefix(f"{_kind_label(kind)} '{name}' upstream: ")
+    return Outcome(
+        name,
+        kind,
+        "refused",
+        version,
+        message=f"{_kind_label(kind)} '{name}' from remote '{remote.name}' (version {version}) "
+        f"was refused: {said}",
+        hint=exc.hint,
+        code=exc.code,
+    )
+
+
+def _store_secret(vault: Vault, remote: RemoteRecord, secret: Any, *, theirs: bool) -> None:
+    from knoxtui.pki import load_bundle
+
+    name = secret.name
+    try:
+        existing = vault.get_secret(name)
+    except NotFound:
+        existing = None
+    if existing is not None and existing.secret_type != secret.secret_type:
+        if not theirs:
+            raise Conflict(
+                f"it is a {secret.secret_type} secret upstream but a {existing.secret_type} "
+                "secret here; nothing was changed.",
+                hint="Pull with --theirs to replace the local one, or rename it first.",
+            )
+        vault.remove_secret(name, force=True)
+        existing = None
+    for env, value in sorted(secret.values.items()):
+        if secret.secret_type == "certificate":
+            assert isinstance(value, CertificateValue)
+            bundle = load_bundle(
+                value.chain_pem,
+                key_data=value.key_pem,
+                passphrase=value.key_passphrase,
+                source=f"remote '{remote.name}' secret '{name}' ({env})",
+                require_key=True,
+            )
+            vault.add_certificate(
+                name,
+                bundle,
+                environment=env,
+                description=secret.description,
+                key_passphrase=value.key_passphrase,
+                replace=True,
+            )
+        elif secret.secret_type == "string":
+            vault.add_string(
+                name, value, environment=env, description=secret.description, replace=True
+            )
+        else:
+            vault.add_oauth2(
+                name, value, environment=env, description=secret.description, replace=True
+            )
+    if existing is not None:
+        for env in existing.environments:
+            if env not in secret.values:
+                vault.remove_value(name, env, force=True)
