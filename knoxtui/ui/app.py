@@ -16,10 +16,12 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from knoxtui import clock as knox_clock
 from knoxtui import config as knox_config
+from knoxtui.safetext import visible
 from knoxtui.ui import clipboard
 from knoxtui.ui.palette import ActionCommands, RouteCommands, SecretCommands
 from knoxtui.ui.themes import DEFAULT_THEME, STATUS_VARIABLES, load_themes
@@ -151,6 +153,27 @@ class KnoxApp(App[None]):
         if variable is None:
             return self.theme_variables.get("foreground", "white")
         return self.theme_variables.get(variable, STATUS_VARIABLES[variable])
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens and widgets land here) is plain text: messages carry file
+        names, subjects, server text and values typed by the user, so never markup (a `[/x]` in
+        them crashed the app) and every control character made visible."""
+        del markup
+        super().notify(
+            visible(message, multiline=True),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
+from knoxtui.ui.plain import plain
 from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class AuditScreen(Screen[None]):
             label.update(f"✔ Audit chain intact: {verification.checked} entries verified.")
             label.set_classes("verify-ok")
         else:
-            label.update(f"✘ Audit chain BROKEN: {'; '.join(verification.problems[:3])}")
+            label.update(plain(f"✘ Audit chain BROKEN: {'; '.join(verification.problems[:3])}"))
             label.set_classes("verify-bad")
 
     @on(Input.Changed, "#audit-filter")

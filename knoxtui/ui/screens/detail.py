@@ -16,7 +16,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tree
 
+from knoxtui.safetext import visible
 from knoxtui.ui.inventory_model import STATUS_LABELS
+from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.dialogs import ConfirmModal, PromptModal
 
 if TYPE_CHECKING:
@@ -116,12 +118,12 @@ class DetailScreen(Screen[None]):
             return
         secret = self.secret
         head = Text()
-        head.append(secret.name, style="bold")
+        head.append(visible(secret.name), style="bold")
         head.append(f"  {secret.secret_type}")
         if secret.status:
-            head.append(f"  [{secret.status}]", style="italic")
+            head.append(f"  [{visible(secret.status)}]", style="italic")
         if secret.description:
-            head.append(f"\n{secret.description}")
+            head.append("\n" + visible(secret.description, multiline=True))
         self.query_one("#detail-head", Static).update(head)
         self.refresh_bindings()
         tabs = self.query_one("#envs", TabbedContent)
@@ -134,7 +136,10 @@ class DetailScreen(Screen[None]):
             tabs.active = _tab_id(wanted)
         using = vault.routes_using(secret.name)
         self.query_one("#routes-using", Static).update(
-            "\n".join(f"• {name}" for name in using) if using else "(none)"
+            plain(
+                "\n".join(f"• {visible(name)}" for name in using) if using else "(none)",
+                multiline=True,
+            )
         )
 
     @property
@@ -153,29 +158,29 @@ class DetailScreen(Screen[None]):
         return self.secret.value(environment) if environment else None
 
     def _tree_for(self, value: Any) -> Tree[None]:
-        tree: Tree[None] = Tree(f"{self.secret_name} · {value.environment}")
+        tree: Tree[None] = Tree(plain(f"{self.secret_name} · {value.environment}"))
         tree.root.expand()
         meta = value.certificate
         now = self.knox.now()
         if meta is None:
             for key, item in dict(value.details).items():
-                tree.root.add_leaf(f"{key}: {item}")
+                tree.root.add_leaf(plain(f"{key}: {item}"))
             tree.root.add_leaf(f"updated: {value.updated_at:%Y-%m-%d %H:%M} UTC")
             tree.root.add_leaf("value: •••••• (v to reveal)")
             return tree
         status = str(meta.status(now, self.knox.thresholds))
         colour = self.knox.status_colour(status)
         subject = tree.root.add("Subject", expand=True)
-        subject.add_leaf(meta.subject)
+        subject.add_leaf(plain(meta.subject))
         if meta.organization_identifier:
-            subject.add_leaf(f"organizationIdentifier: {meta.organization_identifier}")
+            subject.add_leaf(plain(f"organizationIdentifier: {meta.organization_identifier}"))
         issuer = tree.root.add("Issuer", expand=True)
-        issuer.add_leaf(meta.issuer)
+        issuer.add_leaf(plain(meta.issuer))
         above = [
             n for n in dict.fromkeys(meta.chain_issuers) if n not in (meta.subject, meta.issuer)
         ]
         for name in above:
-            issuer.add_leaf(f"↑ {name}")
+            issuer.add_leaf(plain(f"↑ {name}"))
         validity = tree.root.add("Validity", expand=True)
         validity.add_leaf(f"from  {meta.valid_from:%Y-%m-%d %H:%M} UTC")
         validity.add_leaf(f"until {meta.valid_until:%Y-%m-%d %H:%M} UTC")
@@ -200,19 +205,19 @@ class DetailScreen(Screen[None]):
         half = len(meta.fingerprint_sha256) // 2 + 1  # 16 bytes a line, so it fits the pane
         fingerprint.add_leaf(meta.fingerprint_sha256[:half])
         fingerprint.add_leaf(meta.fingerprint_sha256[half:])
-        tree.root.add_leaf(f"Serial: {meta.serial}")
+        tree.root.add_leaf(plain(f"Serial: {meta.serial}"))
         sans = tree.root.add(f"SANs ({len(meta.san)})", expand=bool(meta.san))
         for san in meta.san:
-            sans.add_leaf(san)
+            sans.add_leaf(plain(san))
         tree.root.add_leaf(
             "EKU: clientAuth allowed" if meta.client_auth_eku else "EKU: clientAuth NOT allowed"
         )
         if meta.psd2_roles:
-            tree.root.add_leaf(f"PSD2 roles: {', '.join(meta.psd2_roles)}")
+            tree.root.add_leaf(plain(f"PSD2 roles: {', '.join(meta.psd2_roles)}"))
         if meta.warnings:
             warn = tree.root.add("Warnings at import", expand=True)
             for code in meta.warnings:
-                warn.add_leaf(code)
+                warn.add_leaf(plain(code))
         return tree
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -256,7 +261,8 @@ class DetailScreen(Screen[None]):
         self.revealed_text = text
         self.refresh_bindings()
         widget = self.query_one("#revealed", Static)
-        widget.update(text if text is not None else "hidden")
+        # Shown as typed (never markup), controls escaped; copy still copies the exact value.
+        widget.update(plain(text if text is not None else "hidden", multiline=True))
         widget.display = text is not None
         self.query_one("#revealed-title").display = text is not None
         self.query_one("#detail-side").set_class(text is not None, "revealing")

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from knoxtui.ui.plain import plain
+
 
 class ConfirmModal(ModalScreen[bool]):
     BINDINGS = [
@@ -28,7 +30,7 @@ class ConfirmModal(ModalScreen[bool]):
         yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
         with Vertical(id="dialog"):
             yield Label(self.title_text, id="dialog-title")
-            yield Static(self.message, id="dialog-message")
+            yield Static(plain(self.message, multiline=True), id="dialog-message")
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="no")
                 yield Button(self.confirm, id="yes", variant="error" if self.danger else "primary")

@@ -30,6 +30,7 @@ from textual.widgets import (
 )
 
 from knoxtui import refs
+from knoxtui.ui.plain import plain
 from knoxtui.ui.widgets.checklist import CheckLine, Checklist, lines_for_bundle
 from knoxtui.ui.widgets.path_suggester import PathSuggester
 
@@ -452,7 +453,7 @@ class ImportScreen(Screen[bool]):
         ok = self._acceptable()
         problem = self._name_problem() if ok else None
         self.query_one("#create", Button).disabled = not ok or problem is not None
-        self.query_one("#import-error", Label).update(problem or "")
+        self.query_one("#import-error", Label).update(plain(problem or "", multiline=True))
 
     def _refusal(self) -> str:
         """Why Create is refused, naming what to do (the checks, the checkbox or the name)."""
@@ -533,7 +534,7 @@ class ImportScreen(Screen[bool]):
                     " to replace that value."
                 )
             text = exc.message + (f"\n{hint}" if hint else "")
-            self.query_one("#import-error", Label).update(text)
+            self.query_one("#import-error", Label).update(plain(text, multiline=True))
             self.notify(exc.message, title="Not imported", severity="error")
             return
         self.knox.secrets_changed()

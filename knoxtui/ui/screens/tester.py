@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
+from knoxtui.safetext import visible
 from knoxtui.ui.screens.routes import INSECURE_BANNER, insecure
 from knoxtui.ui.widgets.checklist import console_hint
 
@@ -304,7 +305,7 @@ class TesterScreen(Screen[None]):
                 # It chains to the right CA but cannot be used now: say so beside the name.
                 label = "expired" if tone == "expired" else "not yet valid"
                 text.append(f" {label}", style=f"bold {self.knox.status_colour(tone)}")
-            text.append(f"  via {fit.matched_ca}")
+            text.append(f"  via {visible(fit.matched_ca)}")
             text.append("\n" if fit.direct else "  (intermediate)\n")
         widget.update(text)
         widget.display = True
@@ -325,9 +326,9 @@ class TesterScreen(Screen[None]):
         text.append(f"{code}", style="bold")
         if side and side != "none":
             text.append(f" ({side} side)")
-        text.append(f": {summary}")
+        text.append(f": {visible(summary, multiline=True)}")
         if fix:
-            text.append(f"\n→ {fix}", style="not bold")
+            text.append(f"\n→ {visible(fix, multiline=True)}", style="not bold")
         widget.update(text)
 
     def show_result(self, result: Any, plan: Any) -> None:
@@ -402,12 +403,14 @@ class TesterScreen(Screen[None]):
         text.append("Server certificate: ")
         text.append(verified, style=colour)
         if report.verify_error:
-            text.append(f" — {report.verify_error}")
+            text.append(f" — {visible(report.verify_error)}")
         text.append("\n")
         if report.alert is not None:
             alert = report.alert
             who = "server sent" if alert.direction == "received" else "we sent"
-            text.append(f"Alert ({who}): {alert.name}", style=self.knox.status_colour("expired"))
+            text.append(
+                f"Alert ({who}): {visible(alert.name)}", style=self.knox.status_colour("expired")
+            )
             text.append(f"{' (fatal)' if alert.fatal else ''}\n")
         text.append("\nServer chain\n", style="bold")
         if not report.server_chain:
@@ -415,8 +418,8 @@ class TesterScreen(Screen[None]):
         now = self.knox.now()
         for depth, cert in enumerate(report.server_chain):
             status = str(cert.status(now, self.knox.thresholds))
-            text.append(f"  {depth}: {cert.subject_cn or cert.subject}", style="bold")
-            text.append(f"  issued by {cert.issuer_cn or cert.issuer}  ")
+            text.append(f"  {depth}: {visible(cert.subject_cn or cert.subject)}", style="bold")
+            text.append(f"  issued by {visible(cert.issuer_cn or cert.issuer)}  ")
             text.append(
                 f"until {cert.valid_until:%Y-%m-%d}\n", style=self.knox.status_colour(status)
             )
@@ -434,7 +437,7 @@ class TesterScreen(Screen[None]):
             for name in report.acceptable_client_cas:
                 mine = name in ours
                 style = self.knox.status_colour("valid") if mine else ""
-                text.append(f"   {'◀ ours ' if mine else '       '}{name}\n", style=style)
+                text.append(f"   {'◀ ours ' if mine else '       '}{visible(name)}\n", style=style)
             if ours and report.client_issuer_accepted is False:
                 text.append(
                     "   our certificate's issuer is not in this list\n",
@@ -447,7 +450,7 @@ class TesterScreen(Screen[None]):
         text.append("OAuth2 token\n", style="bold")
         ok = step.error is None and step.token_preview is not None
         colour = self.knox.status_colour("valid" if ok else "expired")
-        text.append(f"{step.auth_method} → {step.token_url}\n")
+        text.append(f"{step.auth_method} → {visible(step.token_url)}\n")
         status = "cached" if step.cached else f"HTTP {step.status_code}"
         text.append(f"{status}", style=colour)
         if step.duration_ms is not None:
@@ -458,7 +461,7 @@ class TesterScreen(Screen[None]):
             if step.expires_in:
                 text.append(f", expires in {int(step.expires_in)} s")
         if step.error:
-            text.append(f"  {step.error}", style=colour)
+            text.append(f"  {visible(step.error)}", style=colour)
         text.append("\n\n")
         return text
 

@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
+from knoxtui.ui.plain import plain
+
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
 
@@ -72,7 +74,7 @@ class UnlockScreen(Screen[None]):
                 yield Label("Create a new vault", id="unlock-mode")
             else:
                 yield Label("Unlock the vault", id="unlock-mode")
-            yield Label(str(app.vault_path), id="unlock-path")
+            yield Label(plain(app.vault_path), id="unlock-path")
             if self.locked:
                 yield Label("The vault was locked; decrypted values were dropped.", id="locked")
             yield Input(placeholder="vault passphrase", password=True, id="passphrase")
@@ -158,7 +160,7 @@ class UnlockScreen(Screen[None]):
 
     def _fail(self, message: str, hint: str | None, *, shake: bool = True) -> None:
         text = message if not hint else f"{message}\n{hint}"
-        self.query_one("#unlock-error", Label).update(text)
+        self.query_one("#unlock-error", Label).update(plain(text, multiline=True))
         for other in self.query(Input):
             other.value = ""
         field = self.query_one("#passphrase", Input)

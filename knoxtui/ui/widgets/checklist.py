@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from knoxtui.safetext import visible
+
 MARKS = {"ok": "✔", "error": "✘", "warning": "▲", "pending": "·", "info": "•"}
 
 
@@ -168,14 +170,14 @@ class Checklist(VerticalScroll):
         for line in lines:
             text = Text()
             text.append(f"{MARKS[line.state]} ", style="bold")
-            text.append(line.title, style="bold")
+            text.append(visible(line.title), style="bold")
             if line.detail:
-                first, *rest = line.detail.split("\n")
+                first, *rest = visible(line.detail, multiline=True).split("\n")
                 text.append(f"  {first}")
                 for more in rest:
                     text.append(f"\n    {more}")
             if line.hint and line.state in ("error", "warning"):
-                text.append(f"\n    → {line.hint}", style="italic")
+                text.append(f"\n    → {visible(line.hint, multiline=True)}", style="italic")
             widget = Static(text, classes=f"check check-{line.state}", id=f"check-{line.topic}")
             widgets.append(widget)
         if not widgets:

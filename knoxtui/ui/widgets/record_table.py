@@ -19,6 +19,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from knoxtui.safetext import has_controls, visible
+
 
 @dataclass(frozen=True)
 class Column:
@@ -36,6 +38,12 @@ class Record:
     sort_keys: tuple[Any, ...]
     tone: str = "plain"
     search: str = field(default="", compare=False)  # lowercase haystack for the filter
+
+    def __post_init__(self) -> None:
+        # Cells hold names, subjects, descriptions, log rows: drawn as segments, so a raw ESC
+        # would reach the terminal. Controls are made visible once, here.
+        if any(has_controls(cell) for cell in self.cells):
+            object.__setattr__(self, "cells", tuple(visible(cell) for cell in self.cells))
 
 
 TONES = ("plain", "valid", "warning", "urgent", "expired", "not_yet_valid", "muted", "error")
