@@ -99,7 +99,7 @@ def main() -> None:
     from knoxtui import clock
     from knoxtui.pki import ExpiryThresholds, certificate, describe_certificate, load_bundle
     from knoxtui.vault import Vault
-    from knoxtui.vault.vault import list_secrets_on
+    from knoxtui.vault.columns import list_secrets_on
 
     print(f"  making {COUNT:,} certificates ...", flush=True)
     pems, key_pem = _certificates(COUNT)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +153,57 @@ def test_agent_client_is_standard_library_only() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert out.strip() == "[]"
+
+
+# The vault is a façade (vault.py) over parts that each own their rows; a part reaches another
+# only through the façade (`self._vault.routes...`), never by importing it.
+VAULT_PARTS = ("secrets", "routes", "pending", "audit", "requests", "remotes")
+PACKAGE = Path(__file__).resolve().parents[1] / "knoxtui"
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Modules a file imports when it runs (anything under `if TYPE_CHECKING:` left out)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and ast.unparse(child.test) == "TYPE_CHECKING":
+                for other in child.orelse:
+                    visit(other)
+                continue
+            if isinstance(child, ast.Import):
+                found.update(alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module:
+                found.add(child.module)
+                found.update(f"{child.module}.{alias.name}" for alias in child.names)
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+@pytest.mark.parametrize("part", VAULT_PARTS)
+def test_vault_parts_meet_only_through_the_facade(part: str) -> None:
+    imported = _runtime_imports(PACKAGE / "vault" / f"{part}.py")
+    others = {f"knoxtui.vault.{p}" for p in (*VAULT_PARTS, "vault") if p != part}
+    assert not imported & others, f"vault/{part}.py imports {sorted(imported & others)}"
+
+
+def test_vault_facade_hands_out_every_part() -> None:
+    imported = _runtime_imports(PACKAGE / "vault" / "vault.py")
+    assert {f"knoxtui.vault.{p}" for p in VAULT_PARTS} <= imported
+
+
+def test_one_lifecycle_dialog_per_module() -> None:
+    """ui/screens/lifecycle/: the shared modal in base.py, then one dialog per module."""
+    folder = PACKAGE / "ui" / "screens" / "lifecycle"
+    for path in sorted(folder.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modals = [
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.ClassDef)
+            and any("Modal" in ast.unparse(base) for base in node.bases)
+        ]
+        assert len(modals) <= 1, f"{path.name} holds {modals}"
+    assert not (PACKAGE / "ui" / "commands.py").exists()  # the palette lives in ui/palette.py

@@ -14,10 +14,13 @@ import hashlib
 import json
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knoxtui import clock
 from knoxtui.vault.models import AuditEntry, AuditVerification, RequestLogEntry, iso, parse_iso
+
+if TYPE_CHECKING:
+    from knoxtui.vault.vault import Vault
 
 GENESIS = "0" * 64
 
@@ -266,3 +269,24 @@ class AuditTrail:
             "deleted)."
             for row in rows
         ]
+
+
+class Audit:
+    """`vault.audit`: reads and checks the secrets' audit trail. Writes are not here: each part
+    appends its row through `vault.trail` inside its own transaction."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def entries(self, *, secret: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+        """Oldest first; `secret` matches the name then, and the current secret's id (renames)."""
+        with self._vault.reading() as conn:
+            ids: tuple[str, ...] = ()
+            if secret is not None:
+                row = conn.execute("SELECT id FROM secrets WHERE name = ?", (secret,)).fetchone()
+                ids = (row[0],) if row else ()
+            return self._vault.trail.entries(secret_ids=ids, secret_name=secret, limit=limit)
+
+    def verify(self) -> AuditVerification:
+        with self._vault.reading():
+            return self._vault.trail.verify()

@@ -1,5 +1,5 @@
-"""Pending keys (a key pair made for a CSR, waiting for the CA's certificate) and the grace-period
-date of retiring secrets: the vault side of the certificate lifecycle (issue 6).
+"""Pending keys (a key pair made for a CSR, waiting for the CA's certificate): the vault side of
+renewal (issue 6). `PendingKeys` is the part the vault hands out as `vault.pending`.
 
 Key material sits in `pending_key_blobs`, which `audit --sql` cannot read (like `value_blobs`);
 `pending_keys` holds the metadata that listing needs.
@@ -11,11 +11,14 @@ import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knoxtui import clock
 from knoxtui.errors import Conflict, NotFound
 from knoxtui.vault.models import check_name, iso, parse_iso
+
+if TYPE_CHECKING:
+    from knoxtui.vault.vault import Vault
 
 # Appended to schema.MIGRATIONS as one step.
 MIGRATION = [
@@ -195,10 +198,56 @@ def delete(conn: Any, audit: Any, name: str, *, detail: str) -> None:
     )
 
 
-def status_dates(conn: Any) -> dict[str, datetime]:
-    return {
-        name: parse_iso(until)
-        for name, until in conn.execute(
-            "SELECT name, status_until FROM secrets WHERE status_until IS NOT NULL"
-        ).fetchall()
-    }
+class PendingKeys:
+    """`vault.pending`: the key pairs waiting for their certificate."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def add(
+        self,
+        name: str,
+        *,
+        subject: str,
+        san: tuple[str, ...] | list[str],
+        key_type: str,
+        public_key_sha256: str,
+        csr_pem: bytes,
+        key_pem: bytes,
+        key_passphrase: str,
+        passphrase_generated: bool,
+        like_secret: str | None = None,
+    ) -> PendingKey:
+        """Keep a key pair made for a CSR (key encrypted, passphrase in the blob table)."""
+        with self._vault.transaction() as conn:
+            insert(
+                conn,
+                self._vault.trail,
+                name=name,
+                subject=subject,
+                san=tuple(san),
+                key_type=key_type,
+                public_key_sha256=public_key_sha256,
+                like_secret=like_secret,
+                passphrase_generated=passphrase_generated,
+                csr_pem=csr_pem,
+                key_pem=key_pem,
+                key_passphrase=key_passphrase,
+            )
+        return self.get(name)
+
+    def get(self, name: str, *, with_key: bool = False) -> PendingKey:
+        """Metadata and CSR; with_key also returns the key and its passphrase (audited)."""
+        if not with_key:
+            with self._vault.reading() as conn:
+                return select_one(conn, self._vault.trail, name, with_key=False)
+        with self._vault.transaction() as conn:
+            return select_one(conn, self._vault.trail, name, with_key=True)
+
+    def all(self) -> list[PendingKey]:
+        with self._vault.reading() as conn:
+            return select_all(conn)
+
+    def remove(self, name: str, *, detail: str = "pending key discarded") -> None:
+        with self._vault.transaction() as conn:
+            delete(conn, self._vault.trail, name, detail=detail)
