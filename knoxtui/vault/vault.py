@@ -4,10 +4,10 @@ CSR keys and the hash-chained audit and request logs.
 `Vault` is the façade: it opens the connection, owns transactions (`batch()` and the write helper
 every part uses) and hands out the parts that own the rows — `vault.secrets` (secrets.py),
 `vault.routes` (routes.py), `vault.pending` (pending.py), `vault.audit` (audit.py),
-`vault.requests` (requests.py) and `vault.remotes` (remotes.py). Every write runs in one transaction (or one savepoint inside
-`batch()`), is validated before the first row is touched, and appends its audit row in the same
-transaction. The method names from before the split (`vault.add_certificate`, `vault.get_route`,
-...) delegate to the parts."""
+`vault.requests` (requests.py) and `vault.remotes` (remotes.py). Every write runs in one
+transaction (or one savepoint inside `batch()`), is validated before the first row is touched,
+and appends its audit row in the same transaction. The method names from before the split
+(`vault.add_certificate`, `vault.get_route`, ...) delegate to the parts."""
 
 from __future__ import annotations
 
