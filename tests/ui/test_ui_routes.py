@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 from ui_helpers import app_for, unlock, wait_for
 
 from knoxtui.ui.screens import tester
@@ -129,15 +129,107 @@ async def test_leaving_with_unsaved_changes_asks_first(demo_vault: Path) -> None
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RouteEditScreen))
         screen = await _editor(pilot, "bank-accounts")
-        screen.query_one("#f-method", Input).value = "POST"
+        screen.query_one("#f-method", Select).value = "POST"
         await pilot.pause()
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("n")  # keep editing: the edit is still there
         await wait_for(pilot, lambda: app.screen is screen)
-        assert screen.query_one("#f-method", Input).value == "POST"
+        assert screen.query_one("#f-method", Select).value == "POST"
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
         await wait_for(pilot, lambda: not isinstance(app.screen, (RouteEditScreen, ConfirmModal)))
         assert app.vault.get_route("bank-accounts").config.get("method") in (None, "GET")
+
+
+async def test_editor_fields_for_every_route_key_stay_in_sync_with_the_json(
+    demo_vault: Path,
+) -> None:
+    """Method is a Select; headers, proxy, timeouts, redirects, HTTP/2 and plaintext have fields;
+    each edit shows in the raw JSON and a JSON edit shows in the fields."""
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        screen = await _editor(pilot, None)
+        assert screen.query_one("#route-name", Input).placeholder not in {
+            r.name for r in app.vault.list_routes()
+        }
+        assert isinstance(screen.query_one("#f-method"), Select)
+        screen.query_one("#route-name", Input).value = "partner-api"
+        screen.query_one("#f-target_url", Input).value = "https://partner.example/api"
+        screen.query_one("#f-method", Select).value = "POST"
+        screen.query_one(
+            "#f-headers", TextArea
+        ).text = "X-Api-Key: {{secret:bank-api-key}}\nAccept: application/json"
+        screen.query_one("#f-proxy", Input).value = "http://proxy.corp.example:8080"
+        screen.query_one("#f-timeout_seconds", Input).value = "12"
+        screen.query_one("#f-connect_timeout_seconds", Input).value = "2.5"
+        screen.query_one("#f-follow_redirects", Checkbox).value = True
+        screen.query_one("#f-http2", Checkbox).value = True
+        await pilot.pause()
+        config = json.loads(screen.query_one("#route-json", TextArea).text)
+        assert config == {
+            "target_url": "https://partner.example/api",
+            "tls_reject_unauthorized": True,
+            "method": "POST",
+            "headers": {"X-Api-Key": "{{secret:bank-api-key}}", "Accept": "application/json"},
+            "proxy": "http://proxy.corp.example:8080",
+            "timeout_seconds": 12,
+            "connect_timeout_seconds": 2.5,
+            "follow_redirects": True,
+            "http2": True,
+        }
+        assert screen.ref_problems == []
+        # a bad number or header line is named and blocks Save, the JSON keeps the last good value
+        screen.query_one("#f-timeout_seconds", Input).value = "-3"
+        screen.query_one("#f-headers", TextArea).text = "no colon here"
+        await pilot.pause()
+        assert any("timeout_seconds must be a number" in p for p in screen.ref_problems)
+        assert any("Headers line 1" in p for p in screen.ref_problems)
+        assert screen.query_one("#save", Button).disabled
+        # the raw JSON wins and the fields follow
+        config["timeout_seconds"] = 40
+        config["headers"] = {"X-Trace": "1"}
+        config["http2"] = False
+        config["allow_plaintext"] = True
+        config["method"] = "DELETE"
+        screen.query_one("#route-json", TextArea).text = json.dumps(config)
+        await pilot.pause()
+        assert screen.query_one("#f-timeout_seconds", Input).value == "40"
+        assert screen.query_one("#f-headers", TextArea).text == "X-Trace: 1"
+        assert not screen.query_one("#f-http2", Checkbox).value
+        assert screen.query_one("#f-allow_plaintext", Checkbox).value
+        assert screen.query_one("#f-method", Select).value == "DELETE"
+        assert screen.ref_problems == []
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RouteEditScreen))
+        saved = app.vault.get_route("partner-api").config
+        assert saved["timeout_seconds"] == 40 and saved["method"] == "DELETE"
+        assert saved["connect_timeout_seconds"] == 2.5
+
+
+async def test_secret_fields_suggest_their_type_and_tab_completes(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        screen = await _editor(pilot, None)
+        kinds = {s.name: s.secret_type for s in app.vault.list_secrets()}
+        for key, kind in (
+            ("certificate_secret_id", "certificate"),
+            ("ca_bundle_secret_id", "string"),
+            ("oauth2_secret_id", "oauth2"),
+        ):
+            offered = screen.query_one(f"#f-{key}", Input).suggester._suggestions
+            assert offered and {kinds[name] for name in offered} == {kind}
+        await pilot.click("#f-certificate_secret_id")
+        await pilot.press(*"bank-cl")
+        await pilot.pause()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert screen.query_one("#f-certificate_secret_id", Input).value == "bank-client"
+        assert app.focused is not screen.query_one("#f-certificate_secret_id", Input)
+        assert (
+            json.loads(screen.query_one("#route-json", TextArea).text)["certificate_secret_id"]
+            == "bank-client"
+        )

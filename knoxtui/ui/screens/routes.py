@@ -29,18 +29,64 @@ from textual.widgets import (
 
 from knoxtui import refs
 from knoxtui.ui.screens.dialogs import ConfirmModal
+from knoxtui.ui.widgets.completing_input import CompletingInput
 
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
 
 FORM_FIELDS = (
     ("target_url", "Target URL", "https://api.bank.example/v1"),
-    ("certificate_secret_id", "Client certificate secret", "bank-prod-client"),
-    ("ca_bundle_secret_id", "CA bundle secret (server trust)", "optional"),
-    ("oauth2_secret_id", "OAuth2 secret", "optional"),
+    ("certificate_secret_id", "Client certificate secret", "a certificate secret"),
+    ("ca_bundle_secret_id", "CA bundle secret (server trust)", "optional: a string secret"),
+    ("oauth2_secret_id", "OAuth2 secret", "optional: an oauth2 secret"),
     ("tls_servername", "TLS server name (SNI) override", "optional"),
+    ("proxy", "Proxy", "empty: HTTPS_PROXY/NO_PROXY as curl reads them; none: direct"),
 )
+# The secret each *_secret_id field takes: suggestions offer only that type.
+SECRET_FIELD_TYPES = {
+    "certificate_secret_id": "certificate",
+    "ca_bundle_secret_id": "string",
+    "oauth2_secret_id": "oauth2",
+}
+NUMBER_FIELDS = (
+    ("timeout_seconds", "whole request (default 30)"),
+    ("connect_timeout_seconds", "connect (default 10)"),
+)
+FLAG_FIELDS = (
+    ("follow_redirects", "Follow redirects (same origin only get the secrets)"),
+    ("http2", "Offer HTTP/2"),
+    ("allow_plaintext", "Allow plain http:// for a route that carries secrets (unsafe)"),
+)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 VERSIONS = (("default", ""), ("TLS 1.2", "1.2"), ("TLS 1.3", "1.3"))
+
+
+def headers_text(headers: Any) -> str:
+    """A headers object as the field shows it: `Name: value`, one per line."""
+    if not isinstance(headers, dict):
+        return ""
+    return "\n".join(f"{key}: {value}" for key, value in headers.items())
+
+
+def parse_header_lines(text: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            raise ValueError(f"Headers line {number}: write it as 'Name: value'.")
+        headers[key.strip()] = value.strip()
+    return headers
+
+
+def _number(text: str) -> int | float:
+    value = float(text)
+    if value <= 0 or value != value or value == float("inf"):
+        raise ValueError
+    return int(value) if value.is_integer() else value
+
+
 INSECURE_BANNER = "⚠ tls_reject_unauthorized is false: the server's certificate is NOT verified."
 
 
@@ -175,6 +221,7 @@ class RouteEditScreen(Screen[bool]):
         self.route_name = route_name
         self.config: dict[str, Any] = {}
         self.json_error: str | None = None
+        self.field_errors: dict[str, str] = {}  # fields whose text is not a value yet
         self.ref_problems: list[str] = []
         self._secrets: dict[str, Any] = {}
 
@@ -193,13 +240,24 @@ class RouteEditScreen(Screen[bool]):
                     value=self.route_name or "",
                     id="route-name",
                     disabled=self.route_name is not None,
-                    placeholder="bank-accounts",
+                    placeholder="a-z 0-9 _ . - (e.g. partner-api)",
                 )
                 for key, label, placeholder in FORM_FIELDS:
                     yield Label(label)
-                    yield Input(id=f"f-{key}", placeholder=placeholder)
+                    kind = CompletingInput if key in SECRET_FIELD_TYPES else Input
+                    yield kind(id=f"f-{key}", placeholder=placeholder)
                 yield Label("Method")
-                yield Input(id="f-method", placeholder="GET")
+                yield Select(
+                    [(m, m) for m in METHODS], id="f-method", allow_blank=False, value="GET"
+                )
+                yield Label("Headers (Name: value, one per line; {{secret:NAME}} allowed)")
+                yield TextArea(id="f-headers", soft_wrap=True)
+                yield Label("Timeouts in seconds")
+                with Horizontal(id="timeouts"):
+                    for key, placeholder in NUMBER_FIELDS:
+                        yield Input(id=f"f-{key}", placeholder=placeholder, type="number")
+                for key, label in FLAG_FIELDS:
+                    yield Checkbox(f"{label} ({key})", id=f"f-{key}")
                 yield Label("TLS versions (minimum, maximum)")
                 with Horizontal(id="versions"):
                     yield Select(
@@ -238,8 +296,8 @@ class RouteEditScreen(Screen[bool]):
 
         vault = self.knox.vault
         self._secrets = {s.name: s for s in vault.list_secrets()} if vault else {}
-        names = sorted(self._secrets)
-        for key in ("certificate_secret_id", "ca_bundle_secret_id", "oauth2_secret_id"):
+        for key, kind in SECRET_FIELD_TYPES.items():
+            names = sorted(n for n, s in self._secrets.items() if s.secret_type == kind)
             self.query_one(f"#f-{key}", Input).suggester = SuggestFromList(names)
         if self.route_name and vault is not None:
             try:
@@ -263,9 +321,33 @@ class RouteEditScreen(Screen[bool]):
             text = "" if value is None else str(value)
             if field.value != text:
                 field.value = text
-        method = self.query_one("#f-method", Input)
-        if method.value != str(self.config.get("method") or ""):
-            method.value = str(self.config.get("method") or "")
+        method = self.query_one("#f-method", Select)
+        wanted_method = str(self.config.get("method") or "GET").upper()
+        wanted_method = wanted_method if wanted_method in METHODS else "GET"
+        if method.value != wanted_method:
+            method.value = wanted_method
+        area = self.query_one("#f-headers", TextArea)
+        try:
+            shown = parse_header_lines(area.text)
+        except ValueError:
+            shown = None
+        if shown != (self.config.get("headers") or {}):
+            area.text = headers_text(self.config.get("headers"))
+        for key, _placeholder in NUMBER_FIELDS:
+            field = self.query_one(f"#f-{key}", Input)
+            value = self.config.get(key)
+            text = "" if value is None else str(value)
+            if field.value != text:
+                try:
+                    same = value is not None and _number(field.value) == value
+                except ValueError:
+                    same = False
+                if not same:
+                    field.value = text
+        for key, _label in FLAG_FIELDS:
+            box = self.query_one(f"#f-{key}", Checkbox)
+            if box.value != (self.config.get(key) is True):
+                box.value = self.config.get(key) is True
         for key in ("tls_min_version", "tls_max_version"):
             value = str(self.config.get(key) or "")
             select = self.query_one(f"#f-{key}", Select)
@@ -301,6 +383,36 @@ class RouteEditScreen(Screen[bool]):
             if bool(value) == (not insecure(self.config)):
                 return
             self.config[key] = bool(value)
+        elif key in dict(FLAG_FIELDS):
+            if bool(value) == (self.config.get(key) is True):
+                return
+            if value:
+                self.config[key] = True
+            else:
+                self.config.pop(key, None)  # false is the default: the JSON stays short
+        elif key in dict(NUMBER_FIELDS):
+            text = str(value).strip()
+            self.field_errors.pop(key, None)
+            if not text:
+                if key not in self.config:
+                    self.check()
+                    return
+                self.config.pop(key)
+            else:
+                try:
+                    number = _number(text)
+                except ValueError:
+                    self.field_errors[key] = f"{key} must be a number of seconds above 0"
+                    self.check()
+                    return
+                if self.config.get(key) == number:
+                    self.check()
+                    return
+                self.config[key] = number
+        elif key == "method":
+            if value == str(self.config.get("method") or "GET").upper():
+                return
+            self.config["method"] = value
         else:
             value = value.strip() if isinstance(value, str) else value
             if value in ("", None, Select.BLANK):
@@ -311,6 +423,25 @@ class RouteEditScreen(Screen[bool]):
                 return
             else:
                 self.config[key] = value
+        self._config_to_json()
+        self.check()
+
+    @on(TextArea.Changed, "#f-headers")
+    def _headers_changed(self, event: TextArea.Changed) -> None:
+        self.field_errors.pop("headers", None)
+        try:
+            headers = parse_header_lines(event.text_area.text)
+        except ValueError as exc:
+            self.field_errors["headers"] = str(exc)
+            self.check()
+            return
+        if headers == (self.config.get("headers") or {}):
+            self.check()
+            return
+        if headers:
+            self.config["headers"] = headers
+        else:
+            self.config.pop("headers", None)
         self._config_to_json()
         self.check()
 
@@ -328,6 +459,7 @@ class RouteEditScreen(Screen[bool]):
             return
         self.json_error = None
         if data != self.config:
+            self.field_errors.clear()  # the JSON now says what those fields hold
             self.config = data
             self._config_to_form()
         self.check()
@@ -365,6 +497,7 @@ class RouteEditScreen(Screen[bool]):
         for match in refs.SECRET_REF.finditer(json.dumps(self.config)):
             if not refs.is_valid_name(match.group(1)):
                 problems.append(f"'{match.group(0)}' is not a valid reference")
+        problems.extend(self.field_errors.values())
         if self.json_error:
             problems.insert(0, self.json_error)
         url = self.config.get("target_url")
