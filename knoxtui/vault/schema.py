@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from knoxtui.errors import NotAVault, VaultError
-from knoxtui.vault import pending, remotes
+from knoxtui.vault import changes, pending, remotes
 
 # "KNXT": marks the decrypted database as ours (an SQLCipher file of another app is not a vault).
 APPLICATION_ID = 0x4B4E5854
@@ -124,7 +124,10 @@ _V4 = list(pending.MIGRATION)
 # Remotes, their credentials, per-item sync state and remotely issued certificates (issue 13).
 _V5 = list(remotes.MIGRATION)
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+# Item digests (content of each secret and route) for 'what changed since' (issue 14).
+_V6 = list(changes.MIGRATION)
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 CURRENT_VERSION = len(MIGRATIONS)
 
 
