@@ -127,7 +127,29 @@ _V5 = list(remotes.MIGRATION)
 # Item digests (content of each secret and route) for 'what changed since' (issue 14).
 _V6 = list(changes.MIGRATION)
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
+
+def _no_replace(table: str) -> str:
+    # INSERT OR REPLACE deletes the old row without firing the delete trigger (issue 11 item 6);
+    # a BEFORE INSERT trigger runs before that conflict resolution.
+    return f"""CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table}
+            WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
+            BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"""
+
+
+# The logs refuse REPLACE as they refuse UPDATE and DELETE.
+_V7 = [_no_replace("secret_audit_log"), _no_replace("route_request_log")]
+
+GUARD_TRIGGERS: dict[str, str] = {
+    name: sql
+    for table in ("secret_audit_log", "route_request_log")
+    for name, sql in zip(
+        (f"{table}_no_update", f"{table}_no_delete", f"{table}_no_replace"),
+        (*_append_only(table), _no_replace(table)),
+        strict=True,
+    )
+}
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 CURRENT_VERSION = len(MIGRATIONS)
 
 
