@@ -129,6 +129,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_vault_options(attach)
     attach.set_defaults(handler=_csr_attach)
 
+    sign = csr_sub.add_parser(
+        "sign",
+        help="have a remote's PKI sign pending key NAME's CSR, and attach the certificate",
+        description="Send the CSR of pending key NAME to <pki-mount>/sign/ROLE on the remote; the "
+        "key stays in the vault. The certificate and chain are attached like csr attach.",
+    )
+    sign.add_argument("name", metavar="NAME")
+    sign.add_argument("--remote", metavar="NAME", help="remote (default: the only one)")
+    sign.add_argument("--role", required=True, metavar="ROLE", help="PKI role on the remote")
+    sign.add_argument("--ttl", metavar="T", help="requested lifetime, e.g. 720h")
+    sign.add_argument("--as", dest="secret", metavar="SECRET", help="secret name (default: NAME)")
+    sign.add_argument("--env", metavar="E", help="environment (default: default)")
+    sign.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_options(sign)
+    sign.set_defaults(handler=_csr_sign)
+
     listing = csr_sub.add_parser("list", help="pending keys waiting for a certificate")
     listing.add_argument("--json", action="store_true", help="print JSON")
     add_vault_options(listing)
@@ -191,6 +207,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     retire.add_argument("old", metavar="OLD")
     retire.add_argument("--force", action="store_true", help="remove before the grace date")
     retire.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    retire.add_argument(
+        "--revoke", action="store_true", help="revoke it on the remote PKI that signed it first"
+    )
     add_vault_options(retire)
     retire.set_defaults(handler=_retire)
 
@@ -434,7 +453,7 @@ def _csr_new(args: argparse.Namespace) -> int:
 
 
 def _csr_attach(args: argparse.Namespace) -> int:
-    from knoxtui.commands.common import emit_json, open_vault, read_input_file
+    from knoxtui.commands.common import open_vault, read_input_file
     from knoxtui.lifecycle.renewal import attach_certificate
 
     cert_data = read_input_file(args.cert, "certificate file")
@@ -450,7 +469,21 @@ def _csr_attach(args: argparse.Namespace) -> int:
             description=args.description,
             allow_expired=args.allow_expired,
         )
-    if args.json:
+    _print_attached(result, as_json=args.json)
+    return 0
+
+
+def _csr_sign(args: argparse.Namespace) -> int:
+    from knoxtui.commands.remote import csr_sign
+
+    _print_attached(csr_sign(args), as_json=args.json)
+    return 0
+
+
+def _print_attached(result: Any, *, as_json: bool) -> None:
+    from knoxtui.commands.common import emit_json
+
+    if as_json:
         emit_json(result.to_dict())
     else:
         print(
@@ -466,7 +499,6 @@ def _csr_attach(args: argparse.Namespace) -> int:
                 f"then knoxtui rotate {result.replaces} {result.secret}",
                 file=sys.stderr,
             )
-    return 0
 
 
 def _csr_list(args: argparse.Namespace) -> int:
@@ -584,6 +616,10 @@ def _retire(args: argparse.Namespace) -> int:
             if answer.strip() != args.old:
                 print("Not removed.", file=sys.stderr)
                 return 1
+        if args.revoke:
+            from knoxtui.commands.remote import revoke_issued
+
+            revoke_issued(vault, args.old)
         rotation.retire(vault, args.old, force=args.force)
     print(f"Secret '{args.old}' removed.", file=sys.stderr)
     return 0

@@ -327,3 +327,56 @@ def _print_outcomes(outcomes: list[Outcome], remote: str, verb: str) -> None:
         print(f"Nothing to {verb}: remote '{remote}' and this vault agree.", file=sys.stderr)
     elif done and len(done) > 20:
         print(f"{len(done)} item(s) {done[0].action}.", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------- PKI
+
+
+def csr_sign(args: argparse.Namespace) -> Any:
+    """`knoxtui csr sign NAME --remote R --role ROLE`: the AttachResult of the signed cert."""
+    from knoxtui.commands.common import open_vault
+    from knoxtui.lifecycle.renewal import attach_certificate
+    from knoxtui.remote import pki, session
+
+    with open_vault(args) as vault:
+        remote = pick_remote(vault, args.remote)
+        pending = vault.get_pending_key(args.name)
+        with session.connect(vault, remote) as client:
+            signed = pki.sign_csr(client, remote, pending.csr_pem, args.role, args.ttl)
+        with vault.batch():
+            result = attach_certificate(
+                vault,
+                args.name,
+                signed.certificate_pem,
+                chain_data=signed.chain_pem,
+                secret_name=args.secret,
+                environment=args.env,
+            )
+            vault.remotes.record_issued(
+                remote.name, remote.pki_mount, signed.serial, result.secret, result.environment
+            )
+    print(
+        f"Signed by remote '{remote.name}' ({remote.pki_mount}, role {_shown(args.role)}), "
+        f"serial {signed.serial}.",
+        file=sys.stderr,
+    )
+    return result
+
+
+def revoke_issued(vault: Vault, name: str) -> None:
+    """`retire NAME --revoke`: revoke every remotely signed certificate of NAME on its remote;
+    any failure stops before the secret is removed."""
+    from knoxtui.remote import pki, session
+
+    records = pki.issued_records(vault, name)
+    for remote_name in dict.fromkeys(r.remote_name for r in records):
+        remote = vault.remotes.get(remote_name)
+        with session.connect(vault, remote) as client:
+            for record in (r for r in records if r.remote_name == remote_name):
+                pki.revoke(client, record)
+                vault.remotes.mark_revoked(remote.name, record.serial, name)
+                print(
+                    f"Revoked serial {record.serial} on remote '{remote.name}' "
+                    f"({record.pki_mount}).",
+                    file=sys.stderr,
+                )

@@ -71,8 +71,9 @@ def check_path_part(text: str, what: str) -> str:
 
 
 class BaoClient:
-    """One server, one token, one connection pool. The token lives only in this object's
-    headers; `repr` and every error leave it out."""
+    """One server, one token, one connection pool (thread-safe; callers bound the concurrency
+    with `bounded_map`). The token lives only in this object's headers; `repr` and every error
+    leave it out."""
 
     def __init__(
         self,
@@ -83,22 +84,24 @@ class BaoClient:
         context: ssl.SSLContext | None = None,
         connect_timeout: float = CONNECT_TIMEOUT_S,
         timeout: float = READ_TIMEOUT_S,
-        max_connections: int = MAX_CONCURRENCY,
     ) -> None:
         self.url = check_url(url)
         self.label = label
         headers = {"X-Vault-Request": "true"}
         if namespace:
             headers["X-Vault-Namespace"] = namespace
+        from knoxtui.net.proxy import transport_for
+
+        # The routes' rule for proxies: HTTPS_PROXY / ALL_PROXY / NO_PROXY as curl reads them.
+        transport, self.proxy = transport_for(
+            self.url, None, ssl_context=context if context is not None else True
+        )
         self._http = httpx.Client(
             base_url=self.url + "/v1/",
             headers=headers,
-            verify=context if context is not None else True,
+            transport=transport,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            trust_env=True,  # HTTPS_PROXY / NO_PROXY, as for routes without a proxy key
+            trust_env=False,
             follow_redirects=False,
         )
 

@@ -1,0 +1,77 @@
+"""The remote's PKI engine: the key stays home. A pending CSR (from `csr new`) goes to
+`<pki-mount>/sign/<role>`; the certificate and chain come back to be attached like `csr attach`.
+`retire --revoke` sends the serial to `<pki-mount>/revoke`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from knoxtui.errors import ValidationError
+from knoxtui.remote.client import BaoClient
+from knoxtui.remote.errors import RemoteError
+
+if TYPE_CHECKING:
+    from knoxtui.vault import Vault
+    from knoxtui.vault.remotes import IssuedCertificate, RemoteRecord
+
+
+@dataclass(frozen=True)
+class SignedCertificate:
+    certificate_pem: bytes
+    chain_pem: bytes | None  # the issuing CA(s), without the leaf
+    serial: str  # uppercase hex without separators, as the vault's metadata has it
+
+
+def plain_serial(serial: str) -> str:
+    """Vault's "3a:0f:..." (or "3a-0f-...") as the vault's "3A0F..."."""
+    return serial.replace(":", "").replace("-", "").strip().upper()
+
+
+def vault_serial(serial: str) -> str:
+    digits = plain_serial(serial).lower()
+    if len(digits) % 2:
+        digits = "0" + digits
+    return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
+
+
+def sign_csr(
+    client: BaoClient, remote: RemoteRecord, csr_pem: bytes, role: str, ttl: str | None
+) -> SignedCertificate:
+    data = client.pki_sign(remote.pki_mount, role, csr_pem.decode("ascii"), ttl)
+    certificate = data.get("certificate")
+    serial = data.get("serial_number")
+    if not isinstance(certificate, str) or "-----BEGIN CERTIFICATE-----" not in certificate:
+        raise RemoteError(f"The PKI of remote '{remote.name}' answered without a certificate.")
+    if not isinstance(serial, str) or not serial:
+        raise RemoteError(f"The PKI of remote '{remote.name}' answered without a serial number.")
+    chain = data.get("ca_chain") or [data.get("issuing_ca")]
+    leaf = certificate.strip()
+    parts = [c.strip() for c in chain if isinstance(c, str) and c.strip() and c.strip() != leaf]
+    return SignedCertificate(
+        certificate_pem=(leaf + "\n").encode("ascii"),
+        chain_pem=("\n".join(parts) + "\n").encode("ascii") if parts else None,
+        serial=plain_serial(serial),
+    )
+
+
+def issued_records(vault: Vault, name: str) -> list[IssuedCertificate]:
+    """The certificates of secret `name` that a remote's PKI signed (every environment)."""
+    serials = [
+        value.certificate.serial
+        for value in vault.get_secret(name).values
+        if value.certificate is not None
+    ]
+    found = [r for r in vault.remotes.issued(serials) if r.revoked_at is None]
+    if not found:
+        raise ValidationError(
+            f"No certificate of secret '{name}' was signed by a remote's PKI here, so there is "
+            "nothing to revoke; nothing was removed.",
+            hint="Revoke it with the CA that issued it, then retire without --revoke.",
+            code="not_remotely_issued",
+        )
+    return found
+
+
+def revoke(client: BaoClient, record: IssuedCertificate) -> None:
+    client.pki_revoke(record.pki_mount, vault_serial(record.serial))
