@@ -10,3 +10,12 @@ MIGRATION = [
     "ALTER TABLE secrets ADD COLUMN digest TEXT",
     "ALTER TABLE routes ADD COLUMN digest TEXT",
 ]
+# A second step: the digests are keyed (HMAC-SHA256) with a random key of this vault, so a digest
+# read through `audit --sql` (or a sync mark) cannot be used to guess a short string value. The
+# key sits in a *_blobs table, which `audit --sql` cannot read.
+KEY_MIGRATION = [
+    """CREATE TABLE digest_key_blobs (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        key BLOB NOT NULL
+    )""",
+]
