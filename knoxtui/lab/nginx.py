@@ -29,7 +29,7 @@ http {{
     uwsgi_temp_path {run}/uwsgi;
     scgi_temp_path {run}/scgi;
     server {{
-        listen 127.0.0.1:{port} ssl;
+        listen 127.0.0.1:{port} ssl{listen_options};
         server_name {server_name};
         ssl_certificate {run}/server.pem;
         ssl_certificate_key {run}/server.key;
@@ -39,7 +39,7 @@ http {{
         ssl_protocols {protocols};
         ssl_session_cache off;
         ssl_session_tickets off;
-        keepalive_timeout 0;
+        keepalive_timeout {keepalive};
         location / {{
             default_type application/json;
             return 200 '{{"client": "$ssl_client_s_dn", "verify": "$ssl_client_verify"}}';
@@ -67,6 +67,7 @@ class NginxServer:
         verify: str = "on",
         protocols: str = "TLSv1.2 TLSv1.3",
         server_name: str = "localhost",
+        http2: bool = False,
     ) -> None:
         binary = nginx_path()
         if binary is None:
@@ -88,6 +89,9 @@ class NginxServer:
                 verify=verify,
                 protocols=protocols,
                 server_name=server_name,
+                listen_options=" http2" if http2 else "",
+                # HTTP/2 with keepalive 0 sends GOAWAY before the response headers
+                keepalive="5" if http2 else "0",
             )
         )
         self._proc: subprocess.Popen[bytes] | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import os
 import socket
 import threading
 import time
@@ -48,7 +49,10 @@ class Cancellation:
 
 
 class SocketGuard:
-    """The sockets one attempt opened; `stop()` shuts them all (and any opened later) down."""
+    """The sockets one attempt opened; `stop()` shuts them all (and any opened later) down.
+
+    It keeps its own duplicate of each descriptor: TLS wrapping detaches the original socket
+    object, and a number kept after httpx closed its own could name someone else's socket."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -59,11 +63,15 @@ class SocketGuard:
     def attach(self, sock: socket.socket | None) -> None:
         if sock is None:
             return
+        try:
+            own = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            return
         with self._lock:
-            self._sockets.append(sock)
+            self._sockets.append(own)
             stopped = self.stopped
         if stopped:
-            _shutdown(sock)
+            _shutdown(own)
 
     def stop(self) -> None:
         with self._lock:
@@ -75,6 +83,12 @@ class SocketGuard:
     def expire(self) -> None:
         self.deadline_passed = True
         self.stop()
+
+    def close(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
 
 
 def _shutdown(sock: socket.socket) -> None:

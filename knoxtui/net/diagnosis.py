@@ -339,7 +339,7 @@ def _proxy_auth(via: ProxyChoice, asked: str | None) -> Diagnosis:
     scheme = (asked or "").split(" ", 1)[0] or "an unnamed scheme"
     if via.has_credentials:
         summary = (
-            f"The proxy {via.shown_url} refused our credentials (HTTP 407; it asks for {scheme}"
+            f"The proxy {via.shown_url} refused our credentials (it asks for {scheme}"
             f" authentication; {via.reason})."
         )
         fix = "Check the proxy user name and password in the proxy URL."
@@ -377,7 +377,7 @@ def _diagnose_proxy(
     refused = next((e for e in chain if type(e).__name__ == "ProxyError"), None)
     if refused is not None:
         answer = str(refused).strip()
-        if answer.startswith("407"):
+        if answer.startswith(("407", "401")):  # tinyproxy answers wrong credentials with 401
             return _proxy_auth(via, asked)
         return Diagnosis(
             "proxy_refused",

@@ -36,7 +36,8 @@ class ProxySetting:
 
     mode: str = "env"
     url: str | None = field(default=None, repr=False)  # resolved: may hold the password
-    display_url: str | None = None  # as written, {{secret:NAME}} references unresolved
+    # as written ({{secret:NAME}} unresolved; a literal password stays in it: never shown raw)
+    display_url: str | None = field(default=None, repr=False)
     why: str = ""  # for mode "none": 'route proxy "none"' or "--no-proxy"
 
 
@@ -47,7 +48,12 @@ class ProxyChoice:
     url: str | None = field(default=None, repr=False)
     source: str | None = None  # "route" | "option" | "env" | None (direct)
     reason: str = "no proxy configured"
-    display_url: str | None = None
+    display_url: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"ProxyChoice(url={self.shown_url!r}, source={self.source!r}, reason={self.reason!r})"
+        )
 
     @property
     def used(self) -> bool:

@@ -204,11 +204,16 @@ def _send(
     marks = attempt.marks
     guard = SocketGuard()
 
+    in_connect = [False]  # between the CONNECT's request and the TLS inside the tunnel
+
     def trace(name: str, info: dict[str, Any]) -> None:
         request = info.get("request")
-        if name.startswith("http11.") and getattr(request, "method", None) == b"CONNECT":
+        if name == "http11.send_request_headers.started":
+            in_connect[0] = getattr(request, "method", None) == b"CONNECT"
+        if name.startswith("http11.") and in_connect[0]:
             name = "tunnel." + name  # the proxy's answer to CONNECT, not the server's
         elif name.startswith("proxy.start_tls"):
+            in_connect[0] = False
             name = "connection" + name[len("proxy") :]  # TLS to the server inside the tunnel
         marks[name] = time.perf_counter()
         if name == "connection.connect_tcp.complete":
@@ -272,6 +277,7 @@ def _send(
         call_off()
         if cancel is not None:
             cancel.forget(guard.stop)
+        guard.close()
         attempt.finished = time.perf_counter()
     if cancel is not None and cancel.cancelled and attempt.status_code is None:
         attempt.cancelled = True
@@ -476,7 +482,7 @@ def _perform(
     via = attempt.proxy if attempt.proxy.used else None
     asked = None
     if via is not None and any(
-        isinstance(e, httpx_proxy_error()) and str(e).startswith("407")
+        isinstance(e, httpx_proxy_error()) and str(e).startswith(("407", "401"))
         for e in _chain(attempt.error)
     ):
         # httpx keeps no headers of a refused CONNECT: ask once more, without credentials, to

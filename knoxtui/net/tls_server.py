@@ -37,6 +37,7 @@ class ServerResponse:
     content_type: str = "application/json"
     reason: str = ""
     delay: float = 0.0  # seconds to wait before answering (the "slow" behaviour)
+    headers: tuple[tuple[str, str], ...] = ()  # more headers, written as given (latin-1)
 
 
 Handler = Callable[[ServerRequest], ServerResponse]
@@ -283,7 +284,8 @@ class TlsServer:
             f"HTTP/1.1 {response.status} {reason}\r\n"
             f"Content-Type: {response.content_type}\r\n"
             f"Content-Length: {len(response.body)}\r\n"
-            "Connection: close\r\nServer: knoxtui-lab\r\n\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in response.headers)
+            + "Connection: close\r\nServer: knoxtui-lab\r\n\r\n"
         )
         stream.sendall(head_out.encode("latin-1") + response.body)
 
