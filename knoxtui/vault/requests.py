@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from knoxtui.vault.models import RequestLogEntry
@@ -41,8 +43,11 @@ class Requests:
         duration_ms: float | None,
         method: str | None = None,
         url: str | None = None,
-    ) -> None:
-        """One row in route_request_log. The URL is kept without its query string."""
+        details: Mapping[str, Any] | None = None,
+    ) -> int:
+        """One row in route_request_log (its id returned). The URL is kept without its query
+        string. `details`: what the run found, for the request history (the caller passes only
+        facts that hold no secret: diagnosis, handshake summary, status, timings)."""
         with self._vault.transaction() as conn:
             route_row = conn.execute("SELECT id FROM routes WHERE name = ?", (route,)).fetchone()
             cert_row = (
@@ -52,7 +57,7 @@ class Requests:
                 if certificate_secret
                 else None
             )
-            self._vault.trail.record_request(
+            request_id = self._vault.trail.record_request(
                 {
                     "route_id": route_row[0] if route_row else None,
                     "route_name": route,
@@ -68,6 +73,33 @@ class Requests:
                     "duration_ms": duration_ms,
                 }
             )
+            if details is not None:
+                conn.execute(
+                    "INSERT INTO route_request_details (request_id, details) VALUES (?, ?)",
+                    (request_id, json.dumps(dict(details), sort_keys=True)),
+                )
+        return request_id
+
+    def details(self, request_id: int) -> dict[str, Any] | None:
+        """What run `request_id` found, or None (logged by the CLI before this was kept)."""
+        with self._vault.reading() as conn:
+            row = conn.execute(
+                "SELECT details FROM route_request_details WHERE request_id = ?", (request_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        found = json.loads(row[0])
+        return found if isinstance(found, dict) else None
+
+    def previous(self, request_id: int) -> RequestLogEntry | None:
+        """The run of the same route just before `request_id` (for "compare")."""
+        entries = self.entries()
+        by_id = {entry.id: entry for entry in entries}
+        current = by_id.get(request_id)
+        if current is None:
+            return None
+        earlier = [e for e in entries if e.route_name == current.route_name and e.id < request_id]
+        return earlier[-1] if earlier else None
 
     def entries(self, *, limit: int | None = None) -> list[RequestLogEntry]:
         with self._vault.reading():

@@ -152,7 +152,18 @@ GUARD_TRIGGERS: dict[str, str] = {
 # The key of the item digests (schema 6), hidden from audit --sql like every *_blobs table.
 _V8 = list(changes.KEY_MIGRATION)
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+# What a run found, for the console's request history (issue 15 item 14): the diagnosis, fix,
+# handshake summary, status and timings as JSON — never a header, body or secret value. Kept
+# beside the hash-chained log (its columns stay the guide's), append-only like it.
+_V9 = [
+    """CREATE TABLE route_request_details (
+        request_id INTEGER PRIMARY KEY REFERENCES route_request_log(id),
+        details TEXT NOT NULL
+    )""",
+    *_append_only("route_request_details"),
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 CURRENT_VERSION = len(MIGRATIONS)
 
 

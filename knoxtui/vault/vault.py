@@ -275,3 +275,5 @@ class Vault:
     verify_audit = _delegate("audit", Audit.verify)
     log_request = _delegate("requests", Requests.log)
     request_entries = _delegate("requests", Requests.entries)
+    request_details = _delegate("requests", Requests.details)
+    previous_request = _delegate("requests", Requests.previous)

@@ -197,3 +197,49 @@ def test_query_refuses_anything_but_one_select(vault: Vault, sql: str) -> None:
 def test_query_errors_are_usage_errors(vault: Vault) -> None:
     with pytest.raises(UsageError, match="no such table"):
         vault.query("SELECT * FROM nowhere")
+
+
+def test_request_details_kept_beside_the_log_and_append_only(vault, vault_path) -> None:
+    """The request history's details: stored with the run, read back by id, the previous run of
+    the same route found; the table refuses UPDATE/DELETE like the log, and the chain verifies."""
+    vault.save_route("accounts", {"target_url": "https://api.bank.example"})
+    vault.save_route("other", {"target_url": "https://other.example"})
+    ids = []
+    for route, code in (("accounts", "timeout"), ("other", "ok"), ("accounts", "ok")):
+        ids.append(
+            vault.log_request(
+                route=route,
+                environment="production",
+                certificate_secret=None,
+                certificate_fingerprint=None,
+                status_code=200 if code == "ok" else None,
+                outcome=code,
+                duration_ms=5.0,
+                details={"diagnosis": {"code": code}},
+            )
+        )
+    no_details = vault.log_request(
+        route="accounts",
+        environment="production",
+        certificate_secret=None,
+        certificate_fingerprint=None,
+        status_code=None,
+        outcome="ok",
+        duration_ms=None,
+    )
+    assert vault.request_details(ids[2]) == {"diagnosis": {"code": "ok"}}
+    assert vault.request_details(no_details) is None
+    previous = vault.previous_request(ids[2])
+    assert previous is not None and previous.id == ids[0]
+    assert vault.previous_request(ids[0]) is None
+    assert vault.verify_audit().ok
+    conn = _raw(vault_path)
+    try:
+        for sql in (
+            "UPDATE route_request_details SET details = '{}'",
+            "DELETE FROM route_request_details",
+        ):
+            with pytest.raises(sqlcipher3.dbapi2.IntegrityError, match="append-only"):
+                conn.execute(sql)
+    finally:
+        conn.close()
