@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add.add_argument("name", metavar="NAME")
     add.add_argument("--config", type=Path, required=True, metavar="F.json")
+    add.add_argument(
+        "--target-url",
+        metavar="URL",
+        help="the route's target_url, for configs that leave it out (the guide's examples "
+        "show only the advanced configuration); replaces one the config has",
+    )
     add.add_argument("--replace", action="store_true", help="overwrite an existing route")
     add.add_argument("--json", action="store_true")
     add_vault_options(add)
@@ -78,6 +84,8 @@ def run_add(args: argparse.Namespace) -> int:
         raise ValidationError(f"The route config '{args.config}' is not UTF-8.") from None
     from knoxtui.routes.route import Route
 
+    if args.target_url is not None and isinstance(config, dict):
+        config["target_url"] = args.target_url
     # the route model's checks (unknown keys, secret fields) before the vault's reference checks
     Route.from_config(args.name, config)
     with open_vault(args) as vault:
