@@ -40,11 +40,17 @@ def inventory_records(secrets: Iterable[Any], now: datetime, thresholds: Any) ->
         values = secret.values or ()
         for value in values:
             meta = getattr(value, "certificate", None)
+            bundle = None if meta is not None else getattr(value, "ca_bundle", None)
+            if bundle is not None:
+                # A CA bundle shows its worst certificate (the first to expire), and how many more.
+                meta = bundle.worst(now, thresholds)
             if meta is not None:
                 days = meta.days_remaining(now)
                 status = str(meta.status(now, thresholds))
                 expires = meta.valid_until.strftime("%Y-%m-%d")
                 subject_cn = meta.subject_cn or meta.subject
+                if bundle is not None and bundle.count > 1:
+                    subject_cn += f" +{bundle.count - 1}"
                 issuer_cn = meta.issuer_cn or meta.issuer
                 days_text = str(days)
                 days_key: tuple[int, int] = (0, days)
@@ -84,7 +90,7 @@ def inventory_records(secrets: Iterable[Any], now: datetime, thresholds: Any) ->
                         status_key,
                     ),
                     tone=tone,
-                    search=" ".join(cells).lower(),
+                    search=" ".join(cells).lower() + (" ca bundle" if bundle is not None else ""),
                 )
             )
     return records

@@ -25,12 +25,14 @@ async def test_rows_statuses_and_summary(demo_vault: Path) -> None:
         assert rows[("legacy-partner", "default")].tone == "expired"
         assert rows[("mesh-next", "default")].tone == "not_yet_valid"
         assert rows[("bank-oauth", "default")].tone == "plain"
+        # The demo's root CA (a string secret of PEM) is watched like a certificate.
+        assert rows[("demo-root-ca", "default")].tone == "valid"
         # Expiry first by default: the expired certificate leads.
         assert table.records[0].key == ("legacy-partner", "default")
         summary = str(app.screen.query_one("#summary").render())
         for part in (
             "11 values",
-            "valid 3",
+            "valid 4",
             "expiring 1",
             "urgent 1",
             "expired 1",

@@ -163,8 +163,17 @@ class DetailScreen(Screen[None]):
         meta = value.certificate
         now = self.knox.now()
         if meta is None:
-            for key, item in dict(value.details).items():
-                tree.root.add_leaf(plain(f"{key}: {item}"))
+            bundle = getattr(value, "ca_bundle", None)
+            if bundle is not None:
+                self._bundle_nodes(tree, bundle)
+            else:
+                for key, item in dict(value.details).items():
+                    if key == "unreadable":
+                        tree.root.add_leaf("CA bundle: the certificates in it no longer read")
+                        continue
+                    if key == "ca_bundle" or isinstance(item, dict | list):
+                        continue  # internal layout marks; lists are shown by their own views
+                    tree.root.add_leaf(plain(f"{key}: {item}"))
             tree.root.add_leaf(f"updated: {value.updated_at:%Y-%m-%d %H:%M} UTC")
             tree.root.add_leaf("value: •••••• (v to reveal)")
             return tree
@@ -219,6 +228,40 @@ class DetailScreen(Screen[None]):
             for code in meta.warnings:
                 warn.add_leaf(plain(code))
         return tree
+
+    def _bundle_nodes(self, tree: Tree[None], bundle: Any) -> None:
+        """A CA bundle: its worst status first, then every CA with its validity, coloured."""
+        now, thresholds = self.knox.now(), self.knox.thresholds
+        status = str(bundle.status(now, thresholds))
+        colour = self.knox.status_colour(status)
+        count = bundle.count
+        head = Text(f"CA bundle: {count} certificate{'' if count == 1 else 's'}", style="bold")
+        tree.root.add_leaf(head)
+        worst = bundle.worst(now, thresholds)
+        summary = Text(f"status: {STATUS_LABELS.get(status, status)}", style=f"bold {colour}")
+        days = worst.days_remaining(now)
+        when = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
+        summary.append(f"  ({visible(worst.label)}: {when})", style=colour)
+        tree.root.add_leaf(summary)
+        for index, cert in enumerate(bundle.certificates, 1):
+            cert_status = str(cert.status(now, thresholds))
+            cert_colour = self.knox.status_colour(cert_status)
+            label = Text(f"{index}. ")
+            label.append(visible(cert.label), style="bold")
+            label.append(f"  {STATUS_LABELS.get(cert_status, cert_status)}", style=cert_colour)
+            node = tree.root.add(label, expand=True)
+            node.add_leaf(Text(f"subject {visible(cert.subject)}"))
+            if cert.issuer != cert.subject:
+                node.add_leaf(Text(f"issuer  {visible(cert.issuer)}"))
+            node.add_leaf(f"from  {cert.valid_from:%Y-%m-%d %H:%M} UTC")
+            node.add_leaf(
+                Text(
+                    f"until {cert.valid_until:%Y-%m-%d %H:%M} UTC  "
+                    f"({cert.days_remaining(now)} days)",
+                    style=cert_colour,
+                )
+            )
+            node.add_leaf(f"SHA-256 {cert.fingerprint_sha256[:23]}…")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys that cannot apply to this secret are left out of the footer (a narrower footer).

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
+from knoxtui.safetext import visible
 from knoxtui.ui.inventory_model import STATUS_LABELS
 
 if TYPE_CHECKING:
@@ -67,7 +68,10 @@ class ExpiryScreen(Screen[None]):
         self.report = report
         thresholds = report.thresholds
         head = Text()
-        head.append(f" {len(report.rows)} certificate values", style="bold")
+        bundles = sum(1 for r in report.rows if r.kind == "ca_bundle")
+        head.append(f" {len(report.rows) - bundles} certificate values", style="bold")
+        if bundles:
+            head.append(f", {bundles} CA bundle{'' if bundles == 1 else 's'}", style="bold")
         head.append(
             f"   expiring ≤ {thresholds.warning_days} days, urgent ≤ {thresholds.urgent_days} days"
             f"   as of {now:%Y-%m-%d %H:%M} UTC"
@@ -94,7 +98,7 @@ class ExpiryScreen(Screen[None]):
             for row in rows:
                 group.add_leaf(self._row_label(row, colour), data=(row.secret, row.environment))
         if not report.rows:
-            tree.root.add_leaf("No certificates in the vault.")
+            tree.root.add_leaf("No certificates or CA bundles in the vault.")
         tree.cursor_line = 1 if report.rows else 0
 
     def _row_label(self, row: Any, colour: str) -> Text:
@@ -111,7 +115,11 @@ class ExpiryScreen(Screen[None]):
         if row.secret_status:
             grace = f", grace until {row.grace_until:%Y-%m-%d}" if row.grace_until else ""
             text.append(f"  [{row.secret_status}{grace}]", style="italic")
-        text.append(f"  CN {row.subject_cn or row.subject}", style="dim")
+        if row.kind == "ca_bundle":
+            more = f" +{row.certificates - 1}" if row.certificates > 1 else ""
+            text.append(f"  CA bundle: {visible(row.subject_cn or row.subject)}{more}", style="dim")
+        else:
+            text.append(f"  CN {visible(row.subject_cn or row.subject)}", style="dim")
         return text
 
     @staticmethod
@@ -143,8 +151,24 @@ class ExpiryScreen(Screen[None]):
             event.stop()
             self.knox.open_secret(*event.node.data)
 
-    def action_renew(self) -> None:
+    def _certificate_chosen(self) -> tuple[str, str] | None:
+        """As _chosen, for actions on client certificates: a CA bundle is renewed by replacing
+        its value with the new CA certificates, so say that instead."""
         current = self._chosen()
+        rows = self.report.rows if self.report is not None else ()
+        if current is not None and any(
+            (r.secret, r.environment) == current and r.kind == "ca_bundle" for r in rows
+        ):
+            self.notify(
+                f"'{current[0]}' is a CA bundle: get the new CA certificates from the server's "
+                "operator, then open it (enter) and replace the value (R).",
+                severity="warning",
+            )
+            return None
+        return current
+
+    def action_renew(self) -> None:
+        current = self._certificate_chosen()
         if current is not None:
             self.knox.open_renew(*current)
 
@@ -154,7 +178,7 @@ class ExpiryScreen(Screen[None]):
             self.knox.open_rotate(current[0])
 
     def action_export(self) -> None:
-        current = self._chosen()
+        current = self._certificate_chosen()
         if current is not None:
             self.knox.open_export(*current)
 

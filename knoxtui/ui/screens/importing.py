@@ -31,7 +31,8 @@ from textual.widgets import (
 
 from knoxtui import refs
 from knoxtui.ui.plain import plain
-from knoxtui.ui.widgets.checklist import CheckLine, Checklist, lines_for_bundle
+from knoxtui.ui.widgets.checklist import CheckLine, Checklist, console_hint, lines_for_bundle
+from knoxtui.ui.widgets.masked_text_area import MaskedTextArea
 from knoxtui.ui.widgets.path_suggester import PathSuggester
 
 if TYPE_CHECKING:
@@ -44,6 +45,14 @@ TYPES = (
     ("string (API key, CA bundle, text)", "string"),
     ("oauth2 (client credentials JSON)", "oauth2"),
 )
+
+
+def is_secret_text(text: str) -> bool:
+    """A string value to keep off the screen: anything but PEM CA certificates (which are
+    public), and always a private key."""
+    from knoxtui.vault import cabundle
+
+    return "PRIVATE KEY" in text or not cabundle.looks_like_bundle(text)
 
 
 def suggest_name(text: str | None) -> str:
@@ -127,7 +136,7 @@ class ImportScreen(Screen[bool]):
                     "Paste PEM here (certificate, chain and key), or name a file below",
                     id="pem-label",
                 )
-                yield TextArea(id="pem", soft_wrap=False, show_line_numbers=False)
+                yield MaskedTextArea(id="pem", soft_wrap=False, show_line_numbers=False)
                 with Vertical(id="file-fields"):
                     yield Label("File (.pem .crt .cer .der .p12 .pfx .p7b)")
                     yield Input(
@@ -192,12 +201,19 @@ class ImportScreen(Screen[bool]):
     @on(Select.Changed, "#type")
     def _type_changed(self, event: Select.Changed) -> None:
         self._apply_type(str(event.value))
+        self._update_mask()
         self.schedule_validation()
 
     @on(TextArea.Changed, "#pem")
     @on(Input.Changed, "#file, #key-file, #key-passphrase")
     def _input_changed(self) -> None:
+        self._update_mask()
         self.schedule_validation()
+
+    def _update_mask(self) -> None:
+        """A string value that is not a CA bundle (an API key, a token) is drawn as bullets."""
+        area = self.query_one("#pem", MaskedTextArea)
+        area.masked = self.secret_type == "string" and is_secret_text(area.text)
 
     @on(Input.Changed, "#name, #environment")
     def _name_changed(self, event: Input.Changed) -> None:
@@ -245,9 +261,18 @@ class ImportScreen(Screen[bool]):
                 return Validation(
                     generation, [CheckLine("value", "pending", "Value", "empty")], False
                 )
+            if not is_secret_text(pem):
+                return self._validate_ca_bundle(generation, pem)
             return Validation(
                 generation,
-                [CheckLine("value", "ok", "Value", f"{len(pem)} characters (kept encrypted)")],
+                [
+                    CheckLine(
+                        "value",
+                        "ok",
+                        "Value",
+                        f"{len(pem)} characters, masked on screen (kept encrypted)",
+                    )
+                ],
                 True,
                 value=pem,
             )
@@ -326,6 +351,57 @@ class ImportScreen(Screen[bool]):
             bundle=bundle,
             suggested_name=suggest_name(leaf.subject_cn if leaf is not None else None),
         )
+
+    def _validate_ca_bundle(self, generation: int, text: str) -> Validation:
+        """PEM CA certificates as a string value: read them as the vault will, and say how many
+        and when the first one expires (a CA that expires breaks every route trusting it)."""
+        from knoxtui.errors import KnoxError
+        from knoxtui.safetext import visible
+        from knoxtui.vault import cabundle
+
+        try:
+            bundle = cabundle.from_details(cabundle.details_for(text, "the pasted value"))
+        except KnoxError as exc:
+            line = CheckLine(
+                "ca_bundle", "error", "CA bundle", exc.message, console_hint(exc.hint), (exc.code,)
+            )
+            return Validation(generation, [line], False)
+        if bundle is None:  # cannot happen: details_for refuses a bundle without certificates
+            return Validation(generation, [], False)
+        now, thresholds = self.knox.now(), self.knox.thresholds
+        count = bundle.count
+        lines = [
+            CheckLine(
+                "ca_bundle",
+                "ok",
+                "CA bundle",
+                f"{count} certificate{'' if count == 1 else 's'}: "
+                + ", ".join(visible(c.label) for c in bundle.certificates[:3])
+                + (f" and {count - 3} more" if count > 3 else ""),
+            )
+        ]
+        worst = bundle.worst(now, thresholds)
+        status = str(worst.status(now, thresholds))
+        days = worst.days_remaining(now)
+        when = (
+            f"not valid before {worst.valid_from:%Y-%m-%d}"
+            if status == "not_yet_valid"
+            else (f"{days} days left" if days >= 0 else f"expired {-days} days ago")
+        )
+        lines.append(
+            CheckLine(
+                "expiry",
+                "ok" if status == "valid" else "warning",
+                "Expiry",
+                f"{visible(worst.label)}: {when} (until {worst.valid_until:%Y-%m-%d})",
+                None
+                if status == "valid"
+                else "Routes trusting this bundle fail once it expires: ask the server's "
+                "operator for the new CA certificate.",
+                () if status == "valid" else (f"ca_{status}",),
+            )
+        )
+        return Validation(generation, lines, True, value=text)
 
     def _validate_oauth2(self, generation: int, text: str) -> Validation:
         from knoxtui.errors import KnoxError
