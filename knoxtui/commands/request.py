@@ -152,10 +152,7 @@ def run_test(args: argparse.Namespace) -> int:
     if args.json:
         data = result.to_dict()
         data["reproduce"] = commands
-        data["fitting_certificates"] = [
-            {"secret": f.secret, "environment": f.environment, "matched_ca": f.matched_ca}
-            for f in fits
-        ]
+        data["fitting_certificates"] = [f.to_dict() for f in fits]
         emit_json(data)
     else:
         sys.stdout.write(render_text(result, commands, fits))
@@ -163,15 +160,51 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def _fitting(vault: Any, result: Any) -> list[Any]:
-    """When the server refused our certificate and named the CAs it accepts, the stored
-    certificates whose chain leads to one of them (metadata only, nothing decrypted)."""
-    if not result.diagnosis.code.startswith("client_cert") or not (
-        result.report.acceptable_client_cas
-    ):
+    """The stored certificates whose chain leads to a CA the server named (the console's list:
+    whenever the server named its CAs), each with its expiry status. Metadata only."""
+    if not result.report.acceptable_client_cas:
         return []
+    from dataclasses import dataclass
+
+    from knoxtui import clock
     from knoxtui.lifecycle.fit import fitting_stored_certificates
 
-    return fitting_stored_certificates(vault, result.report.acceptable_client_cas)
+    now = clock.now()
+    statuses = {
+        (secret.name, value.environment): str(value.certificate.status(now))
+        for secret in vault.list_secrets()
+        if secret.secret_type == "certificate"
+        for value in secret.values
+        if value.certificate is not None
+    }
+
+    @dataclass(frozen=True)
+    class Fit:
+        secret: str
+        environment: str
+        matched_ca: str
+        direct: bool
+        status: str
+
+        @property
+        def usable(self) -> bool:
+            return self.status not in ("expired", "not_yet_valid")
+
+        def to_dict(self) -> dict[str, Any]:
+            return {
+                "secret": self.secret,
+                "environment": self.environment,
+                "matched_ca": self.matched_ca,
+                "direct": self.direct,
+                "status": self.status,
+                "usable": self.usable,
+            }
+
+    return [
+        Fit(f.secret, f.environment, f.matched_ca, f.direct, statuses.get(key, "valid"))
+        for f in fitting_stored_certificates(vault, result.report.acceptable_client_cas)
+        for key in [(f.secret, f.environment)]
+    ]
 
 
 def _yes(value: bool | None) -> str:
@@ -252,14 +285,24 @@ def render_text(result: Any, commands: dict[str, str] | None, fits: Sequence[Any
         lines.append("  acceptable client CAs:")
         lines += [f"    - {visible(name)}" for name in report.acceptable_client_cas]
         lines.append(f"  our issuer among them: {_yes(report.client_issuer_accepted)}")
-    if fits:
-        lines.append("  stored certificates that fit:")
-        lines += [
-            f"    - {visible(f.secret)} ({visible(f.environment)}) via {visible(f.matched_ca)}"
-            for f in fits
-        ]
-    elif report.acceptable_client_cas and not diagnosis.ok and diagnosis.side == "client":
-        lines.append("  stored certificates that fit: none")
+    if report.acceptable_client_cas and not diagnosis.ok and diagnosis.side == "client":
+        usable = [f for f in fits if getattr(f, "usable", True)]
+        unusable = [f for f in fits if not getattr(f, "usable", True)]
+        if usable:
+            lines.append("  stored certificates that fit:")
+            lines += [
+                f"    - {visible(f.secret)} ({visible(f.environment)}) via {visible(f.matched_ca)}"
+                for f in usable
+            ]
+        else:
+            lines.append("  stored certificates that fit: none")
+        if unusable:
+            lines.append("  chaining to an accepted CA but not usable now:")
+            lines += [
+                f"    - {visible(f.secret)} ({visible(f.environment)}): "
+                + ("expired" if f.status == "expired" else "not yet valid")
+                for f in unusable
+            ]
     if report.alert:
         lines.append(f"  alert: {report.alert.name} ({report.alert.direction})")
     if report.probed:

@@ -100,12 +100,46 @@ def test_test_json_failure_twin(setup: Any, capsys: pytest.CaptureFixture[str]) 
     assert "stored certificates that fit:\n    - lab-cert (default)" in capsys.readouterr().out
 
 
-def test_test_ok_lists_no_fitting_certificates(
+def test_fitting_certificates_match_the_console_and_expired_ones_are_not_usable(
+    setup: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The JSON lists what the console's tester lists whenever the server named its CAs (issue
+    15 item 4: it said [] where the console listed six); an expired one is never 'fitting'."""
+    from knoxtui.lifecycle.fit import fitting_stored_certificates
+    from knoxtui.pki import load_bundle
+    from knoxtui.vault import Vault
+
+    lab, args, vault_path = setup
+    expired = load_bundle(
+        lab.files.expired_client_cert.read_bytes(),
+        key_data=lab.files.expired_client_key.read_bytes(),
+    )
+    with Vault.open(vault_path, PASSPHRASE) as vault:
+        vault.add_certificate("old-cert", expired, allow_expired=True)
+    assert main([*args, "test", "lab", "--json"]) == 0
+    data = _json(capsys)
+    with Vault.open(vault_path, PASSPHRASE) as vault:
+        console = fitting_stored_certificates(vault, tuple(data["acceptable_client_cas"]))
+    listed = [(f["secret"], f["environment"]) for f in data["fitting_certificates"]]
+    assert listed == [(f.secret, f.environment) for f in console] and listed
+    by_name = {f["secret"]: f for f in data["fitting_certificates"]}
+    assert by_name["old-cert"]["status"] == "expired" and not by_name["old-cert"]["usable"]
+    assert by_name["lab-cert"]["usable"]
+    assert main([*args, "test", "stranger"]) == 1
+    out = capsys.readouterr().out
+    fitting = out.split("stored certificates that fit:")[1].split("not usable now:")[0]
+    assert "lab-cert" in fitting and "old-cert" not in fitting
+    assert "    - old-cert (default): expired" in out
+
+
+def test_no_sni_is_reported_for_an_ip_target(
     setup: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, args, _ = setup
     assert main([*args, "test", "lab", "--json"]) == 0
-    assert _json(capsys)["fitting_certificates"] == []
+    data = _json(capsys)
+    assert data["url"].startswith("https://127.0.0.1:") and data["tls"]["servername"] is None
+    assert "-noservername" in data["reproduce"]["openssl"]
 
 
 def test_test_environment_missing(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
