@@ -8,7 +8,6 @@ sit in `remote_credential_blobs`, which `audit --sql` cannot read (every `*_blob
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +15,7 @@ from typing import Any
 
 from knoxtui import clock
 from knoxtui.errors import Conflict, NotFound, ValidationError
-from knoxtui.vault import connection
+from knoxtui.vault import changes, connection
 from knoxtui.vault.models import CertificateValue, OAuth2Config, check_name, iso, parse_iso
 
 # Appended to schema.MIGRATIONS as one step.
@@ -159,53 +158,14 @@ def _text(blob: Any) -> str | None:
     return bytes(blob).decode("utf-8") if blob is not None else None
 
 
-def _feed(digest: Any, *parts: Any) -> None:
-    for part in parts:
-        if part is None:
-            digest.update(b"\x00N")
-            continue
-        data = part if isinstance(part, bytes | bytearray | memoryview) else str(part).encode()
-        digest.update(b"\x00" + len(data).to_bytes(8, "big") + bytes(data))
-
-
 def secret_digests(conn: Any, names: list[str] | None = None) -> dict[str, str]:
-    """Name -> SHA-256 over what a remote holds of a secret: type, description and every
-    environment's value. Lifecycle marks and timestamps are not part of it."""
-    where = ""
-    params: tuple[str, ...] = ()
-    if names is not None:
-        if not names:
-            return {}
-        where = f" WHERE s.name IN ({', '.join('?' * len(names))})"
-        params = tuple(names)
-    rows = conn.execute(
-        "SELECT s.name, s.secret_type, s.description, v.environment_name, b.chain_pem, b.key_pem, "
-        "b.key_passphrase, b.payload FROM secrets s JOIN secret_values v ON v.secret_id = s.id "
-        "JOIN value_blobs b ON b.value_id = v.id" + where + " ORDER BY s.name, v.environment_name",
-        params,
-    ).fetchall()
-    digests: dict[str, Any] = {}
-    for name, kind, description, env, chain, key, passphrase, payload in rows:
-        digest = digests.get(name)
-        if digest is None:
-            digest = digests[name] = hashlib.sha256()
-            _feed(digest, kind, description)
-        _feed(digest, env, chain, key, passphrase, payload)
-    return {name: digest.hexdigest() for name, digest in digests.items()}
+    """Name -> digest of what a remote holds of a secret (type, description, every environment's
+    value), as stored with the secret when it was written (vault/changes.py): no blob is read."""
+    return changes.stored(conn, changes.SECRET, names)
 
 
 def route_digests(conn: Any, names: list[str] | None = None) -> dict[str, str]:
-    where = ""
-    params: tuple[str, ...] = ()
-    if names is not None:
-        if not names:
-            return {}
-        where = f" WHERE name IN ({', '.join('?' * len(names))})"
-        params = tuple(names)
-    return {
-        name: hashlib.sha256(json.dumps(json.loads(config), sort_keys=True).encode()).hexdigest()
-        for name, config in conn.execute("SELECT name, config FROM routes" + where, params)
-    }
+    return changes.stored(conn, changes.ROUTE, names)
 
 
 class RemoteStore:

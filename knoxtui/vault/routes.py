@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from knoxtui import clock, refs
 from knoxtui.errors import Conflict, NotFound, ValidationError
+from knoxtui.vault import changes
 from knoxtui.vault.models import (
     ROUTE_SECRET_FIELDS,
     RouteRecord,
@@ -123,8 +124,10 @@ def _route_from_row(row: tuple[Any, ...]) -> RouteRecord:
     )
 
 
-class Routes:
+class Routes(changes.ItemChanges):
     """`vault.routes`: one row per route in `routes`, its configuration as canonical JSON."""
+
+    KIND = changes.ROUTE
 
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
@@ -162,18 +165,19 @@ class Routes:
                     "the console, open that route and save it).",
                 )
             text = json.dumps(data, sort_keys=True)
+            digest = changes.route_digest(conn, text)
             if row is None:
                 route_id = str(uuid.uuid4())
                 conn.execute(
-                    "INSERT INTO routes (id, name, config, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (route_id, name, text, now, now),
+                    "INSERT INTO routes (id, name, config, created_at, updated_at, digest) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (route_id, name, text, now, now, digest),
                 )
             else:
                 route_id = row[0]
                 conn.execute(
-                    "UPDATE routes SET config = ?, updated_at = ? WHERE id = ?",
-                    (text, now, route_id),
+                    "UPDATE routes SET config = ?, updated_at = ?, digest = ? WHERE id = ?",
+                    (text, now, digest, route_id),
                 )
             self._vault.trail.record(
                 "route_create" if row is None else "route_update",
@@ -186,10 +190,7 @@ class Routes:
             "SELECT id, name, config, created_at, updated_at FROM routes WHERE name = ?", (name,)
         )
         if not rows:
-            raise NotFound(
-                f"There is no route named '{name}'.",
-                hint="knoxtui route list shows the routes in this vault.",
-            )
+            raise self.not_found(name)
         return _route_from_row(rows[0])
 
     def all(self) -> list[RouteRecord]:
@@ -208,6 +209,12 @@ class Routes:
             conn.execute("DELETE FROM routes WHERE id = ?", (row[0],))
             self._vault.trail.record("route_delete", detail=f"route '{name}' ({row[0]})")
 
+    def not_found(self, name: str) -> NotFound:
+        return NotFound(
+            f"There is no route named '{name}'.",
+            hint="knoxtui route list shows the routes in this vault.",
+        )
+
     def using(self, secret: str) -> list[str]:
         """The routes that refer to `secret` (a *_secret_id field or a {{secret:NAME}})."""
         return sorted(
@@ -222,7 +229,8 @@ class Routes:
         for route_id, config in conn.execute("SELECT id, config FROM routes").fetchall():
             data = json.loads(config)
             if old in route_references(data):
+                text = json.dumps(_rename_in(data, old, new), sort_keys=True)
                 conn.execute(
-                    "UPDATE routes SET config = ?, updated_at = ? WHERE id = ?",
-                    (json.dumps(_rename_in(data, old, new)), now, route_id),
+                    "UPDATE routes SET config = ?, updated_at = ?, digest = ? WHERE id = ?",
+                    (text, now, changes.route_digest(conn, text), route_id),
                 )

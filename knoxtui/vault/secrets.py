@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from knoxtui import clock
 from knoxtui.errors import Conflict, EnvironmentMissing, NotFound, UsageError, ValidationError
-from knoxtui.vault import cabundle
+from knoxtui.vault import cabundle, changes
 from knoxtui.vault.columns import (
     join_list,
     list_secrets_on,
@@ -36,9 +36,11 @@ ALLOWABLE_WITH_EXPIRED = frozenset({"expired", "not_yet_valid"})
 RESOLVE_PURPOSES = ("access", "reveal", "export")
 
 
-class Secrets:
+class Secrets(changes.ItemChanges):
     """`vault.secrets`: one row per secret in `secrets`, one per environment in `secret_values`
     (metadata) and `value_blobs` (the value itself)."""
+
+    KIND = changes.SECRET
 
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
@@ -297,6 +299,7 @@ class Secrets:
                 environment=environment,
                 detail=what + (f"; {detail}" if detail else ""),
             )
+            changes.store_secret_digest(conn, secret_id)
             infos = load_secrets(conn, " WHERE id = ?", (secret_id,))
         return infos[0]
 
@@ -436,6 +439,7 @@ class Secrets:
             conn.execute(
                 "UPDATE secrets SET updated_at = ? WHERE id = ?", (iso(clock.now()), info.id)
             )
+            changes.store_secret_digest(conn, info.id)
             self._vault.trail.record(
                 "delete",
                 secret_id=info.id,
@@ -507,11 +511,12 @@ class Secrets:
             )
             self._vault.routes.rename_references(conn, old, new, now)
             oauth_rows = conn.execute(
-                "SELECT v.id, v.details, b.payload FROM secret_values v "
+                "SELECT v.id, v.secret_id, v.details, b.payload FROM secret_values v "
                 "JOIN secrets s ON s.id = v.secret_id JOIN value_blobs b ON b.value_id = v.id "
                 "WHERE s.secret_type = 'oauth2'"
             ).fetchall()
-            for value_id, details, payload in oauth_rows:
+            repointed: set[str] = set()
+            for value_id, oauth_id, details, payload in oauth_rows:
                 meta = json.loads(details or "{}")
                 if old not in (meta.get("certificate_secret_id"), meta.get("ca_bundle_secret_id")):
                     continue
@@ -528,6 +533,11 @@ class Secrets:
                     "UPDATE value_blobs SET payload = ? WHERE value_id = ?",
                     (json.dumps(full, sort_keys=True).encode("utf-8"), value_id),
                 )
+                repointed.add(oauth_id)
+            # Their content changed (the reference's name), so their digest and write time too.
+            for oauth_id in sorted(repointed):
+                conn.execute("UPDATE secrets SET updated_at = ? WHERE id = ?", (now, oauth_id))
+                changes.store_secret_digest(conn, oauth_id)
             self._vault.trail.record(
                 "update",
                 secret_id=row[0],

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from knoxtui.errors import Conflict
-from knoxtui.vault import cabundle, connection, schema
+from knoxtui.vault import cabundle, changes, connection, schema
 from knoxtui.vault.audit import Audit, AuditTrail
 from knoxtui.vault.columns import list_secrets_on
 from knoxtui.vault.pending import PendingKeys
@@ -56,13 +56,18 @@ def _delegate(
     return call
 
 
-def _backfill_ca_bundles(conn: Any) -> None:
-    """String values stored by an older knoxtui get their CA-bundle metadata once."""
-    if not cabundle.needs_backfill(conn):
+def _backfill(conn: Any) -> None:
+    """What an older knoxtui did not store, filled once in one transaction: the CA-bundle
+    metadata of string values, and the digest of each secret and route."""
+    ca_bundles, digests = cabundle.needs_backfill(conn), changes.needs_backfill(conn)
+    if not (ca_bundles or digests):
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
-        cabundle.backfill(conn)
+        if ca_bundles:
+            cabundle.backfill(conn)
+        if digests:
+            changes.backfill(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -120,7 +125,7 @@ class Vault:
         try:
             with connection.translated_errors():
                 schema.migrate(conn, str(target))
-                _backfill_ca_bundles(conn)
+                _backfill(conn)
         except BaseException:
             conn.close()
             raise
