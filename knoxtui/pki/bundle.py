@@ -221,6 +221,7 @@ def _load(
     key_found = main.key_found > 0
     key_encrypted = main.key_encrypted
     notes = set(main.notes)
+    crls = main.crls
     if key_data is not None:
         extra = reader.read(key_data, passphrase, what="key file")
         findings.extend(extra.findings)
@@ -230,6 +231,7 @@ def _load(
         key_encrypted = key_encrypted or extra.key_encrypted
         certificates = _unique(certificates + extra.certificates)
         notes |= extra.notes
+        crls += extra.crls
 
     if not keys:
         findings.extend(e.to_finding() for e in key_errors[:1])
@@ -267,6 +269,15 @@ def _load(
                     f"({' → '.join(i.label for i in chain.linked)}).",
                     "Nothing to do here; if you use this file with other tools, put the leaf "
                     "certificate first, then each issuer.",
+                )
+            )
+        if crls:
+            findings.append(
+                finding(
+                    "crl_present",
+                    f"The input also holds {crls} certificate revocation list"
+                    f"{'s' if crls > 1 else ''} (CRL); knoxtui uses the certificates only.",
+                    None,
                 )
             )
         if chain.incomplete:
@@ -335,19 +346,75 @@ def _mismatch(leaf: CertificateInfo, key: LoadedKey, owner: CertificateInfo | No
     )
 
 
+# What a file that holds no certificate is instead, in the order a mixed file is named by.
+_NOT_A_CERTIFICATE: tuple[tuple[str, str, str], ...] = (
+    (
+        "csr",
+        "This is a certificate signing request (CSR), not a certificate: it asks a CA for one.",
+        "This is a request; import the certificate the CA issued for it — `knoxtui csr attach "
+        "NAME --cert F` when the request came from `knoxtui csr new`, otherwise the issued "
+        "certificate with its private key.",
+    ),
+    (
+        "crl_only_pkcs7",
+        "This PKCS#7 (.p7c) file holds only a certificate revocation list (CRL), no certificate.",
+        "Give the certificate itself (PEM, .p12/.pfx or a .p7b that holds certificates).",
+    ),
+    (
+        "crl",
+        "This is a certificate revocation list (CRL), not a certificate.",
+        "Give the certificate (PEM, .p12/.pfx or .p7b); revocation lists are for servers to "
+        "check, knoxtui does not need them.",
+    ),
+    (
+        "cms_enveloped",
+        "This is an encrypted (enveloped) PKCS#7/CMS message, not a certificate bundle.",
+        "Decrypt it with the recipient's key (openssl cms -decrypt), or ask for the "
+        "certificate as PEM, .p12/.pfx or .p7b.",
+    ),
+    (
+        "cms",
+        "This is a PKCS#7/CMS message that holds no certificates.",
+        "Ask for the certificate as PEM, .p12/.pfx or a .p7b certificate bundle.",
+    ),
+    (
+        "empty_pkcs7",
+        "This PKCS#7 (.p7b) bundle holds no certificates.",
+        "Export the bundle again with its certificates, or give the certificate as PEM.",
+    ),
+    (
+        "attribute_certificate",
+        "This is an attribute certificate (it grants attributes to a holder), not an X.509 "
+        "public-key certificate that can authenticate a TLS client.",
+        "Give the client certificate your API provider or CA issued (PEM, .p12/.pfx).",
+    ),
+    (
+        "parameters",
+        "This file holds DH, DSA or EC domain parameters, not a certificate or key.",
+        "Give the certificate and its private key (PEM, .p12/.pfx).",
+    ),
+    (
+        "openssh_certificate",
+        "This is an OpenSSH certificate (for SSH logins), not an X.509 certificate for TLS.",
+        "Use the certificate (PEM, .p12/.pfx) your API provider issued for mTLS.",
+    ),
+    (
+        "openssh",
+        "This is an OpenSSH key, not a TLS certificate.",
+        "Use the certificate (PEM, .p12/.pfx) your API provider issued for mTLS.",
+    ),
+    (
+        "openssh_public_key",
+        "This is an OpenSSH public key, not a TLS certificate.",
+        "Use the certificate (PEM, .p12/.pfx) your API provider issued for mTLS.",
+    ),
+)
+
+
 def _no_certificate(key: LoadedKey | None, notes: set[str]) -> Finding:
-    if "csr" in notes:
-        return finding(
-            "no_certificate",
-            "This is a certificate signing request (CSR), not a certificate.",
-            "Send the CSR to your CA and import the certificate they return, with its key.",
-        )
-    if "openssh" in notes:
-        return finding(
-            "no_certificate",
-            "This is an OpenSSH key, not a TLS certificate.",
-            "Use the certificate (PEM, .p12/.pfx) your API provider issued for mTLS.",
-        )
+    for note, message, hint in _NOT_A_CERTIFICATE:
+        if note in notes and (key is None or note == "csr"):
+            return finding("no_certificate", message, hint)
     if key is None and "public_key" in notes:
         return finding(
             "no_certificate",

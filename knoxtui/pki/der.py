@@ -53,6 +53,113 @@ def read_tlv(data: bytes, offset: int = 0) -> Tlv:
     return Tlv(tag, data[pos:end], end)
 
 
+MAX_DEPTH = 64
+
+
+def to_der(data: bytes) -> bytes:
+    """Re-encode BER as DER, as OpenSSL reads it: indefinite lengths become definite, constructed
+    strings (NSS/Windows write OCTET STRINGs in chunks) become one primitive string, long-form
+    lengths become minimal. Already-DER input comes back unchanged. Raises DerError."""
+    out, end = _ber_element(data, 0, 0)
+    return out + data[end:] if data[end:].strip(b"\x00") else out
+
+
+def is_ber(data: bytes) -> bool:
+    """True when the first element is readable only as BER (indefinite lengths somewhere in its
+    outer layers), i.e. `read_tlv` fails but `to_der` succeeds."""
+    try:
+        read_tlv(data)
+        return False
+    except DerError:
+        pass
+    try:
+        to_der(data)
+    except DerError:
+        return False
+    return True
+
+
+_STRING_TAGS = frozenset({0x03, 0x04, 0x0C, 0x12, 0x13, 0x14, 0x16, 0x19, 0x1A, 0x1C, 0x1E})
+
+
+def _encode_length(size: int) -> bytes:
+    if size < 0x80:
+        return bytes([size])
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def _ber_header(data: bytes, offset: int) -> tuple[int, int, int | None]:
+    """(tag, content offset, length or None for indefinite)."""
+    if offset + 2 > len(data):
+        raise DerError("short data")
+    tag = data[offset]
+    if tag & 0x1F == 0x1F:
+        raise DerError("multi-byte tags are not used here")
+    first = data[offset + 1]
+    pos = offset + 2
+    if first < 0x80:
+        return tag, pos, first
+    count = first & 0x7F
+    if count == 0:
+        if not tag & 0x20:
+            raise DerError("indefinite length on a primitive element")
+        return tag, pos, None
+    if count > 4 or pos + count > len(data):
+        raise DerError("bad length")
+    length = int.from_bytes(data[pos : pos + count], "big")
+    pos += count
+    if pos + length > len(data):
+        raise DerError("truncated")
+    return tag, pos, length
+
+
+def _ber_element(data: bytes, offset: int, depth: int) -> tuple[bytes, int]:
+    """(DER of the element at `offset`, offset after it)."""
+    if depth > MAX_DEPTH:
+        raise DerError("nested too deeply")
+    tag, pos, length = _ber_header(data, offset)
+    if not tag & 0x20:
+        assert length is not None
+        end = pos + length
+        return bytes([tag]) + _encode_length(length) + data[pos:end], end
+    parts: list[bytes] = []
+    limit = len(data) if length is None else pos + length
+    while True:
+        if length is None:
+            if pos + 2 > len(data):
+                raise DerError("indefinite length without end-of-contents")
+            if data[pos] == 0 and data[pos + 1] == 0:
+                pos += 2
+                break
+        elif pos >= limit:
+            break
+        child, pos = _ber_element(data, pos, depth + 1)
+        if pos > limit:
+            raise DerError("element overruns its parent")
+        parts.append(child)
+    primitive = tag & ~0x20
+    if primitive in _STRING_TAGS:
+        # a constructed string: the concatenation of its primitive pieces
+        pieces = [read_tlv(piece) for piece in parts]
+        if any(item.tag != primitive for item in pieces):
+            raise DerError("constructed string with a foreign piece")
+        if primitive == 0x03:
+            # BIT STRING pieces each start with an unused-bits count; the last one's counts
+            unused = pieces[-1].value[:1] if pieces else b"\x00"
+            content = unused + b"".join(item.value[1:] for item in pieces)
+        else:
+            content = b"".join(item.value for item in pieces)
+        return bytes([primitive]) + _encode_length(len(content)) + content, pos
+    body = b"".join(parts)
+    return bytes([tag]) + _encode_length(len(body)) + body, pos
+
+
+def encode(tag: int, value: bytes) -> bytes:
+    """One element, DER-encoded (`encode(t.tag, t.value)` re-creates a DER element read)."""
+    return bytes([tag]) + _encode_length(len(value)) + value
+
+
 def children(value: bytes) -> list[Tlv]:
     """The elements inside a constructed value."""
     items = []
@@ -116,12 +223,12 @@ def excessive_kdf(encrypted_key_info: bytes) -> str | None:
     """Why the key derivation of an EncryptedPrivateKeyInfo (PKCS#8) would take unreasonably
     long, or None. Anything unreadable is left for the real parser to judge."""
     try:
-        return _excessive_algorithm(children(read_tlv(encrypted_key_info).value)[0])
+        return excessive_algorithm(children(read_tlv(encrypted_key_info).value)[0])
     except (DerError, IndexError):
         return None
 
 
-def _excessive_algorithm(algorithm: Tlv) -> str | None:
+def excessive_algorithm(algorithm: Tlv) -> str | None:
     parts = children(algorithm.value)
     oid = decode_oid(parts[0].value)
     if oid == _PBES2:
@@ -161,7 +268,7 @@ def excessive_pkcs12(pfx: bytes) -> str | None:
             kind = decode_oid(fields[0].value)
             if kind == _OID_ENCRYPTED_DATA:
                 encrypted_data = children(read_tlv(fields[1].value).value)
-                cost = _excessive_algorithm(children(encrypted_data[1].value)[1])
+                cost = excessive_algorithm(children(encrypted_data[1].value)[1])
                 if cost:
                     return cost
             elif kind == _OID_DATA:

@@ -28,6 +28,7 @@ OID_HMAC_SHA512 = "1.2.840.113549.2.11"
 OID_AES128_CBC = "2.16.840.1.101.3.4.1.2"
 OID_AES192_CBC = "2.16.840.1.101.3.4.1.22"
 OID_AES256_CBC = "2.16.840.1.101.3.4.1.42"
+OID_DES_EDE3_CBC = "1.2.840.113549.3.7"
 OID_SHA256 = "2.16.840.1.101.3.4.2.1"
 OID_SHA1 = "1.3.14.3.2.26"
 # PKCS#12 PBE (RFC 7292 appendix C): SHA-1 KDF with 3DES or RC2
@@ -49,7 +50,11 @@ _AES_SIZES = {OID_AES128_CBC: 16, OID_AES192_CBC: 24, OID_AES256_CBC: 32}
 
 
 class PbeError(ValueError):
-    """The parameters are not a scheme we decrypt here, or the password/data is wrong."""
+    """The password (or the data) is wrong."""
+
+
+class UnsupportedScheme(PbeError):
+    """The parameters name a scheme not decrypted here (RC2, RC4, ...)."""
 
 
 # --- DER writing -----------------------------------------------------------------------------
@@ -200,8 +205,8 @@ def decrypt(algorithm: der.Tlv, password: bytes | None, data: bytes) -> bytes:
     except (der.DerError, IndexError, ValueError) as exc:
         if isinstance(exc, PbeError):
             raise
-        raise PbeError("malformed encryption parameters") from None
-    raise PbeError(f"scheme {scheme}")
+        raise UnsupportedScheme("malformed encryption parameters") from None
+    raise UnsupportedScheme(f"scheme {scheme}")
 
 
 def _triple_des(key: bytes) -> algorithms.BlockCipherAlgorithm:
@@ -214,7 +219,7 @@ def _decrypt_pbes2(params: der.Tlv, password: bytes | None, data: bytes) -> byte
     kdf, cipher = der.children(params.value)[:2]
     kdf_parts = der.children(kdf.value)
     if der.decode_oid(kdf_parts[0].value) != OID_PBKDF2:
-        raise PbeError("not PBKDF2")
+        raise UnsupportedScheme("not PBKDF2")
     fields = der.children(kdf_parts[1].value)
     salt = fields[0].value
     count = int.from_bytes(fields[1].value, "big")
@@ -223,13 +228,16 @@ def _decrypt_pbes2(params: der.Tlv, password: bytes | None, data: bytes) -> byte
         if item.tag == der.SEQUENCE:
             prf_oid = der.decode_oid(der.children(item.value)[0].value)
             if prf_oid not in _PRF_HASHES:
-                raise PbeError("unknown PRF")
+                raise UnsupportedScheme("unknown PRF")
             prf = _PRF_HASHES[prf_oid]
     cipher_parts = der.children(cipher.value)
     cipher_oid = der.decode_oid(cipher_parts[0].value)
-    if cipher_oid not in _AES_SIZES:
-        raise PbeError("not AES-CBC")
     iv = cipher_parts[1].value
+    if cipher_oid == OID_DES_EDE3_CBC:
+        key = PBKDF2HMAC(prf(), 24, salt, count).derive(password or b"")
+        return _cbc(_triple_des(key), iv, data, 64)
+    if cipher_oid not in _AES_SIZES:
+        raise UnsupportedScheme("not AES-CBC or 3DES-CBC")
     key = PBKDF2HMAC(prf(), _AES_SIZES[cipher_oid], salt, count).derive(password or b"")
     return _cbc(algorithms.AES(key), iv, data, 128)
 

@@ -24,7 +24,8 @@ KEY_LABELS = frozenset(
     }
 )
 CERTIFICATE_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"})
-PKCS7_LABELS = frozenset({"PKCS7", "CERTIFICATE CHAIN"})
+PKCS7_LABELS = frozenset({"PKCS7", "CERTIFICATE CHAIN", "PKCS #7 SIGNED DATA"})
+CMS_LABELS = frozenset({"CMS"})
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
-from knoxtui.pki import certificate, der, pem
+from knoxtui.pki import certificate, der, pbe, pem, pfx
 from knoxtui.pki.certificate import CertificateInfo, certificate_from_der, describe_certificate
 from knoxtui.pki.finding import Finding, PkiError, finding
 from knoxtui.pki.key import LoadedKey, open_block, open_der, passphrase_bytes, spki_bytes
@@ -34,6 +35,28 @@ _MANGLED_PREFIXES = (
     b"0\xe2\x80\x9e",
     b"0\xc6\x92",
 )
+
+# PEM blocks that are not certificates or keys: what each is, for the sentence saying so.
+_PEM_NOTES = {
+    "CERTIFICATE REQUEST": "csr",
+    "NEW CERTIFICATE REQUEST": "csr",
+    "PUBLIC KEY": "public_key",
+    "RSA PUBLIC KEY": "public_key",
+    "OPENSSH PRIVATE KEY": "openssh",
+    "X509 CRL": "crl",
+    "CRL": "crl",
+    "DH PARAMETERS": "parameters",
+    "X9.42 DH PARAMETERS": "parameters",
+    "DSA PARAMETERS": "parameters",
+    "EC PARAMETERS": "parameters",
+    "ATTRIBUTE CERTIFICATE": "attribute_certificate",
+    "SSH2 PUBLIC KEY": "openssh_public_key",
+}
+_OPENSSH_LINE = re.compile(
+    rb"^\s*(?:[a-z0-9@.-]+\s+)?((?:ssh|ecdsa|sk)-[a-z0-9@.-]+)\s+AAAA[A-Za-z0-9+/=]+", re.M
+)
+_PKCS7_PREFIX = "1.2.840.113549.1.7."
+_CMS_PREFIX = "1.2.840.113549.1.9.16.1."
 
 PFX_AS_TEXT_HINT = (
     "Import the original .pfx/.p12 file itself (knoxtui reads PKCS#12 directly), or convert it "
@@ -56,6 +79,7 @@ class Material:
     ordered: bool = True
     leaf: CertificateInfo | None = None
     notes: set[str] = field(default_factory=set)
+    crls: int = 0  # certificate revocation lists seen (next to certificates: mentioned)
 
 
 def read(data: bytes, passphrase: str | bytes | None, *, what: str = "file") -> Material:
@@ -73,6 +97,10 @@ def read(data: bytes, passphrase: str | bytes | None, *, what: str = "file") -> 
     text = pem.normalise_text(data)
     if pem.looks_like_pem(text):
         _read_pem(text, passphrase, found, what)
+    elif (ssh := _OPENSSH_LINE.search(text[:4096])) is not None:
+        kind = ssh.group(1)
+        found.format = "openssh"
+        found.notes.add("openssh_certificate" if b"-cert-v01@" in kind else "openssh_public_key")
     elif _looks_mangled(data):
         found.format = "pkcs12"
         found.findings.append(
@@ -157,12 +185,15 @@ def _read_pem(text: bytes, passphrase: str | bytes | None, found: Material, what
                 _read_pkcs7(block.der, found, what)
             except ValueError as exc:
                 _corrupt_certificate(found, what, f"the PKCS#7 block: {exc}")
-        elif label in ("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"):
-            found.notes.add("csr")
-        elif label in ("PUBLIC KEY", "RSA PUBLIC KEY"):
-            found.notes.add("public_key")
-        elif label == "OPENSSH PRIVATE KEY":
-            found.notes.add("openssh")
+        elif label in pem.CMS_LABELS:
+            try:
+                _read_pkcs7(block.der, found, what)
+            except ValueError as exc:
+                _corrupt_certificate(found, what, f"the CMS block: {exc}")
+        elif label in _PEM_NOTES:
+            found.notes.add(_PEM_NOTES[label])
+            if label in ("X509 CRL", "CRL"):
+                found.crls += 1
     if blocks and pkcs7_only and any(b.label in pem.PKCS7_LABELS for b in blocks):
         found.format = "pkcs7"
         found.ordered = False
@@ -201,23 +232,60 @@ def _read_pem_certificate(block: pem.PemBlock, found: Material, what: str) -> No
     found.certificates.append(info)
 
 
+_SIGNED_DATA = "1.2.840.113549.1.7.2"
+_ENVELOPED = {
+    "1.2.840.113549.1.7.3",  # envelopedData
+    "1.2.840.113549.1.7.4",  # signedAndEnvelopedData
+    "1.2.840.113549.1.7.6",  # encryptedData
+    "1.2.840.113549.1.9.16.1.23",  # authEnvelopedData
+}
+
+
 def _read_pkcs7(data: bytes, found: Material, what: str) -> None:
+    """A PKCS#7 / CMS ContentInfo (DER or BER): the certificates of a SignedData, walked here so
+    BER bundles, CRLs next to the certificates and other content types are seen."""
     try:
-        with warnings.catch_warnings():
-            # openssl crl2pkcs7 writes the certificate SET unsorted (BER, not DER); that is fine.
-            warnings.simplefilter("ignore", UserWarning)
-            certificates = pkcs7.load_der_pkcs7_certificates(data)
-    except (ValueError, UnsupportedAlgorithm):
+        info = der.children(der.read_tlv(der.to_der(data)).value)
+        kind = der.decode_oid(info[0].value)
+        if kind != _SIGNED_DATA:
+            found.notes.add("cms_enveloped" if kind in _ENVELOPED else "cms")
+            return
+        signed = der.children(der.read_tlv(info[1].value).value)
+    except (der.DerError, IndexError):
         found.findings.append(
             finding(
                 "corrupt",
-                f"The PKCS#7 (.p7b) certificate bundle in the {what} is damaged or holds no "
-                "certificates.",
+                f"The PKCS#7 (.p7b) certificate bundle in the {what} is damaged.",
                 "Download the .p7b again, or export the chain as PEM.",
             )
         )
         return
-    _describe_all(certificates, found, what)
+    certificates: list[bytes] = []
+    others = 0
+    for item in signed[1:]:
+        try:
+            if item.tag == 0xA0:  # [0] IMPLICIT certificates
+                for choice in der.children(item.value):
+                    if choice.tag == der.SEQUENCE:
+                        certificates.append(der.encode(choice.tag, choice.value))
+                    else:
+                        others += 1  # attribute certificates, other formats
+            elif item.tag == 0xA1:  # [1] IMPLICIT crls
+                found.crls += len(der.children(item.value))
+        except der.DerError:
+            _corrupt_certificate(found, what, "the PKCS#7 certificate list is damaged")
+    for raw in certificates:
+        try:
+            found.certificates.append(certificate_from_der(raw))
+        except ValueError:
+            _corrupt_certificate(found, what, "a certificate in the PKCS#7 cannot be decoded")
+    if not certificates:
+        if found.crls:
+            found.notes.add("crl_only_pkcs7")
+        elif others:
+            found.notes.add("attribute_certificate")
+        else:
+            found.notes.add("empty_pkcs7")
 
 
 def _describe_all(certificates: list[x509.Certificate], found: Material, what: str) -> None:
@@ -229,8 +297,15 @@ def _describe_all(certificates: list[x509.Certificate], found: Material, what: s
 
 
 def _read_der(data: bytes, passphrase: str | bytes | None, found: Material, what: str) -> None:
+    original = data
     try:
-        top = der.read_tlv(data)
+        try:
+            top = der.read_tlv(data)
+        except der.DerError:
+            # BER (indefinite lengths, chunked strings), as NSS and Windows write PKCS#12 and
+            # PKCS#7: read as OpenSSL reads it, re-encoded as DER.
+            data = der.to_der(data)
+            top = der.read_tlv(data)
         parts = der.children(top.value)
     except der.DerError:
         found.format = "der"
@@ -244,17 +319,35 @@ def _read_der(data: bytes, passphrase: str | bytes | None, found: Material, what
         )
         return
     tags = [p.tag for p in parts]
+    first_oid = _oid_or_none(parts[0]) if parts and tags[0] == der.OID else None
     if len(parts) >= 2 and tags[0] == der.INTEGER and parts[0].value == b"\x03":
         found.format = "pkcs12"
         found.ordered = False
-        _read_pkcs12(data[: top.end], passphrase, found, what)
-    elif tags and tags[0] == der.OID and parts[0].value == der.OID_PKCS7_SIGNED_DATA:
+        _read_pkcs12(original, passphrase, found, what)
+    elif first_oid is not None and first_oid.startswith((_PKCS7_PREFIX, _CMS_PREFIX)):
         found.format = "pkcs7"
         found.ordered = False
         _read_pkcs7(data[: top.end], found, what)
     elif len(parts) == 3 and tags[:2] == [der.SEQUENCE, der.SEQUENCE] and tags[2] == 0x03:
         found.format = "der"
-        _read_der_certificates(data, found, what)
+        kind = _signed_kind(parts[0])
+        if kind == "certificate":
+            _read_der_certificates(data, found, what)
+        else:
+            found.notes.add(kind)
+            if kind == "crl":
+                found.crls += 1
+    elif tags == [der.SEQUENCE, 0x03]:
+        found.format = "der"
+        found.notes.add("public_key")  # SubjectPublicKeyInfo
+    elif tags and all(t == der.INTEGER for t in tags) and len(tags) in (2, 3):
+        found.format = "der"
+        # two INTEGERs: PKCS#1 RSAPublicKey (n, e) or DH parameters (p, g); three: DSA (p, q, g)
+        # or DH (p, g, length). A private key has more.
+        small = int.from_bytes(parts[1].value, "big")
+        found.notes.add(
+            "public_key" if len(tags) == 2 and small > 2 and small % 2 else "parameters"
+        )
     elif tags and (tags[0] == der.INTEGER or tags[:2] == [der.SEQUENCE, 0x04]):
         found.format = "der"
         found.key_found += 1
@@ -268,6 +361,36 @@ def _read_der(data: bytes, passphrase: str | bytes | None, found: Material, what
             found.key_encrypted = loaded.encrypted
     else:
         _unsupported(found, what)
+
+
+def _oid_or_none(item: der.Tlv) -> str | None:
+    try:
+        return der.decode_oid(item.value)
+    except der.DerError:
+        return None
+
+
+def _signed_kind(tbs: der.Tlv) -> str:
+    """What a SEQUENCE {to-be-signed, algorithm, signature} is, from the shape of its first part:
+    a certificate's TBS starts [0] version or serial, algorithm, issuer, validity; a CRL's
+    [version,] algorithm, issuer, thisUpdate (a time); a CSR's version, subject, SPKI [, [0]]."""
+    try:
+        inner = der.children(tbs.value)
+    except der.DerError:
+        return "certificate"
+    tags = [i.tag for i in inner]
+    if tags[:1] == [der.CONTEXT_0]:
+        return "certificate"
+    rest = tags[1:] if tags[:1] == [der.INTEGER] else tags
+    if len(rest) >= 3 and rest[:2] == [der.SEQUENCE, der.SEQUENCE] and rest[2] in (0x17, 0x18):
+        return "crl"
+    if (
+        tags[:3] == [der.INTEGER, der.SEQUENCE, der.SEQUENCE]
+        and len(tags) <= 4
+        and (len(tags) == 3 or tags[3] == der.CONTEXT_0)
+    ):
+        return "csr"
+    return "certificate"
 
 
 def _read_der_certificates(data: bytes, found: Material, what: str) -> None:
@@ -285,28 +408,69 @@ def _read_der_certificates(data: bytes, found: Material, what: str) -> None:
         offset = end
 
 
+def _excessive(found: Material, what: str, cost: str) -> None:
+    found.key_encrypted = True
+    found.findings.append(
+        finding(
+            "unsupported_key_encryption",
+            f"The PKCS#12 {what} asks for {cost}, which would take far too long to check; "
+            "the file is damaged or hostile.",
+            "Export the .p12/.pfx again from its source.",
+        )
+    )
+
+
 def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, what: str) -> None:
     given = passphrase_bytes(passphrase)
-    if (cost := der.excessive_pkcs12(data)) is not None:
-        found.key_encrypted = True
+    try:
+        parsed = pfx.parse(data)
+    except pfx.PfxError:
         found.findings.append(
             finding(
-                "unsupported_key_encryption",
-                f"The PKCS#12 {what} asks for {cost}, which would take far too long to check; "
-                "the file is damaged or hostile.",
-                "Export the .p12/.pfx again from its source.",
+                "corrupt",
+                f"The PKCS#12 (.p12/.pfx) {what} is damaged: its structure cannot be read.",
+                "Copy or download the file again; binary files break when opened and saved in a "
+                "text editor or pasted as text.",
             )
         )
+        return
+    # Every work factor is checked before any key derivation: the MAC's and each encrypted
+    # safe's first, then (after decrypting a safe with its checked parameters) its key bags'.
+    if (cost := pfx.outer_cost(parsed)) is not None:
+        _excessive(found, what, cost)
         return
     # An "empty" PKCS#12 password is either absent or the empty string; tools differ, try both,
     # before the given one, so a file that needs no password is not reported as encrypted.
     attempts: list[bytes | None] = [None, b""] + ([given] if given else [])
-    last_error: Exception | None = None
+    opened_by: list[tuple[bytes | None, pfx.Opened | None]] = []
     for password in attempts:
         try:
-            loaded = pkcs12.load_pkcs12(data, password)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            last_error = exc
+            opened: pfx.Opened | None = pfx.open_safes(parsed, password)
+        except pfx.Excessive as exc:
+            _excessive(found, what, str(exc))
+            return
+        except pbe.UnsupportedScheme:
+            opened = None  # a scheme we do not decrypt ourselves (RC2): cryptography will
+        except pbe.PbeError:
+            continue
+        except pfx.PfxError:
+            _pkcs12_damaged(found, what)
+            return
+        opened_by.append((password, opened))
+    for password, opened in opened_by:
+        if parsed.ber:
+            if opened is None or (
+                parsed.mac is not None and pfx.mac_matches(parsed, password) is False
+            ):
+                continue
+            if _read_opened(opened, password, found, what):
+                return
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                loaded = pkcs12.load_pkcs12(data, password)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             continue
         encrypted = password is not None and password != b""
         found.key_encrypted = encrypted
@@ -319,8 +483,77 @@ def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, w
             found.keys.append(LoadedKey(loaded.key, encrypted, spki_bytes(loaded.key)))
         return
     found.key_encrypted = True
-    message = str(last_error).lower()
-    if isinstance(last_error, UnsupportedAlgorithm) or "unsupported" in message:
+    _pkcs12_failed(parsed, attempts, opened_by, given, found, what)
+
+
+def _read_opened(opened: pfx.Opened, password: bytes | None, found: Material, what: str) -> bool:
+    """A BER PKCS#12 opened here: its certificates and keys. False when a key bag does not
+    open with `password` (then the next candidate is tried)."""
+    encrypted = password is not None and password != b""
+    keys: list[LoadedKey] = []
+    for raw in opened.keys:
+        try:
+            keys.append(open_der(der.to_der(raw), None))
+        except (PkiError, der.DerError):
+            return False
+    for raw in opened.shrouded:
+        try:
+            private = serialization.load_der_private_key(
+                der.to_der(raw), password or b"", unsafe_skip_rsa_key_validation=True
+            )
+        except (ValueError, TypeError, UnsupportedAlgorithm, der.DerError):
+            return False
+        keys.append(LoadedKey(private, True, spki_bytes(private)))
+    found.key_encrypted = encrypted
+    for raw in opened.certificates:
+        try:
+            found.certificates.append(certificate_from_der(raw))
+        except ValueError:
+            _corrupt_certificate(found, what, "a certificate in it cannot be decoded")
+    for loaded in keys:
+        found.key_found += 1
+        found.keys.append(LoadedKey(loaded.key, encrypted, loaded.spki))
+    return True
+
+
+def _pkcs12_damaged(found: Material, what: str) -> None:
+    found.findings.append(
+        finding(
+            "corrupt",
+            f"The PKCS#12 (.p12/.pfx) {what} opens, but what is inside is damaged.",
+            "Export the .p12/.pfx again from its source.",
+        )
+    )
+
+
+def _pkcs12_failed(
+    parsed: pfx.Pfx,
+    attempts: list[bytes | None],
+    opened_by: list[tuple[bytes | None, pfx.Opened | None]],
+    given: bytes | None,
+    found: Material,
+    what: str,
+) -> None:
+    """Why no password opened the file, decided from its structure, not from error texts."""
+    if any(safe.kind == "enveloped" for safe in parsed.safes):
+        found.findings.append(
+            finding(
+                "unsupported_key_encryption",
+                f"The PKCS#12 {what} is encrypted to a certificate (public-key privacy mode), "
+                "not with a password.",
+                "Export it again with a password (openssl pkcs12 -export, or the exporting "
+                "tool's password option).",
+            )
+        )
+        return
+    encrypted_safes = any(safe.kind == "encrypted" for safe in parsed.safes)
+    # A password that decrypted every encrypted safe into well-formed contents is the right
+    # one; without encrypted safes, the MAC says (when it is cheap enough to check here).
+    password_fits = (encrypted_safes and any(o is not None for _, o in opened_by)) or any(
+        pfx.mac_matches(parsed, p) is True for p in attempts
+    )
+    decryptable = pfx.known_schemes(parsed)
+    if password_fits and not decryptable:
         found.findings.append(
             finding(
                 "unsupported_key_encryption",
@@ -329,6 +562,8 @@ def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, w
                 "OpenSSL 3 default), or as PEM.",
             )
         )
+    elif password_fits:
+        _pkcs12_damaged(found, what)
     elif given is None:
         found.findings.append(
             finding(
