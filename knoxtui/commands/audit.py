@@ -17,7 +17,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "route_request_log and the metadata tables (KnoxCall column names).",
     )
     audit.add_argument("--secret", metavar="NAME", help="only this secret's entries")
-    audit.add_argument("--verify", action="store_true", help="check the hash chain")
+    audit.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the hash chain, the guard triggers and the anchor kept outside the file",
+    )
+    audit.add_argument(
+        "--anchor",
+        metavar="HASH",
+        help="with --verify: also check a head hash kept elsewhere (from --head or --json)",
+    )
+    audit.add_argument(
+        "--head",
+        action="store_true",
+        help="print each log's newest sequence and hash (keep it elsewhere for --anchor)",
+    )
+    audit.add_argument(
+        "--re-anchor",
+        action="store_true",
+        help="accept the logs as they are now as the new anchor (after a restore; audited)",
+    )
     audit.add_argument("--sql", metavar="QUERY", help="one read-only SELECT")
     audit.add_argument("--requests", action="store_true", help="show route_request_log instead")
     audit.add_argument("--limit", type=int, metavar="N", help="only the last N entries")
@@ -31,18 +50,39 @@ def run(args: argparse.Namespace) -> int:
     from knoxtui.errors import UsageError
     from knoxtui.safetext import visible
 
-    chosen = [name for name in ("verify", "sql", "requests") if getattr(args, name)]
+    chosen = [
+        name for name in ("verify", "sql", "requests", "head", "re_anchor") if getattr(args, name)
+    ]
     if len(chosen) > 1:
-        raise UsageError("Use one of --verify, --sql and --requests at a time.")
+        raise UsageError(
+            "Use one of --verify, --sql, --requests, --head and --re-anchor at a time."
+        )
+    if args.anchor is not None and not args.verify:
+        raise UsageError("--anchor HASH goes with --verify.")
+    if args.anchor is not None and not _is_hash(args.anchor):
+        raise UsageError(
+            "--anchor takes a 64-character hex hash (from knoxtui audit --head).",
+        )
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number.")
     with open_vault(args) as vault:
+        if args.head or args.re_anchor:
+            head = vault.audit.head() if args.head else vault.audit.re_anchor()
+            if args.json:
+                emit_json(head)
+            else:
+                for table, item in head.items():
+                    print(f"{table}  {item['sequence']}  {item['hash'] or '-'}")
+                if args.re_anchor:
+                    print("The audit anchor now holds the logs as they are.", file=sys.stderr)
+            return 0
         if args.verify:
-            result = vault.verify_audit()
+            result = vault.audit.verify(anchor_hash=args.anchor)
             if args.json:
                 emit_json(result.to_dict())
             elif result.ok:
-                print(f"Audit chain OK ({result.checked} rows checked).")
+                anchored = "" if result.anchored else "; no anchor on this machine yet"
+                print(f"Audit chain OK ({result.checked} rows checked{anchored}).")
             else:
                 print(f"Audit chain BROKEN ({len(result.problems)} problem(s)):")
                 for problem in result.problems:
@@ -114,3 +154,8 @@ def _table(rows: list[tuple[str, ...]]) -> None:
     for row in rows:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
         print("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _is_hash(text: str) -> bool:
+    value = text.strip().lower()
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)

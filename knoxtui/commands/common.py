@@ -206,10 +206,26 @@ def open_vault(args: argparse.Namespace, *, create: bool = False, use_agent: boo
             )
         return Vault.create(path, vault_passphrase(args, creating=True))
     if use_agent:
-        vault = open_with_agent(path)
-        if vault is not None:
-            return vault
-    return Vault.open(path, vault_passphrase(args))
+        opened = open_with_agent(path)
+        if opened is not None:
+            warn_anchor(opened)
+            return opened
+    vault = Vault.open(path, vault_passphrase(args))
+    warn_anchor(vault)
+    return vault
+
+
+def warn_anchor(vault: Vault) -> None:
+    """Every open checks the audit log against its anchor; a mismatch is said on every command."""
+    from knoxtui.safetext import visible
+
+    for problem in vault.anchor_problems:
+        print(f"knoxtui: warning: audit log: {visible(problem)}", file=sys.stderr)
+    if vault.anchor_problems:
+        print(
+            "  hint: the audit log was changed outside knoxtui; see knoxtui audit --verify.",
+            file=sys.stderr,
+        )
 
 
 def open_with_agent(path: Path) -> Vault | None:

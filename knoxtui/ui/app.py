@@ -200,6 +200,13 @@ class KnoxApp(App[None]):
         self._last_activity = time.monotonic()
         self._data_version = vault.data_version()
         self.switch_screen(InventoryScreen())
+        for problem in getattr(vault, "anchor_problems", ()):
+            self.notify(
+                f"{problem}\nThe audit log was changed outside knoxtui (a: Audit).",
+                title="Audit log",
+                severity="error",
+                timeout=30,
+            )
 
     def secrets_changed(self) -> None:
         """A screen changed secrets: the inventory reloads when it is shown again."""

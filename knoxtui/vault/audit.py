@@ -93,8 +93,10 @@ class AuditTrail:
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self.appended = False
 
     def _append(self, table: str, values: dict[str, Any]) -> int:
+        self.appended = True  # the anchor moves after the commit (anchor.advance)
         seq = self._conn.execute(
             "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)
         ).fetchone()
@@ -239,18 +241,37 @@ class AuditTrail:
         return AuditVerification(ok=not problems, checked=checked, problems=problems)
 
     def _missing_guards(self) -> list[str]:
-        """Dropped append-only triggers mean someone opened the logs for editing."""
+        """Dropped or altered append-only triggers mean someone opened the logs for editing: the
+        text of each is compared, not only its name (`WHEN 0` makes a present trigger idle)."""
+        from knoxtui.vault.schema import GUARD_TRIGGERS
+
         present = {
-            row[0]
-            for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            str(row[0]): " ".join(str(row[1] or "").split())
+            for row in self._conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            )
         }
-        return [
-            f"{table}: the append-only trigger {trigger} was removed (the log was opened for "
-            "edits)."
-            for table in TABLE_FIELDS
-            for trigger in (f"{table}_no_update", f"{table}_no_delete")
-            if trigger not in present
-        ]
+        problems = []
+        for trigger, sql in GUARD_TRIGGERS.items():
+            table = trigger.rsplit("_no_", 1)[0]
+            if trigger not in present:
+                problems.append(
+                    f"{table}: the append-only trigger {trigger} was removed (the log was opened "
+                    "for edits)."
+                )
+            elif present[trigger] != " ".join(sql.split()):
+                problems.append(
+                    f"{table}: the append-only trigger {trigger} was replaced by a different one "
+                    "(the log was opened for edits)."
+                )
+        for name, sql in present.items():
+            # A trigger of our own making on the logs is one of the above; any other one on them
+            # (say, one that rewrites rows as they are inserted) is not ours.
+            if name not in GUARD_TRIGGERS and any(
+                f" ON {table} " in f" {sql} " for table in TABLE_FIELDS
+            ):
+                problems.append(f"a trigger '{name}' not made by knoxtui acts on the logs.")
+        return problems
 
     def _unlogged_secrets(self) -> list[str]:
         """A secret with no `create` row lost its log entry (a cut tail hides from the hashes).
@@ -287,6 +308,40 @@ class Audit:
                 ids = (row[0],) if row else ()
             return self._vault.trail.entries(secret_ids=ids, secret_name=secret, limit=limit)
 
-    def verify(self) -> AuditVerification:
-        with self._vault.reading():
-            return self._vault.trail.verify()
+    def verify(self, *, anchor_hash: str | None = None) -> AuditVerification:
+        """The chain, the guards, and the anchor kept outside the file (plus `anchor_hash`, one
+        kept elsewhere, when given)."""
+        from knoxtui.vault import anchor
+
+        with self._vault.reading() as conn:
+            result = self._vault.trail.verify()
+            problems = list(result.problems)
+            anchored = anchor.read_anchor(self._vault.path)
+            if anchored is not None:
+                problems += anchor.check(conn, anchored)
+            if anchor_hash is not None:
+                problems += anchor.check_hash(conn, anchor_hash)
+            heads = anchor.current_heads(conn)
+        return AuditVerification(
+            ok=not problems,
+            checked=result.checked,
+            problems=problems,
+            head=anchor.head_token(heads),
+            anchored=anchored is not None and not self._vault.anchor_created,
+        )
+
+    def head(self) -> dict[str, Any]:
+        """Each log's newest (sequence, hash): what to keep elsewhere for `--anchor`."""
+        from knoxtui.vault import anchor
+
+        with self._vault.reading() as conn:
+            return anchor.head_token(anchor.current_heads(conn))
+
+    def re_anchor(self) -> dict[str, Any]:
+        """Accept the logs as they are now as the new anchor (an explicit, audited decision)."""
+        from knoxtui.vault import anchor
+
+        with self._vault.transaction():
+            self._vault.trail.record("re_anchor", detail="audit anchor reset to the current logs")
+        with self._vault.reading() as conn:
+            return anchor.head_token(anchor.reset(conn, self._vault.path))

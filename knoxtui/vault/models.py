@@ -460,6 +460,17 @@ class AuditVerification:
     ok: bool
     checked: int
     problems: list[str]
+    # Each log's newest {"sequence", "hash"} (keep it elsewhere; check with --anchor HASH).
+    head: dict[str, Any] | None = None
+    anchored: bool = False  # an anchor file for this vault existed on this machine
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "problems": list(self.problems)}
+        out: dict[str, Any] = {
+            "ok": self.ok,
+            "checked": self.checked,
+            "problems": list(self.problems),
+        }
+        if self.head is not None:
+            out["head"] = self.head
+            out["anchored"] = self.anchored
+        return out

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from knoxtui.errors import Conflict
-from knoxtui.vault import cabundle, changes, connection, schema
+from knoxtui.vault import anchor, cabundle, changes, connection, schema
 from knoxtui.vault.audit import Audit, AuditTrail
 from knoxtui.vault.columns import list_secrets_on
 from knoxtui.vault.pending import PendingKeys
@@ -87,6 +87,9 @@ class Vault:
         self._batch_depth = 0
         self._savepoints = itertools.count(1)
         self._audit = AuditTrail(conn)
+        # What the open found against the audit anchor kept outside the file (anchor.py).
+        self.anchor_problems: list[str] = []
+        self.anchor_created = False  # no anchor for this path on this machine before this open
         self.secrets = Secrets(self)
         self.routes = Routes(self)
         self.pending = PendingKeys(self)
@@ -106,6 +109,7 @@ class Vault:
             schema.apply(conn, 0, schema.CURRENT_VERSION)
             AuditTrail(conn).record("create_vault", detail="vault created")
             conn.execute("COMMIT")
+            anchor.reset(conn, target)  # a new vault at this path: a new anchor
         except BaseException:
             conn.close()
             connection.discard(scratch)
@@ -126,10 +130,14 @@ class Vault:
             with connection.translated_errors():
                 schema.migrate(conn, str(target))
                 _backfill(conn)
+                problems, first_anchor = anchor.on_open(conn, target)
         except BaseException:
             conn.close()
             raise
-        return cls(target, conn, kdf_iter=kdf_iter)
+        vault = cls(target, conn, kdf_iter=kdf_iter)
+        vault.anchor_problems = problems
+        vault.anchor_created = first_anchor
+        return vault
 
     def close(self) -> None:
         with self._lock:
@@ -188,6 +196,7 @@ class Vault:
             except BaseException:
                 self._batch_depth = 0
                 self._conn.execute("ROLLBACK")
+                self._audit.appended = False
                 raise
             self._batch_depth = 0
             try:
@@ -196,7 +205,9 @@ class Vault:
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
+                self._audit.appended = False
                 raise
+            self._committed()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -222,7 +233,15 @@ class Vault:
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                self._audit.appended = False
                 raise
+            self._committed()
+
+    def _committed(self) -> None:
+        """After a commit that appended log rows: the anchor outside the file moves forward."""
+        if self._audit.appended:
+            self._audit.appended = False
+            anchor.advance(self._conn, self.path)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Any]:

@@ -1,10 +1,11 @@
-"""The hardening tests share the UI tests' helpers (tests/ui/ui_helpers.py)."""
+"""The hardening tests share helpers: tests/ui/ui_helpers.py, tests/vault/vault_material.py."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-_UI = str(Path(__file__).resolve().parents[1] / "ui")
-if _UI not in sys.path:
-    sys.path.append(_UI)
+for _folder in ("ui", "vault"):
+    _path = str(Path(__file__).resolve().parents[1] / _folder)
+    if _path not in sys.path:
+        sys.path.append(_path)
