@@ -14,14 +14,21 @@ from knoxtui.routes.route import Route
 
 
 def run_saved_route(
-    vault: Any, route: Route, environment: str, *, log: bool = True, **overrides: Any
+    vault: Any,
+    route: Route,
+    environment: str,
+    *,
+    log: bool = True,
+    cancel: Any = None,
+    **overrides: Any,
 ) -> tuple[RequestPlan | None, Any]:
     """(plan or None when it could not start, the `RequestResult`); never raises for user problems
-    (a missing environment value, a wrong key passphrase, a refused handshake are results)."""
+    (a missing environment value, a wrong key passphrase, a refused handshake are results).
+    `cancel` (a net.cancel.Cancellation) stops the request from another thread."""
     from knoxtui.net.request import execute
 
     plan, failed = prepare(route, environment, vault.resolve, **overrides)
-    result = execute(plan) if plan is not None else failed
+    result = execute(plan, cancel) if plan is not None else failed
     if log:
         log_run(vault, route, environment, plan, result)
     return plan, result

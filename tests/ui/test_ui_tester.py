@@ -240,3 +240,63 @@ async def test_t_sends_at_once_and_back_keeps_the_route(lab_demo: DemoSession) -
         await wait_for(pilot, lambda: app.screen is routes)
         await pilot.pause()
         assert routes.current == "lab-ok"
+
+
+async def test_running_clock_and_cancel_with_esc_or_ctrl_c(
+    lab_demo: DemoSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts and never answers: the tester shows a running clock, esc (and
+    ctrl+c) cancels at once, the worker ends, the request log records `cancelled`, and a second
+    esc leaves the screen."""
+    import threading
+
+    from tests.net.proxies import SilentListener
+
+    monkeypatch.setattr(Clipboard, "_system_copy", lambda self, text: False)
+    with SilentListener() as silent:
+        before = {t.ident for t in threading.enumerate()}
+        app = app_for(lab_demo.vault_path, clock=None)
+        async with app.run_test(size=(150, 50)) as pilot:
+            await unlock(pilot)
+            app.vault.save_route(
+                "hangs",
+                {"target_url": f"https://127.0.0.1:{silent.port}/", "timeout_seconds": 120},
+                replace=True,
+            )
+            app.open_tester("hangs")
+            await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
+            screen = app.screen
+            await wait_for(pilot, lambda: bool(screen.query("#diagnosis")))
+            for key in ("escape", "ctrl+c"):
+                await pilot.press("ctrl+s")
+                diagnosis = screen.query_one("#diagnosis", Static)
+                await wait_for(
+                    pilot, lambda: " s  (esc or ctrl+c cancels)" in str(diagnosis.render())
+                )
+                assert silent.accepted >= 1 and screen.sending
+                await pilot.press(key)
+                await wait_for(pilot, lambda: not screen.sending, seconds=10)
+                await pilot.pause()
+                assert screen.result.diagnosis.code == "cancelled"
+                assert "cancelled" in str(diagnosis.render())
+                assert isinstance(app.screen, tester.TesterScreen)  # esc cancelled, did not leave
+                assert app.vault.request_entries()[-1].outcome == "cancelled"
+            assert all(worker.is_finished for worker in screen.workers)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, tester.TesterScreen))
+            # no thread is left inside the request (the loop's idle executor thread may stay)
+            import sys
+            import traceback
+
+            frames = sys._current_frames()
+            busy = [
+                t.name
+                for t in threading.enumerate()
+                if t.ident not in before
+                and t.ident in frames
+                and any(
+                    "knoxtui/net/request.py" in f.filename or "httpcore" in f.filename
+                    for f in traceback.extract_stack(frames[t.ident])
+                )
+            ]
+            assert busy == []

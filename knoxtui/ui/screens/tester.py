@@ -6,6 +6,7 @@ the network part (`knoxtui.net.execute`) runs in a thread worker and posts its r
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -57,6 +58,7 @@ class TesterScreen(Screen[None]):
         Binding("ctrl+enter", "send", "Send", show=False, priority=True),
         Binding("ctrl+y", "copy_curl", "Copy curl", priority=True),
         Binding("ctrl+o", "copy_openssl", "Copy openssl", priority=True),
+        Binding("ctrl+c", "cancel_request", "Cancel", show=False, priority=True),
     ]
 
     class Finished(Message, bubble=False):
@@ -85,6 +87,10 @@ class TesterScreen(Screen[None]):
         self.last_plan: Any = None
         self.sending = False
         self.fits: list[Any] = []
+        self.cancel: Any = None  # the running request's Cancellation
+        self._clock: Any = None
+        self._sent_at = 0.0
+        self._sending_text = ""
 
     @property
     def knox(self) -> KnoxApp:
@@ -226,10 +232,45 @@ class TesterScreen(Screen[None]):
         self.query_one("#send", Button).disabled = True
         diagnosis = self.query_one("#diagnosis", Static)
         diagnosis.set_classes("diag-pending")
-        diagnosis.update(f"Sending {method} in {environment}…")
+        from knoxtui.net.cancel import Cancellation
+
+        self.cancel = Cancellation()
+        self._sending_text = f"Sending {method} in {environment}…"
+        self._sent_at = time.monotonic()
+        diagnosis.update(self._sending_text)
+        # A running clock while the request is out; esc or ctrl+c cancels it.
+        self._clock = self.set_interval(0.1, self._tick)
         self.run_request(
-            route, environment, method=method, path=path, headers=headers or None, body=body
+            route,
+            environment,
+            cancel=self.cancel,
+            method=method,
+            path=path,
+            headers=headers or None,
+            body=body,
         )
+
+    def _tick(self) -> None:
+        if self.sending:
+            elapsed = time.monotonic() - self._sent_at
+            self.query_one("#diagnosis", Static).update(
+                f"{self._sending_text} {elapsed:.1f} s  (esc or ctrl+c cancels)"
+            )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_request":
+            return self.sending  # otherwise ctrl+c stays the app's
+        return True
+
+    def action_cancel_request(self) -> None:
+        if self.sending and self.cancel is not None:
+            self.cancel.cancel()
+            self._sending_text = "Cancelling…"
+
+    def on_unmount(self) -> None:
+        # Leaving the screen stops a request still out: no worker left behind.
+        if self.cancel is not None:
+            self.cancel.cancel()
 
     @work(thread=True, exclusive=True, group="request")
     def run_request(self, route: Any, environment: str, **overrides: Any) -> None:
@@ -245,6 +286,10 @@ class TesterScreen(Screen[None]):
 
     def on_tester_screen_finished(self, message: Finished) -> None:
         self.sending = False
+        self.cancel = None
+        if self._clock is not None:
+            self._clock.stop()
+            self._clock = None
         self.query_one("#send", Button).disabled = False
         if message.result is None:
             self._show_diagnosis(
@@ -503,4 +548,7 @@ class TesterScreen(Screen[None]):
         self.action_send()
 
     def action_back(self) -> None:
+        if self.sending:
+            self.action_cancel_request()  # esc while a request is out cancels it first
+            return
         self.dismiss()
