@@ -195,3 +195,14 @@ def test_vault_passphrase_file_dash_reads_stdin(tmp_path: Path) -> None:
         )
         assert run.returncode == 0, run.stderr
     assert '"bank"' in run.stdout
+
+
+def test_dash_on_a_terminal_asks_without_echo(tmp_path: Path) -> None:
+    """`-` with a terminal for stdin: a typed line would be echoed, so it is asked for instead."""
+    p12 = _p12(tmp_path / "client.p12", P12_PASSPHRASE)
+    argv = ["inspect", str(p12), "--key-passphrase-file", "-"]
+    code, shown = _on_pty(argv, _env(tmp_path / "home"), [P12_PASSPHRASE])
+    assert "Key passphrase:" in shown
+    assert P12_PASSPHRASE not in shown
+    assert "pty-client.knox.test" in shown
+    assert code == 0, shown

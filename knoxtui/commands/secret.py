@@ -266,6 +266,14 @@ def _report_stored(infos: list[SecretInfo], args: argparse.Namespace, env: str |
                     f"{cert.valid_until:%Y-%m-%d} ({cert.days_remaining(now)} days, "
                     f"{cert.status(now, thresholds)})"
                 )
+            elif value is not None and value.ca_bundle is not None:
+                bundle = value.ca_bundle
+                first = bundle.earliest
+                line += (
+                    f": CA bundle of {bundle.count} certificate{'' if bundle.count == 1 else 's'}"
+                    f", first to expire {visible(first.label)} on {first.valid_until:%Y-%m-%d} "
+                    f"({first.days_remaining(now)} days, {first.status(now, thresholds)})"
+                )
             print(line)
     return 0
 
@@ -289,10 +297,24 @@ def _status_cell(info: SecretInfo, now: Any, thresholds: Any) -> list[tuple[str,
                     cert.subject_cn or cert.subject,
                 )
             )
+        elif value.ca_bundle is not None:
+            # A CA bundle: the status of its worst CA (the first to expire), like a certificate.
+            bundle = value.ca_bundle
+            worst = bundle.worst(now, thresholds)
+            more = f" +{bundle.count - 1}" if bundle.count > 1 else ""
+            rows.append(
+                (
+                    info.name,
+                    info.secret_type,
+                    value.environment,
+                    str(worst.status(now, thresholds)),
+                    str(worst.days_remaining(now)),
+                    f"{worst.valid_until:%Y-%m-%d}",
+                    f"CA bundle: {worst.label}{more}",
+                )
+            )
         else:
             what = value.details.get("token_url", "") if info.secret_type == "oauth2" else ""
-            if value.details.get("pem_certificates"):
-                what = f"{value.details['pem_certificates']} PEM certificate(s)"
             rows.append((info.name, info.secret_type, value.environment, "-", "", "", what))
     if not rows:
         rows.append((info.name, info.secret_type, "-", "-", "", "", ""))
@@ -347,11 +369,21 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"  used by      {', '.join(routes) if routes else '(no route)'}")
     for value in info.values:
         print(f"  environment {value.environment}:")
+        bundle = value.ca_bundle
         for key, item in value.to_metadata_dict(now, thresholds).items():
-            if item in (None, [], ""):
+            if item in (None, [], "") or (
+                bundle is not None and key in ("certificates", "ca_bundle")
+            ):
                 continue
             shown = ", ".join(map(str, item)) if isinstance(item, list) else item
             print(f"    {key.ljust(24)} {visible(shown)}")
+        if bundle is not None:
+            for index, cert in enumerate(bundle.certificates, 1):
+                print(
+                    f"    CA {index}: {visible(cert.subject)}, valid until "
+                    f"{cert.valid_until:%Y-%m-%d} ({cert.days_remaining(now)} days, "
+                    f"{cert.status(now, thresholds)})"
+                )
     return 0
 
 

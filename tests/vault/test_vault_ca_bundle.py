@@ -167,3 +167,33 @@ def test_an_old_value_that_no_longer_reads_is_kept(vault_path: Path, frozen: dat
         assert secret.values[0].details["unreadable"] is True
         assert secret.values[0].ca_bundle is None
         assert vault.resolve("odd", "default").startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_cli_add_list_show_speak_of_the_bundle(
+    tmp_path: Path, frozen: datetime, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    from knoxtui.vault import connection
+
+    monkeypatch.setattr(connection, "DEFAULT_KDF_ITER", CHEAP_KDF)
+    bundle = tmp_path / "bank-ca.pem"
+    bundle.write_text(
+        ca_pem("Bank Root CA", days_left=3000) + ca_pem("Bank Issuing CA", days_left=25)
+    )
+    passfile = tmp_path / "pass.txt"
+    passfile.write_text(VAULT_PASSPHRASE)
+    argv = ["--vault", str(tmp_path / "v.knox"), "--vault-passphrase-file", str(passfile)]
+    add = ["secret", "add", "bank-ca", "--type", "string", "--value-file", str(bundle)]
+    assert cli.main([*argv, *add]) == 0
+    out = capsys.readouterr().out
+    assert "CA bundle of 2 certificates, first to expire Bank Issuing CA on 2026-06-26" in out
+    assert "(25 days, urgent)" in out
+    assert cli.main([*argv, "secret", "list"]) == 0
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if "bank-ca" in line]
+    assert row.split()[:5] == ["bank-ca", "string", "default", "urgent", "25"]
+    assert row.endswith("CA bundle: Bank Issuing CA +1")
+    assert cli.main([*argv, "secret", "show", "bank-ca"]) == 0
+    shown = capsys.readouterr().out
+    assert "{'subject'" not in shown and "[{" not in shown  # no Python repr
+    assert "CA 1: CN=Bank Root CA, valid until 2034-08-18 (3000 days, valid)" in shown
+    assert "CA 2: CN=Bank Issuing CA, valid until 2026-06-26 (25 days, urgent)" in shown
+    assert "BEGIN CERTIFICATE" not in shown
