@@ -189,6 +189,14 @@ def test_vault_parts_meet_only_through_the_facade(part: str) -> None:
     assert not imported & others, f"vault/{part}.py imports {sorted(imported & others)}"
 
 
+@pytest.mark.parametrize("helper", ["columns", "changes"])
+def test_vault_helpers_import_no_part(helper: str) -> None:
+    """The parts share helpers (row layout, item digests); a helper never reaches back."""
+    imported = _runtime_imports(PACKAGE / "vault" / f"{helper}.py")
+    parts = {f"knoxtui.vault.{p}" for p in (*VAULT_PARTS, "vault")}
+    assert not imported & parts, f"vault/{helper}.py imports {sorted(imported & parts)}"
+
+
 def test_vault_facade_hands_out_every_part() -> None:
     imported = _runtime_imports(PACKAGE / "vault" / "vault.py")
     assert {f"knoxtui.vault.{p}" for p in VAULT_PARTS} <= imported
