@@ -18,12 +18,13 @@ so a refused item changes nothing and the rest goes on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from knoxtui.errors import Conflict, KnoxError, NotFound
 from knoxtui.remote import layout
-from knoxtui.remote.client import MAX_CONCURRENCY, BaoClient, KvEntry, bounded_map
+from knoxtui.remote.client import MAX_CONCURRENCY, BaoClient, bounded_map, chunks
 from knoxtui.remote.errors import CasMismatch
 from knoxtui.routes.route import Route
 from knoxtui.vault.models import CertificateValue
@@ -200,21 +201,21 @@ def push(
             )
         return Outcome(name, kind, "pushed", version)
 
-    jobs = []
-    for kind, name in todo:
-        mark = marks.get((kind, name))
-        jobs.append((kind, name, document(kind, name), mark.upstream_version if mark else 0))
     sent: list[Outcome] = []
-    for chunk_start in range(0, len(jobs), 500):
-        chunk = jobs[chunk_start : chunk_start + 500]
-        results = bounded_map(send, chunk, workers)
+    for batch in chunks(todo, _CHUNK):  # documents held for one chunk at a time
+        jobs = []
+        for kind, name in batch:
+            mark = marks.get((kind, name))
+            jobs.append((kind, name, document(kind, name), mark.upstream_version if mark else 0))
+        results = bounded_map(send, jobs, workers)
         with vault.batch():
-            for result in results:
-                if result.action == "pushed":
-                    assert result.version is not None
-                    vault.remotes.mark(
-                        remote.name, result.kind, result.name, result.version, operation="push"
-                    )
+            for kind in layout.KINDS:
+                pushed = [
+                    (r.name, r.version or 0)
+                    for r in results
+                    if r.action == "pushed" and r.kind == kind
+                ]
+                vault.remotes.mark_many(remote.name, kind, pushed, operation="push")
         sent.extend(results)
     return outcomes + sent
 
@@ -277,43 +278,121 @@ def pull(
                 )
             )
 
-    def fetch(job: tuple[str, str]) -> tuple[str, str, KvEntry | None]:
-        kind, name = job
-        path = layout.item_path(remote.prefix, kind, name)
-        return kind, name, client.kv_read(remote.kv_mount, path)
+    local = {kind: set(vault.remotes.digests(kind)) for kind in layout.KINDS}
+    stored: list[Outcome] = []
 
-    fetched = bounded_map(fetch, wanted, workers)
-    parsed: list[tuple[int, str, str, Any, int]] = []
-    for kind, name, entry in fetched:
+    def fetch(job: tuple[str, str]) -> _Fetched:
+        """Read one item and check its shape (in a worker, overlapping the other requests)."""
+        kind, name = job
+        entry = client.kv_read(remote.kv_mount, layout.item_path(remote.prefix, kind, name))
         if entry is None:
-            continue  # deleted between the listing and the read
+            return _Fetched(kind, name, None, None, None)  # deleted since the listing
         try:
             if kind == "secret":
                 secret = layout.parse_secret(name, entry.data)
-                order = _TYPE_ORDER[secret.secret_type]
-                parsed.append((order, kind, name, secret, entry.version))
-            else:
-                config = layout.parse_route(name, entry.data)
-                Route.from_config(name, config)  # the checks of `route add`, then the vault's
-                parsed.append((9, kind, name, config, entry.version))
+                return _Fetched(kind, name, entry.version, secret, None)
+            config = layout.parse_route(name, entry.data)
+            Route.from_config(name, config)  # the checks of `route add`, then the vault's
+            return _Fetched(kind, name, entry.version, config, None)
         except KnoxError as exc:
-            outcomes.append(_refusal(remote, kind, name, entry.version, exc))
-    parsed.sort(key=lambda job: (job[0], job[2]))
-    for chunk_start in range(0, len(parsed), 500):
+            return _Fetched(kind, name, entry.version, None, exc)
+
+    def store(item: _Fetched) -> None:
+        assert item.version is not None
+        if item.error is not None:
+            outcomes.append(_refusal(remote, item.kind, item.name, item.version, item.error))
+            return
+        try:
+            with vault.transaction():
+                if item.kind == "secret":
+                    # Certificates are read and judged here, not in the workers: CPU-bound
+                    # threads would hold the GIL against this thread's many short SQL calls.
+                    checked = _checked(remote, item.value)
+                    exists = item.name in local["secret"]
+                    _store_secret(vault, checked, theirs=theirs, exists=exists)
+                else:
+                    vault.save_route(item.name, item.value, replace=True)
+        except KnoxError as exc:
+            outcomes.append(_refusal(remote, item.kind, item.name, item.version, exc))
+            return
+        stored.append(Outcome(item.name, item.kind, "pulled", item.version))
+
+    def mark_stored() -> None:
+        """In the chunk's transaction: the marks of what it stored (one digest query)."""
+        for kind in layout.KINDS:
+            done = [(o.name, o.version or 0) for o in stored if o.kind == kind]
+            vault.remotes.mark_many(remote.name, kind, done, operation="pull")
+        outcomes.extend(stored)
+        stored.clear()
+
+    # A pipeline: the workers fetch and check chunk k+1 while this thread stores chunk k, one
+    # transaction per chunk. What refers to other items (oauth2 secrets, routes) is stored last.
+    later: list[_Fetched] = []
+    batches = list(chunks(wanted, _CHUNK))
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(wanted)))) as pool:
+        running = [pool.submit(fetch, job) for job in batches[0]] if batches else []
+        for index in range(len(batches)):
+            done = [future.result() for future in running]
+            if index + 1 < len(batches):
+                running = [pool.submit(fetch, job) for job in batches[index + 1]]
+            now = [i for i in done if i.version is not None and not _refers(i)]
+            later.extend(i for i in done if i.version is not None and _refers(i))
+            now.sort(key=lambda i: _TYPE_ORDER.get(getattr(i.value, "secret_type", ""), 0))
+            with vault.batch():
+                for item in now:
+                    store(item)
+                mark_stored()
+    later.sort(key=lambda i: (i.kind == "route", i.name))
+    for start in range(0, len(later), _CHUNK):
         with vault.batch():
-            for _, kind, name, value, version in parsed[chunk_start : chunk_start + 500]:
-                try:
-                    with vault.remotes.transaction():
-                        if kind == "secret":
-                            _store_secret(vault, remote, value, theirs=theirs)
-                        else:
-                            vault.save_route(name, value, replace=True)
-                        vault.remotes.mark(remote.name, kind, name, version, operation="pull")
-                except KnoxError as exc:
-                    outcomes.append(_refusal(remote, kind, name, version, exc))
-                    continue
-                outcomes.append(Outcome(name, kind, "pulled", version))
+            for item in later[start : start + _CHUNK]:
+                store(item)
+            mark_stored()
     return outcomes
+
+
+_CHUNK = 250
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    kind: str
+    name: str
+    version: int | None
+    value: Any  # a layout.UpstreamSecret or a route config
+    error: KnoxError | None
+
+
+@dataclass(frozen=True)
+class _CheckedSecret:
+    """An upstream secret with its certificates already read and judged by pki."""
+
+    secret: Any  # layout.UpstreamSecret
+    bundles: dict[str, Any]  # env -> CertificateBundle
+
+    @property
+    def secret_type(self) -> str:
+        return str(self.secret.secret_type)
+
+
+def _refers(item: _Fetched) -> bool:
+    return item.kind == "route" or getattr(item.value, "secret_type", "") == "oauth2"
+
+
+def _checked(remote: RemoteRecord, secret: Any) -> _CheckedSecret:
+    from knoxtui.pki import load_bundle
+
+    bundles = {}
+    if secret.secret_type == "certificate":
+        for env, value in secret.values.items():
+            bundles[env] = load_bundle(
+                value.chain_pem,
+                key_data=value.key_pem,
+                passphrase=value.key_passphrase,
+                source=f"remote '{remote.name}' secret '{secret.name}' ({env})",
+                require_key=True,
+            )
+    return _CheckedSecret(secret, bundles)
 
 
 def _refusal(
@@ -332,14 +411,15 @@ def _refusal(
     )
 
 
-def _store_secret(vault: Vault, remote: RemoteRecord, secret: Any, *, theirs: bool) -> None:
-    from knoxtui.pki import load_bundle
-
+def _store_secret(vault: Vault, checked: _CheckedSecret, *, theirs: bool, exists: bool) -> None:
+    secret = checked.secret
     name = secret.name
-    try:
-        existing = vault.get_secret(name)
-    except NotFound:
-        existing = None
+    existing = None
+    if exists:
+        try:
+            existing = vault.get_secret(name)
+        except NotFound:
+            existing = None
     if existing is not None and existing.secret_type != secret.secret_type:
         if not theirs:
             raise Conflict(
@@ -352,16 +432,9 @@ def _store_secret(vault: Vault, remote: RemoteRecord, secret: Any, *, theirs: bo
     for env, value in sorted(secret.values.items()):
         if secret.secret_type == "certificate":
             assert isinstance(value, CertificateValue)
-            bundle = load_bundle(
-                value.chain_pem,
-                key_data=value.key_pem,
-                passphrase=value.key_passphrase,
-                source=f"remote '{remote.name}' secret '{name}' ({env})",
-                require_key=True,
-            )
             vault.add_certificate(
                 name,
-                bundle,
+                checked.bundles[env],
                 environment=env,
                 description=secret.description,
                 key_passphrase=value.key_passphrase,

@@ -15,7 +15,7 @@ from typing import Any
 
 from knoxtui import clock
 from knoxtui.errors import Conflict, NotFound, ValidationError
-from knoxtui.vault import changes, connection
+from knoxtui.vault import changes
 from knoxtui.vault.models import CertificateValue, OAuth2Config, check_name, iso, parse_iso
 
 # Appended to schema.MIGRATIONS as one step.
@@ -186,7 +186,7 @@ class RemoteStore:
                 f"Unknown auth method '{record.auth}'.",
                 hint="Use one of: " + ", ".join(AUTH_METHODS) + ".",
             )
-        with self._vault._write() as conn:
+        with self._vault.transaction() as conn:
             exists = conn.execute("SELECT 1 FROM remotes WHERE name = ?", (record.name,)).fetchone()
             if exists and not replace:
                 raise Conflict(
@@ -231,7 +231,7 @@ class RemoteStore:
                 ),
             )
             stored = [k for k in ("token", "role_id", "secret_id") if getattr(credentials, k)]
-            self._vault._audit.record(
+            self._vault.trail.record(
                 "remote_update" if exists else "remote_add",
                 secret_name=record.name,
                 secret_type="remote",
@@ -241,7 +241,7 @@ class RemoteStore:
         return self.get(record.name)
 
     def get(self, name: str) -> RemoteRecord:
-        rows = self._vault._read(f"SELECT {_REMOTE_COLUMNS} FROM remotes WHERE name = ?", (name,))
+        rows = self._vault.fetch(f"SELECT {_REMOTE_COLUMNS} FROM remotes WHERE name = ?", (name,))
         if not rows:
             raise NotFound(
                 f"There is no remote named '{name}'.",
@@ -253,15 +253,15 @@ class RemoteStore:
     def all(self) -> list[RemoteRecord]:
         return [
             _remote_from_row(row)
-            for row in self._vault._read(f"SELECT {_REMOTE_COLUMNS} FROM remotes ORDER BY name")
+            for row in self._vault.fetch(f"SELECT {_REMOTE_COLUMNS} FROM remotes ORDER BY name")
         ]
 
     def remove(self, name: str) -> None:
-        with self._vault._write() as conn:
+        with self._vault.transaction() as conn:
             if not conn.execute("SELECT 1 FROM remotes WHERE name = ?", (name,)).fetchone():
                 raise self._missing(name)
             conn.execute("DELETE FROM remotes WHERE name = ?", (name,))
-            self._vault._audit.record(
+            self._vault.trail.record(
                 "remote_remove",
                 secret_name=name,
                 secret_type="remote",
@@ -273,7 +273,7 @@ class RemoteStore:
 
     def credentials(self, name: str) -> RemoteCredentials:
         """Decrypted credentials of a remote (an audited access)."""
-        with self._vault._write() as conn:
+        with self._vault.transaction() as conn:
             row = conn.execute(
                 "SELECT token, role_id, secret_id FROM remote_credential_blobs "
                 "WHERE remote_name = ?",
@@ -282,7 +282,7 @@ class RemoteStore:
             if row is None:
                 return RemoteCredentials()
             if any(part is not None for part in row):
-                self._vault._audit.record(
+                self._vault.trail.record(
                     "access",
                     secret_name=name,
                     secret_type=CREDENTIAL_TYPE,
@@ -293,14 +293,14 @@ class RemoteStore:
     def transaction(self) -> Any:
         """One item's writes as a unit: a transaction, or a savepoint inside `vault.batch()`
         (a refused item rolls back alone and the batch goes on)."""
-        return self._vault._write()
+        return self._vault.transaction()
 
     # ------------------------------------------------------------------ sync marks
 
     def marks(self, remote: str) -> dict[tuple[str, str], SyncMark]:
         return {
             (row[0], row[1]): SyncMark(row[0], row[1], int(row[2]), row[3], parse_iso(row[4]))
-            for row in self._vault._read(
+            for row in self._vault.fetch(
                 "SELECT kind, item_name, upstream_version, local_digest, synced_at "
                 "FROM remote_sync WHERE remote_name = ?",
                 (remote,),
@@ -309,51 +309,62 @@ class RemoteStore:
 
     def digests(self, kind: str, names: list[str] | None = None) -> dict[str, str]:
         """Name -> digest of the local items of `kind` (all, or those named that exist)."""
-        with self._vault._lock, connection.translated_errors():
-            conn = self._vault._conn
+        with self._vault.reading() as conn:
             return secret_digests(conn, names) if kind == "secret" else route_digests(conn, names)
 
-    def mark(
-        self,
-        remote: str,
-        kind: str,
-        name: str,
-        version: int,
-        *,
-        operation: str,
-        secret_type: str | None = None,
-    ) -> None:
+    def mark(self, remote: str, kind: str, name: str, version: int, *, operation: str) -> None:
         """After a push or pull: remember `version` and the local digest now, with its audit
         row (item, remote, version — never a value)."""
+        self.mark_many(remote, kind, [(name, version)], operation=operation)
+
+    def mark_many(
+        self, remote: str, kind: str, items: list[tuple[str, int]], *, operation: str
+    ) -> None:
+        """`mark` for many items of one kind in one write (one digest query for all)."""
         if kind not in SYNC_KINDS:
             raise ValueError(kind)
-        with self._vault._write() as conn:
-            found = (secret_digests if kind == "secret" else route_digests)(conn, [name])
-            digest = found.get(name)
-            if digest is None:
-                raise NotFound(f"There is no {kind} named '{name}' to mark as synced.")
-            conn.execute(
+        if not items:
+            return
+        names = [name for name, _ in items]
+        with self._vault.transaction() as conn:
+            found: dict[str, str] = {}
+            for start in range(0, len(names), 500):
+                part = names[start : start + 500]
+                found.update((secret_digests if kind == "secret" else route_digests)(conn, part))
+            missing = [n for n in names if n not in found]
+            if missing:
+                raise NotFound(f"There is no {kind} named '{missing[0]}' to mark as synced.")
+            now = iso(clock.now())
+            conn.executemany(
                 "INSERT OR REPLACE INTO remote_sync (remote_name, kind, item_name, "
                 "upstream_version, local_digest, synced_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (remote, kind, name, version, digest, iso(clock.now())),
+                [(remote, kind, name, version, found[name], now) for name, version in items],
             )
-            secret_id = None
+            ids: dict[str, tuple[str, str]] = {}
             if kind == "secret":
-                row = conn.execute(
-                    "SELECT id, secret_type FROM secrets WHERE name = ?", (name,)
-                ).fetchone()
-                secret_id, secret_type = row[0], row[1]
-            self._vault._audit.record(
-                operation,
-                secret_id=secret_id,
-                secret_name=name,
-                secret_type=secret_type if kind == "secret" else "route",
-                detail=f"{kind} '{name}' {'to' if operation == 'push' else 'from'} remote "
-                f"'{remote}', version {version}",
-            )
+                for start in range(0, len(names), 500):
+                    part = names[start : start + 500]
+                    ids.update(
+                        (row[0], (row[1], row[2]))
+                        for row in conn.execute(
+                            "SELECT name, id, secret_type FROM secrets WHERE name IN "
+                            f"({', '.join('?' * len(part))})",
+                            part,
+                        )
+                    )
+            direction = "to" if operation == "push" else "from"
+            for name, version in items:
+                secret_id, secret_type = ids.get(name, (None, "route"))
+                self._vault.trail.record(
+                    operation,
+                    secret_id=secret_id,
+                    secret_name=name,
+                    secret_type=secret_type,
+                    detail=f"{kind} '{name}' {direction} remote '{remote}', version {version}",
+                )
 
     def forget(self, remote: str, kind: str, name: str) -> None:
-        with self._vault._write() as conn:
+        with self._vault.transaction() as conn:
             conn.execute(
                 "DELETE FROM remote_sync WHERE remote_name = ? AND kind = ? AND item_name = ?",
                 (remote, kind, name),
@@ -361,8 +372,7 @@ class RemoteStore:
 
     def secret_material(self, name: str) -> SecretMaterial:
         """Every value of a secret, decrypted (for a push; the push's audit row covers it)."""
-        with self._vault._lock, connection.translated_errors():
-            conn = self._vault._conn
+        with self._vault.reading() as conn:
             head = conn.execute(
                 "SELECT id, secret_type, description FROM secrets WHERE name = ?", (name,)
             ).fetchone()
@@ -393,14 +403,14 @@ class RemoteStore:
     def record_issued(
         self, remote: str, pki_mount: str, serial: str, secret_name: str, environment: str
     ) -> None:
-        with self._vault._write() as conn:
+        with self._vault.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO remote_issued (serial, remote_name, pki_mount, "
                 "secret_name, environment_name, issued_at, revoked_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, NULL)",
                 (serial, remote, pki_mount, secret_name, environment, iso(clock.now())),
             )
-            self._vault._audit.record(
+            self._vault.trail.record(
                 "sign",
                 secret_name=secret_name,
                 secret_type="certificate",
@@ -422,7 +432,7 @@ class RemoteStore:
                 parse_iso(row[5]),
                 parse_iso(row[6]) if row[6] else None,
             )
-            for row in self._vault._read(
+            for row in self._vault.fetch(
                 "SELECT serial, remote_name, pki_mount, secret_name, environment_name, issued_at, "
                 f"revoked_at FROM remote_issued WHERE serial IN ({marks}) ORDER BY issued_at",
                 tuple(serials),
@@ -430,12 +440,12 @@ class RemoteStore:
         ]
 
     def mark_revoked(self, remote: str, serial: str, secret_name: str) -> None:
-        with self._vault._write() as conn:
+        with self._vault.transaction() as conn:
             conn.execute(
                 "UPDATE remote_issued SET revoked_at = ? WHERE remote_name = ? AND serial = ?",
                 (iso(clock.now()), remote, serial),
             )
-            self._vault._audit.record(
+            self._vault.trail.record(
                 "revoke",
                 secret_name=secret_name,
                 secret_type="certificate",
