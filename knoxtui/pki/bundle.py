@@ -17,6 +17,7 @@ from knoxtui.pki.chain import build_chain, pick_leaf
 from knoxtui.pki.expiry import DEFAULT_THRESHOLDS, ExpiryStatus, ExpiryThresholds
 from knoxtui.pki.finding import Finding, PkiError, Severity, finding
 from knoxtui.pki.key import LoadedKey, passphrase_bytes, public_key_description
+from knoxtui.safetext import visible
 
 # The leaf's fields at the top of `inspect --json`, in DESIGN.md §4 order.
 _LEAF_FIELDS = (
@@ -285,7 +286,8 @@ def _load(
             findings.append(
                 finding(
                     "chain_incomplete",
-                    f"The chain stops at {top.label}: its issuer '{top.issuer_cn or top.issuer}' "
+                    f"The chain stops at {top.label}: its issuer "
+                    f"'{visible(top.issuer_cn or top.issuer)}' "
                     "is not in the file, yet other CA certificates are "
                     f"({', '.join(i.label for i in chain.unlinked)}). "
                     "An intermediate certificate is missing.",
@@ -471,6 +473,16 @@ def _judge_certificates(
                     "expiry_warning",
                     f"The {role} {info.label} expires on {until}, in {days} days.",
                     "Plan the renewal; CAs can take days to issue a new certificate.",
+                )
+            )
+        if info.problems:
+            found.append(
+                finding(
+                    "non_strict_encoding",
+                    f"The {role} {info.label} is read as OpenSSL reads it, though "
+                    f"{'; '.join(info.problems)}.",
+                    "Usable as is with most servers; if one refuses it, ask the issuer for a "
+                    "certificate that follows RFC 5280.",
                 )
             )
         minimum = _WEAK_SIZES.get(info.key_type)

@@ -26,6 +26,7 @@ from knoxtui.pki.expiry import (
     expiry_status,
 )
 from knoxtui.pki.names import OID_NAMES
+from knoxtui.safetext import visible
 
 # ETSI EN 319 412-5 / TS 119 495 object identifiers.
 OID_QC_STATEMENTS = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
@@ -74,11 +75,14 @@ KEY_USAGE_NAMES = {
     "key_cert_sign": "keyCertSign",
     "crl_sign": "cRLSign",
 }
-# Non-positive serials (seen in the wild, shown as openssl shows them) must not print a Python
-# warning with a source path on the user's terminal.
+# Non-positive serials (seen in the wild, shown as openssl shows them) and names with attributes
+# of the wrong length (a 3-letter country) must not print a Python warning with a source path on
+# the user's terminal: serials are read from the DER here (certificate_serial), names warn once
+# cryptography parses them. What they say becomes a `non_strict_encoding` finding instead.
 warnings.filterwarnings(
     "ignore", message="Parsed a serial number", category=CryptographyDeprecationWarning
 )
+warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
 
 # rfc4514_string() prints 2.5.4.97, emailAddress, ... as dotted OIDs; these are openssl's names.
 NAME_OVERRIDES = OID_NAMES
@@ -135,6 +139,8 @@ class CertificateInfo:
     subject_key_id: str | None = None  # hex, as in the SubjectKeyIdentifier extension
     authority_key_id: str | None = None  # hex key id of the issuer, from AuthorityKeyIdentifier
     spki: bytes = field(default=b"", repr=False, compare=False)  # SubjectPublicKeyInfo DER
+    # parts that do not decode or break the rules, shown as they are (non_strict_encoding)
+    problems: tuple[str, ...] = ()
 
     def issued(self, child: CertificateInfo) -> bool:
         """Whether `child` names this certificate as its issuer (names, and key ids if both
@@ -157,10 +163,10 @@ class CertificateInfo:
 
     @property
     def label(self) -> str:
-        """How messages name this certificate: its CN, else its whole subject."""
-        return (
-            f"'{self.subject_cn}'" if self.subject_cn else f"'{self.subject or '(empty subject)'}'"
-        )
+        """How messages name this certificate: its CN, else its whole subject, with control
+        characters made visible (messages are shown as text by the CLI and the console)."""
+        name = self.subject_cn or self.subject or "(empty subject)"
+        return f"'{visible(name)}'"
 
     def chain_entry(self) -> dict[str, Any]:
         """The `chain` entry shape of `inspect --json` (DESIGN.md §4)."""
@@ -419,13 +425,19 @@ def _describe(cert: x509.Certificate, der_bytes: bytes, digest: bytes) -> Certif
         signature = cert.signature_algorithm_oid._name
     except ValueError:
         signature = "unknown"
+    problems: list[str] = []
+    serial = der.certificate_serial(der_bytes)
+    if serial is None:
+        serial = cert.serial_number
+    if serial <= 0:
+        problems.append("serial number not positive (RFC 5280 forbids it; OpenSSL accepts it)")
 
     return CertificateInfo(
         subject=subject,
         subject_cn=_common_name(cert.subject),
         issuer=issuer,
         issuer_cn=_common_name(cert.issuer),
-        serial=serial_hex(cert.serial_number),
+        serial=serial_hex(serial),
         valid_from=cert.not_valid_before_utc,
         valid_until=cert.not_valid_after_utc,
         fingerprint_sha256=colon_hex(digest),
@@ -447,4 +459,5 @@ def _describe(cert: x509.Certificate, der_bytes: bytes, digest: bytes) -> Certif
         subject_key_id=subject_key_id,
         authority_key_id=authority_key_id,
         spki=spki,
+        problems=tuple(problems),
     )

@@ -290,3 +290,19 @@ def _content_octets(content_info: Tlv) -> bytes:
     if octets.tag != 0x04:
         raise DerError("not a primitive OCTET STRING")
     return octets.value
+
+
+def certificate_serial(certificate: bytes) -> int | None:
+    """The serial number of a DER certificate, read here: cryptography warns on stderr (with a
+    source path) when a serial is zero or negative, which RFC 5280 forbids and OpenSSL shows."""
+    try:
+        tbs = read_tlv(read_tlv(certificate).value)
+        offset = 0
+        item = read_tlv(tbs.value, offset)
+        if item.tag == CONTEXT_0:
+            item = read_tlv(tbs.value, item.end)
+        if item.tag != INTEGER or not item.value:
+            return None
+        return int.from_bytes(item.value, "big", signed=True)
+    except DerError:
+        return None

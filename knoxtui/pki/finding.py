@@ -39,6 +39,7 @@ WARNING_CODES = frozenset(
         "unencrypted_key",
         "weak_key",
         "weak_signature",
+        "non_strict_encoding",
     }
 )
 

@@ -46,6 +46,7 @@ def test_codes_are_exactly_design_section_3() -> None:
         "unencrypted_key",
         "weak_key",
         "weak_signature",
+        "non_strict_encoding",
     } == WARNING_CODES
 
 
