@@ -267,9 +267,9 @@ async def test_running_clock_and_cancel_with_esc_or_ctrl_c(
             await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
             screen = app.screen
             await wait_for(pilot, lambda: bool(screen.query("#diagnosis")))
+            diagnosis = screen.query_one("#diagnosis", Static)
             for key in ("escape", "ctrl+c"):
                 await pilot.press("ctrl+s")
-                diagnosis = screen.query_one("#diagnosis", Static)
                 await wait_for(
                     pilot, lambda: " s  (esc or ctrl+c cancels)" in str(diagnosis.render())
                 )
