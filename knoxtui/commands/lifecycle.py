@@ -539,6 +539,13 @@ def _csr_rm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rehearsal_progress(done: int, total: int) -> None:
+    sys.stderr.write(
+        f"\rrehearsing: {done}/{total} requests done" + ("\n" if done == total else "")
+    )
+    sys.stderr.flush()
+
+
 def _rotate(args: argparse.Namespace) -> int:
     from knoxtui.commands.common import emit_json, open_vault
     from knoxtui.lifecycle import rotation
@@ -546,7 +553,12 @@ def _rotate(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         if args.rehearse:
             rehearsal = rotation.rehearse(
-                vault, args.old, args.new, args.rehearse, routes=args.routes
+                vault,
+                args.old,
+                args.new,
+                args.rehearse,
+                routes=args.routes,
+                progress=_rehearsal_progress if sys.stderr.isatty() else None,
             )
             if args.json:
                 emit_json(rehearsal.to_dict())

@@ -438,14 +438,7 @@ class Rehearsal:
         }
 
 
-def _run(
-    vault: Vault, route_name: str, config: dict[str, Any], environment: str, secret: str, log: bool
-) -> RehearsalRun:
-    from knoxtui.routes import Route
-    from knoxtui.routes.runner import run_saved_route
-
-    route = Route.from_config(route_name, config)
-    _plan, result = run_saved_route(vault, route, environment, log=log)
+def _summarised(result: Any, secret: str) -> RehearsalRun:
     summary = result.diagnosis.summary
     if result.status_code is not None and f"HTTP {result.status_code}" not in summary:
         summary = f"HTTP {result.status_code} — {summary}"
@@ -459,6 +452,9 @@ def _run(
     )
 
 
+REHEARSAL_CONCURRENCY = 8
+
+
 def rehearse(
     vault: Vault,
     old: str,
@@ -467,19 +463,52 @@ def rehearse(
     *,
     routes: Sequence[str] = (),
     log: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    concurrency: int = REHEARSAL_CONCURRENCY,
 ) -> Rehearsal:
     """Run each route (all that use OLD, or `routes`) once as stored and once repointed to NEW,
-    in `environment`; nothing is saved except the two request-log rows per route."""
+    in `environment`; nothing is saved except the two request-log rows per route.
+
+    Secrets are resolved here, on the caller's thread (the vault is used from one thread); the
+    requests then run `concurrency` at a time, so one hanging route costs its own timeout only.
+    `progress(done, total)` is called after each request, from this thread."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from knoxtui.net.request import execute
+    from knoxtui.routes import Route, prepare
+    from knoxtui.routes.runner import log_run
+
     plan = plan_rotation(vault, old, new, routes=routes)
-    pairs = []
+    jobs: list[tuple[Any, Any, Any, str]] = []  # (route, plan or None, result if failed, secret)
     for change in plan.changes:
         config = dict(vault.get_route(change.route).config)
         repointed, _ = repoint_config(config, old, new)
-        pairs.append(
-            RehearsalPair(
-                route=change.route,
-                old=_run(vault, change.route, config, environment, old, log),
-                new=_run(vault, change.route, repointed, environment, new, log),
-            )
+        for route_config, secret in ((config, old), (repointed, new)):
+            route = Route.from_config(change.route, route_config)
+            request_plan, failed = prepare(route, environment, vault.resolve)
+            jobs.append((route, request_plan, failed, secret))
+    results: list[Any] = [failed for _route, _plan, failed, _secret in jobs]
+    total, done = len(jobs), sum(1 for result in results if result is not None)
+    if progress is not None:
+        progress(done, total)
+    pending = [i for i, job in enumerate(jobs) if job[1] is not None]
+    if pending:
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(pending)))) as pool:
+            futures = {pool.submit(execute, jobs[i][1]): i for i in pending}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    if log:
+        for (route, request_plan, _failed, _secret), result in zip(jobs, results, strict=True):
+            log_run(vault, route, environment, request_plan, result)
+    pairs = [
+        RehearsalPair(
+            route=jobs[i][0].name,
+            old=_summarised(results[i], jobs[i][3]),
+            new=_summarised(results[i + 1], jobs[i + 1][3]),
         )
+        for i in range(0, len(jobs), 2)
+    ]
     return Rehearsal(old=old, new=new, environment=environment, runs=tuple(pairs))
