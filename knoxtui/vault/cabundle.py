@@ -21,15 +21,23 @@ PEM_MARKER = "-----BEGIN CERTIFICATE-----"
 # Layout version of the CA-bundle facts in `details`; older values are read again once (backfill).
 LAYOUT = 1
 # Worst first, as in the expiry watch: the status of a bundle is that of its worst certificate.
-_WORST_FIRST = ("expired", "urgent", "warning", "not_yet_valid", "valid")
+_RANK = {"expired": 0, "urgent": 1, "warning": 2, "not_yet_valid": 3, "valid": 4}
+_time = datetime.fromisoformat  # Python 3.11 reads the trailing "Z"
+_expiry: Any = None
+
+
+def _pki_expiry() -> Any:
+    """knoxtui.pki.expiry, imported on first use (importing pki loads cryptography)."""
+    global _expiry
+    if _expiry is None:
+        from knoxtui.pki import expiry
+
+        _expiry = expiry
+    return _expiry
 
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -50,16 +58,14 @@ class BundleCertificate:
         return self.subject_cn or self.subject
 
     def days_remaining(self, now: datetime) -> int:
-        from knoxtui.pki import days_remaining
-
-        return days_remaining(self.valid_until, now)
+        return int(_pki_expiry().days_remaining(self.valid_until, now))
 
     def status(self, now: datetime, thresholds: ExpiryThresholds | None = None) -> ExpiryStatus:
-        from knoxtui.pki import ExpiryThresholds, expiry_status
-
-        return expiry_status(
-            self.valid_from, self.valid_until, now, thresholds or ExpiryThresholds()
+        expiry = _pki_expiry()
+        status: ExpiryStatus = expiry.expiry_status(
+            self.valid_from, self.valid_until, now, thresholds or expiry.DEFAULT_THRESHOLDS
         )
+        return status
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,10 +108,13 @@ class CABundleMetadata:
 
     def worst(self, now: datetime, thresholds: ExpiryThresholds | None = None) -> BundleCertificate:
         """The certificate whose status is worst (ties: the first to expire)."""
-        return min(
-            self.certificates,
-            key=lambda c: (_WORST_FIRST.index(str(c.status(now, thresholds))), c.valid_until),
-        )
+        chosen = self.certificates[0]
+        best = (_RANK[chosen.status(now, thresholds)], chosen.valid_until)
+        for cert in self.certificates[1:]:
+            key = (_RANK[cert.status(now, thresholds)], cert.valid_until)
+            if key < best:
+                chosen, best = cert, key
+        return chosen
 
     def status(self, now: datetime, thresholds: ExpiryThresholds | None = None) -> ExpiryStatus:
         return self.worst(now, thresholds).status(now, thresholds)
@@ -165,23 +174,27 @@ def from_details(details: Mapping[str, Any]) -> CABundleMetadata | None:
     if details.get("ca_bundle") != LAYOUT or not details.get("certificates"):
         return None
     try:
-        return CABundleMetadata(
-            tuple(
-                BundleCertificate(
-                    subject=item["subject"],
-                    subject_cn=item.get("subject_cn"),
-                    issuer=item["issuer"],
-                    issuer_cn=item.get("issuer_cn"),
-                    serial=item["serial"],
-                    fingerprint_sha256=item["fingerprint_sha256"],
-                    valid_from=_time(item["valid_from"]),
-                    valid_until=_time(item["valid_until"]),
-                )
-                for item in details["certificates"]
-            )
-        )
-    except (KeyError, TypeError, ValueError):
+        certificates = tuple(_certificate(item) for item in details["certificates"])
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
+    return CABundleMetadata(certificates)
+
+
+def _certificate(item: Mapping[str, Any]) -> BundleCertificate:
+    """From metadata this module wrote: the frozen dataclass filled without its generated
+    __init__ (one object.__setattr__ per field), a third of the cost of a watch over bundles."""
+    cert = object.__new__(BundleCertificate)
+    cert.__dict__.update(
+        subject=item["subject"],
+        subject_cn=item.get("subject_cn"),
+        issuer=item["issuer"],
+        issuer_cn=item.get("issuer_cn"),
+        serial=item["serial"],
+        fingerprint_sha256=item["fingerprint_sha256"],
+        valid_from=_time(item["valid_from"]),
+        valid_until=_time(item["valid_until"]),
+    )
+    return cert
 
 
 # String values whose metadata predates the CA-bundle layout: never read (NULL, written before

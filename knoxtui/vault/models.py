@@ -7,16 +7,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from knoxtui import refs
 from knoxtui.errors import ValidationError
+from knoxtui.vault import cabundle
+from knoxtui.vault.cabundle import CABundleMetadata
 
 if TYPE_CHECKING:
     from knoxtui.pki import ExpiryStatus, ExpiryThresholds
-    from knoxtui.vault.cabundle import CABundleMetadata
 
 DEFAULT_ENV = "default"
 SECRET_TYPES = ("certificate", "string", "oauth2")
@@ -267,14 +267,19 @@ class ValueInfo:
     # Non-secret facts of string/oauth2 values (token_url, auth_method, PEM certificate count).
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    @cached_property
+    @property
     def ca_bundle(self) -> CABundleMetadata | None:
-        """The certificates of a string value that is a CA bundle (from `details`, no parsing)."""
-        if self.certificate is not None or not self.details:
-            return None
-        from knoxtui.vault import cabundle
-
-        return cabundle.from_details(self.details)
+        """The certificates of a string value that is a CA bundle (from `details`, no parsing),
+        decoded once per object (functools.cached_property takes a lock on every read)."""
+        cache = self.__dict__
+        if "_ca_bundle" not in cache:
+            cache["_ca_bundle"] = (
+                None
+                if self.certificate is not None or not self.details
+                else cabundle.from_details(self.details)
+            )
+        found: CABundleMetadata | None = cache["_ca_bundle"]
+        return found
 
     def to_metadata_dict(
         self, now: datetime, thresholds: ExpiryThresholds | None = None
