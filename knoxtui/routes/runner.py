@@ -51,4 +51,26 @@ def log_run(
         duration_ms=result.timings.total_ms,
         method=result.method,
         url=result.url,
+        details=run_details(result),
     )
+
+
+# What the request history keeps of a run: the report without the response (headers and body
+# are the server's data, may be large, and could echo what was sent) and without the OAuth2 token
+# preview. Everything else in `test --json` already holds no secret.
+_HISTORY_DROPS = ("response",)
+
+
+def run_details(result: Any) -> dict[str, Any]:
+    """The secret-free facts of one run for the request history (see `_HISTORY_DROPS`)."""
+    try:
+        found = dict(result.to_dict())
+    except Exception:  # a result that cannot describe itself still gets its log row
+        return {"diagnosis": result.diagnosis.to_dict()}
+    for key in _HISTORY_DROPS:
+        found.pop(key, None)
+    if isinstance(found.get("oauth2"), dict):
+        found["oauth2"] = {k: v for k, v in found["oauth2"].items() if k != "token"}
+    found["response_size"] = getattr(result, "size", None)
+    found["http_version"] = getattr(result, "http_version", None)
+    return found

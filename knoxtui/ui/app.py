@@ -45,6 +45,7 @@ class KnoxApp(App[None]):
         STYLES / "routes.tcss",
         STYLES / "tester.tcss",
         STYLES / "audit.tcss",
+        STYLES / "run.tcss",
         STYLES / "dialogs.tcss",
         STYLES / "expiry.tcss",
         STYLES / "lifecycle.tcss",
@@ -289,12 +290,19 @@ class KnoxApp(App[None]):
         if self.vault is not None:
             self.push_screen(RouteEditScreen(name))
 
-    def open_tester(self, name: str, *, send: bool = False) -> None:
+    def open_tester(self, name: str, *, send: bool = False, environment: str | None = None) -> None:
         """The tester on route `name`; `send` fires the request at once (t, Save & test)."""
         from knoxtui.ui.screens.tester import TesterScreen
 
         if self.vault is not None:
-            self.push_screen(TesterScreen(name, send=send))
+            self.push_screen(TesterScreen(name, send=send, environment=environment))
+
+    def open_run(self, request_id: int) -> None:
+        """A stored run of the request history (Audit → Requests → enter)."""
+        from knoxtui.ui.screens.run import RunScreen
+
+        if self.vault is not None:
+            self.push_screen(RunScreen(request_id))
 
     def open_import(self) -> None:
         from knoxtui.ui.screens.importing import ImportScreen

@@ -271,7 +271,7 @@ async def test_running_clock_and_cancel_with_esc_or_ctrl_c(
             for key in ("escape", "ctrl+c"):
                 await pilot.press("ctrl+s")
                 await wait_for(
-                    pilot, lambda: " s  (esc or ctrl+c cancels)" in str(diagnosis.render())
+                    pilot, lambda d=diagnosis: " s  (esc or ctrl+c cancels)" in str(d.render())
                 )
                 assert silent.accepted >= 1 and screen.sending
                 await pilot.press(key)
@@ -300,3 +300,73 @@ async def test_running_clock_and_cancel_with_esc_or_ctrl_c(
                 )
             ]
             assert busy == []
+
+
+async def test_request_history_opens_the_stored_run(lab_demo: DemoSession) -> None:
+    """Audit → Requests → enter opens what the run found (diagnosis, handshake, timings — never
+    the OAuth2 client secret or token), compares with the route's run before, and re-runs."""
+    import json as _json
+
+    from knoxtui.ui.screens.audit import AuditScreen
+    from knoxtui.ui.screens.run import RunScreen
+    from knoxtui.ui.widgets.record_table import RecordTable
+
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        for _ in range(2):
+            screen = await _run(pilot, "lab-oauth2")
+            assert screen.result.diagnosis.code == "ok"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, tester.TesterScreen))
+        newest = app.vault.request_entries()[-1]
+        stored = _json.dumps(app.vault.request_details(newest.id))
+        values = _secret_values(app.vault)
+        assert any("client_secret" in kind for kind, _ in values)
+        for _kind, value in values:
+            assert value not in stored
+        app.open_audit()
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        await pilot.pause()
+        app.screen.query_one("#audit-tabs").active = "tab-requests"
+        await pilot.pause()
+        table = app.screen.query_one("#request-table", RecordTable)
+        table.focus()
+        await pilot.pause()
+        assert table.records[0].key == newest.id  # newest first
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.pause()
+        run = app.screen
+
+        def shown(selector: str) -> str:
+            return str(run.query_one(selector, Static).render())
+
+        assert "✔ ok" in shown("#run-diagnosis")
+        assert "Server certificate: verified" in shown("#run-handshake")
+        assert "TLS handshake" in shown("#run-timings") and "total" in shown("#run-timings")
+        await pilot.press("c")
+        await pilot.pause()
+        assert "Compared with the previous run of this route" in screen_text(app)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
+        rerun = app.screen
+        await wait_for(pilot, lambda: rerun.result is not None and not rerun.sending, seconds=20)
+        assert rerun.route_name == "lab-oauth2" and rerun.result.diagnosis.code == "ok"
+
+
+def _secret_values(vault) -> list[tuple[str, str]]:
+    """Every stored string and oauth2 client secret (to prove none reached the history)."""
+    found = []
+    for info in vault.list_secrets():
+        if info.secret_type == "certificate":
+            continue
+        for env in info.environments:
+            resolved = vault.resolve(info.name, env)
+            value = getattr(resolved, "value", resolved)
+            if isinstance(value, str):
+                found.append(("string", value))
+            secret = getattr(value, "client_secret", None)
+            if secret:
+                found.append(("client_secret", secret))
+    return [(kind, v) for kind, v in found if len(v) >= 8]

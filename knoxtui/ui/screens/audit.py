@@ -149,7 +149,11 @@ class AuditScreen(Screen[None]):
 
     @on(RecordTable.RowSelected)
     def _show_entry(self, event: RecordTable.RowSelected) -> None:
-        """enter (or a click) shows the whole entry: the Detail column is cut at the edge."""
+        """enter (or a click) shows the whole entry: the Detail column is cut at the edge. A
+        request opens its stored run (diagnosis, fix, handshake, timings; re-run, compare)."""
+        if event.table.id == "request-table":
+            self.knox.open_run(int(event.record.key))
+            return
         lines = [
             f"{column.label}: {cell}"
             for column, cell in zip(event.table.columns, event.record.cells, strict=False)

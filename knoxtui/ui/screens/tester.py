@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-BAR_WIDTH = 28
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -78,10 +77,13 @@ class TesterScreen(Screen[None]):
             self.route = route
             self.environment = environment
 
-    def __init__(self, route_name: str, *, send: bool = False) -> None:
+    def __init__(
+        self, route_name: str, *, send: bool = False, environment: str | None = None
+    ) -> None:
         super().__init__()
         self.route_name = route_name
         self.send_on_open = send
+        self.preset_environment = environment
         self.config: dict[str, Any] = {}
         self.result: Any = None
         self.last_plan: Any = None
@@ -144,8 +146,12 @@ class TesterScreen(Screen[None]):
         )
         environments = self._environments(vault, record)
         select = self.query_one("#environment", Select)
+        if self.preset_environment and self.preset_environment not in environments:
+            environments.append(self.preset_environment)  # a re-run of a stored run, as it was
         select.set_options([(env, env) for env in environments])
-        select.value = environments[0]
+        select.value = (
+            self.preset_environment if self.preset_environment in environments else environments[0]
+        )
         method = str(self.config.get("method") or "GET").upper()
         if method in METHODS:
             self.query_one("#method", Select).value = method
@@ -408,26 +414,9 @@ class TesterScreen(Screen[None]):
         self.query_one("#handshake", Static).update(handshake)
 
     def _timings(self, timings: Any) -> Text:
-        phases = [
-            ("OAuth2 token", timings.oauth2_ms),
-            ("TCP connect", timings.connect_ms),
-            ("TLS handshake", timings.tls_ms),
-            ("first byte", timings.ttfb_ms),
-            ("total", timings.total_ms),
-        ]
-        longest = max((ms for _, ms in phases if ms), default=0.0) or 1.0
-        text = Text()
-        text.append("Timing\n", style="bold")
-        accent = self.knox.theme_variables.get("accent", "yellow")
-        for label, ms in phases:
-            if ms is None:
-                continue
-            cells = max(1, round(BAR_WIDTH * ms / longest))
-            text.append(f"{label:<14}")
-            text.append("█" * cells, style=accent)
-            text.append(" " * (BAR_WIDTH - cells))
-            text.append(f" {ms:8.1f} ms\n")
-        return text
+        from knoxtui.ui.widgets.timing import timing_bars
+
+        return timing_bars(timings.to_dict(), self.knox.theme_variables.get("accent", "yellow"))
 
     def _handshake(self, report: Any, plan: Any) -> Text:
         text = Text()
