@@ -98,7 +98,7 @@ def main() -> None:
 
     from knoxtui import clock
     from knoxtui.pki import ExpiryThresholds, certificate, describe_certificate, load_bundle
-    from knoxtui.vault import Vault
+    from knoxtui.vault import Vault, changes
     from knoxtui.vault.columns import list_secrets_on
 
     print(f"  making {COUNT:,} certificates ...", flush=True)
@@ -156,6 +156,25 @@ def main() -> None:
         i_plain = median_seconds(import_plain, repeat=3)
         i_cipher = median_seconds(import_cipher, repeat=3)
 
+        # Item digests (what changed since): read from the column vs recomputed from every value,
+        # and the share of an import that computing them at write time costs.
+        digest_vault = Vault.open(cipher_path, PASSPHRASE, kdf_iter=CHEAP_KDF)
+
+        def stored_digests() -> None:
+            assert len(digest_vault.secrets.digests()) >= COUNT
+
+        def recomputed_digests(limit: int | None = None) -> None:
+            with digest_vault.reading() as conn:
+                ids = [row[0] for row in conn.execute("SELECT id FROM secrets").fetchall()]
+                for secret_id in ids[:limit]:
+                    changes.secret_digest(conn, secret_id)
+
+        d_stored = median_seconds(stored_digests, repeat=5)
+        d_all = median_seconds(recomputed_digests, repeat=3)
+        d_import = median_seconds(lambda: recomputed_digests(IMPORT), repeat=3)
+        digest_count = len(digest_vault.secrets.digests())
+        digest_vault.close()
+
         kdf_path = folder / "kdf.knox"
         Vault.create(kdf_path, PASSPHRASE).close()
 
@@ -177,6 +196,10 @@ def main() -> None:
     print(row("plain sqlite3, same Vault code", i_plain))
     print(row("SQLCipher vault", i_cipher, i_plain))
     print(row("per secret, SQLCipher", i_cipher / IMPORT))
+    print(f"item digests ({digest_count:,} secrets, what changed since / team sync):")
+    print(row("recomputed from every value (blobs read)", d_all))
+    print(row("stored with each write, read from the column", d_stored, d_all))
+    print(row(f"computing {IMPORT:,} at write time vs the import", d_import, i_cipher))
     print("key derivation (its own line):")
     print(row("open with SQLCipher's default KDF (256,000 iterations)", t_kdf))
     print(row(f"open with kdf_iter={CHEAP_KDF} (tests and list figures above)", t_open_cheap))

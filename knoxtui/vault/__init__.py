@@ -3,6 +3,7 @@ hash-chained audit and request logs. The only package that imports the SQLCipher
 
 from __future__ import annotations
 
+from knoxtui.vault.changes import ItemChange
 from knoxtui.vault.models import (
     DEFAULT_ENV,
     SECRET_TYPES,
@@ -26,6 +27,7 @@ __all__ = [
     "AuditVerification",
     "CertificateMetadata",
     "CertificateValue",
+    "ItemChange",
     "OAuth2Config",
     "PendingKey",
     "RequestLogEntry",
