@@ -40,17 +40,91 @@ def emit_json(value: Any) -> None:
     sys.stdout.write(json_text(text) + "\n")
 
 
-def read_input_file(path: Path, what: str = "file") -> bytes:
+MB = 1024 * 1024
+# Every input has a size limit, checked before reading (issue 11 item 5): certificates, keys and
+# containers a few MB, configs and JSON 1 MB, string values 1 MB, passphrases 64 KiB.
+INPUT_LIMITS = {
+    "passphrase": 64 * 1024,
+    "config": 1 * MB,
+    "JSON": 1 * MB,
+    "value": 1 * MB,
+    "body": 10 * MB,
+}
+DEFAULT_INPUT_LIMIT = 8 * MB  # certificates, keys, chains, PKCS#12, keystores
+MAX_JSON_DEPTH = 32
+
+
+def input_limit(what: str) -> int:
+    for word, limit in INPUT_LIMITS.items():
+        if word in what:
+            return limit
+    return DEFAULT_INPUT_LIMIT
+
+
+def _size_text(size: int) -> str:
+    return f"{size // MB} MB" if size >= MB else f"{size // 1024} KiB"
+
+
+def read_input_file(path: Path, what: str = "file", *, limit: int | None = None) -> bytes:
+    """A file's bytes, bounded: devices (/dev/zero) and sockets are refused, a regular file over
+    the limit is refused before a byte is read, and a pipe (`<(cmd)`) is read up to the limit."""
+    import stat as stat_module
+
+    from knoxtui.safetext import visible
+
+    limit = input_limit(what) if limit is None else limit
+    shown = visible(path)
     try:
-        return path.read_bytes()
+        info = os.stat(path)
+        if stat_module.S_ISDIR(info.st_mode):
+            raise InputFileError(f"The {what} '{shown}' is a folder, not a file.")
+        if not (stat_module.S_ISREG(info.st_mode) or stat_module.S_ISFIFO(info.st_mode)):
+            raise InputFileError(
+                f"The {what} '{shown}' is not a regular file (a device or socket).",
+                hint="Give the path of a file.",
+            )
+        if info.st_size > limit:
+            raise InputFileError(
+                f"The {what} '{shown}' is {_size_text(info.st_size)}; the limit is "
+                f"{_size_text(limit)}.",
+                hint="Check that this is the right file.",
+            )
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputFileError(
-            f"The {what} '{path}' does not exist.", hint="Check the path and try again."
+            f"The {what} '{shown}' does not exist.", hint="Check the path and try again."
         ) from None
     except IsADirectoryError:
-        raise InputFileError(f"The {what} '{path}' is a folder, not a file.") from None
+        raise InputFileError(f"The {what} '{shown}' is a folder, not a file.") from None
     except OSError as exc:
-        raise InputFileError(f"Cannot read the {what} '{path}': {exc.strerror}.") from None
+        raise InputFileError(f"Cannot read the {what} '{shown}': {exc.strerror}.") from None
+    if len(data) > limit:
+        raise InputFileError(
+            f"The {what} '{shown}' is longer than {_size_text(limit)}, the limit.",
+            hint="Check that this is the right file.",
+        )
+    return data
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """json.loads with a depth limit: nesting past MAX_JSON_DEPTH (or deep enough to exhaust
+    Python's recursion) is a JSONDecodeError like any other bad JSON."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    too_deep = json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", text, 0)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise too_deep from None
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise too_deep
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return data
 
 
 STDIN_PATH = Path("-")

@@ -92,11 +92,11 @@ def _check_proxy_option(url: str) -> None:
 
     from knoxtui.net.proxy import redact
 
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port
-    except ValueError:
-        port = None
+    except ValueError:  # https://[::1 (an unclosed IPv6 bracket) or a bad port
+        parts, port = urlsplit(""), None
     if parts.scheme != "http" or not parts.hostname or port is None:
         raise UsageError(
             f"--proxy {redact(url)!r} is not http://[user[:password]@]host:port.",

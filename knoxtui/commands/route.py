@@ -66,14 +66,14 @@ def _keys_epilog() -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from knoxtui.commands.common import emit_json, open_vault, read_input_file
+    from knoxtui.commands.common import emit_json, open_vault, parse_json, read_input_file
     from knoxtui.errors import ValidationError
     from knoxtui.vault.models import check_name
 
     check_name(args.name, "route")
     raw = read_input_file(args.config, "route config file")
     try:
-        config = json.loads(raw.decode("utf-8"))
+        config = parse_json(raw)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"The route config '{args.config}' is not valid JSON ({exc.msg} at line "

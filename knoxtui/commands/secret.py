@@ -139,6 +139,7 @@ def run_add(args: argparse.Namespace) -> int:
     from knoxtui.commands.common import (
         load_asking_passphrase,
         open_vault,
+        parse_json,
         read_input_file,
         read_secret_file,
     )
@@ -221,7 +222,7 @@ def run_add(args: argparse.Namespace) -> int:
         path = _require(args, "--config", "oauth2")
         raw = read_input_file(path, "oauth2 config file")
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = parse_json(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValidationError(
                 f"The oauth2 config '{path}' is not valid JSON ({_json_problem(exc)}).",
@@ -405,13 +406,13 @@ def run_rm(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from knoxtui.commands.common import open_vault, read_input_file
+    from knoxtui.commands.common import open_vault, parse_json, read_input_file
     from knoxtui.errors import ValidationError
     from knoxtui.vault.knoxcall import import_items, parse_bodies
 
     raw = read_input_file(args.file, "JSON file")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError(
             f"'{args.file}' is not valid JSON ({_json_problem(exc)}).", code="invalid_import"

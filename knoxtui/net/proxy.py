@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,7 +87,10 @@ class ProxyChoice:
 
 def redact(url: str) -> str:
     """`http://user:***@host:port`: the password never shown, whatever it is."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL (https://[::1): hide any user-info all the same
+        return re.sub(r"//[^/]*@", "//***@", url)
     if parts.password is None and "@" not in parts.netloc:
         return url
     userinfo, _, hostport = parts.netloc.rpartition("@")

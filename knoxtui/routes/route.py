@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from knoxtui import refs
 from knoxtui.errors import ValidationError
@@ -278,7 +278,7 @@ def _proxy(route: str, value: Any) -> str | None:
     if value.lower() == "none":
         return "none"
     probe = refs.SECRET_REF.sub("x", value)
-    parts = urlsplit(probe)
+    parts = _split(probe)
     try:
         port = parts.port
     except ValueError:
@@ -292,10 +292,19 @@ def _proxy(route: str, value: Any) -> str | None:
     return value
 
 
+def _split(url: str) -> SplitResult:
+    """urlsplit, with a malformed URL (`https://[::1/`) as an empty one: the caller's shape check
+    then refuses it with its own message instead of a ValueError."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")
+
+
 def _check_url(route: str, url: str) -> None:
     # References may sit in the host or path; check the shape with them replaced by a stand-in.
     probe = refs.SECRET_REF.sub("x", url.strip())
-    parts = urlsplit(probe)
+    parts = _split(probe)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise _fail(
             route,

@@ -117,7 +117,10 @@ class OAuth2Config:
 
     def _validate(self) -> None:
         bad = "invalid_oauth2"
-        parts = urlsplit(self.token_url or "")
+        try:
+            parts = urlsplit(self.token_url or "")
+        except ValueError:  # https://[::1/ and friends: not a URL
+            parts = urlsplit("")
         local = parts.hostname in ("localhost", "127.0.0.1", "::1")
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValidationError(

@@ -18,7 +18,10 @@ def _safe_url(url: str | None) -> str | None:
     """Scheme, host and path only: query strings and user-info may carry substituted secrets."""
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"

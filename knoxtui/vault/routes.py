@@ -50,7 +50,10 @@ def _validate_route_config(name: str, config: Any) -> dict[str, Any]:
         has_target = False
         for key, value in block.items():
             if key == "target_url":
-                parts = urlsplit(value) if isinstance(value, str) else None
+                try:
+                    parts = urlsplit(value) if isinstance(value, str) else None
+                except ValueError:  # https://[::1/ is not a URL
+                    parts = None
                 if parts is None or (parts.scheme not in ("https", "http") and "{{" not in value):
                     raise ValidationError(
                         f"Route '{name}': {where}target_url must be an http(s) URL.",

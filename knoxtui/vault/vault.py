@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from knoxtui.errors import Conflict
+from knoxtui.errors import Conflict, NotAVault
+from knoxtui.safetext import visible
 from knoxtui.vault import anchor, cabundle, changes, connection, schema
 from knoxtui.vault.audit import Audit, AuditTrail
 from knoxtui.vault.columns import list_secrets_on
@@ -125,6 +126,13 @@ class Vault:
         """WrongVaultPassphrase / NotAVault / VaultBusy; a failed open changes no byte. With a
         `connection.RawKey` (from the agent) no key is derived; a wrong one fails the same way."""
         target = Path(path).expanduser()
+        if target.exists() and not target.is_dir() and not target.is_file():
+            # A FIFO or a device: opening it would block forever or read without end.
+            raise NotAVault(
+                f"'{visible(target)}' is not a regular file (a pipe, device or socket), so not a "
+                "knoxtui vault.",
+                hint="Pass the path of the vault file with --vault PATH.",
+            )
         conn = connection.open_existing(target, passphrase, kdf_iter)
         try:
             with connection.translated_errors():
