@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static
 
+from knoxtui.errors import KnoxError
 from knoxtui.ui.inventory_model import (
     EXPIRY_COLUMN,
     INVENTORY_COLUMNS,
@@ -50,12 +51,20 @@ class InventoryScreen(Screen[None]):
         Binding("a", "audit", "Audit"),
         Binding("e", "expiry", "Expiry"),
         Binding("f5", "reload", "Reload", show=False),  # rarely needed: changes are noticed
+        # Team sync: shown only when the vault has a remote (knoxtui remote add).
+        Binding("p", "push", "Push"),
+        Binding("P", "pull", "Pull"),
+        Binding("t", "remote", "Team"),
     ]
     AUTO_FOCUS = "#inventory-table"
 
     def __init__(self) -> None:
         super().__init__()
         self._version = -1
+        self._has_remote = False
+        self._remote_states: dict[str, str] | None = None  # secret name -> sync state
+        self._remote_warned = False
+        self._plain_records: list[Any] = []
 
     @property
     def knox(self) -> KnoxApp:
@@ -101,13 +110,109 @@ class InventoryScreen(Screen[None]):
         self._version = self.knox.secrets_version
         secrets = vault.list_secrets()
         records = inventory_records(secrets, self.knox.now(), self.knox.thresholds)
-        self.table.set_records(records)
+        self._set_records(records)
+        self._check_remote(vault)
         self._update_summary()
         self._update_warning(vault, secrets)
         empty = self.query_one("#inventory-empty", Static)
         empty.display = not records
         if not records:
             empty.update("The vault is empty. Press [b]i[/b] to import a certificate.")
+
+    def _set_records(self, records: list[Any]) -> None:
+        """The rows, with a Remote column (the sync state of each secret) once it is known."""
+        from knoxtui.ui.screens.remote import with_remote_column
+
+        self._plain_records = records
+        states = self._remote_states
+        columns = INVENTORY_COLUMNS if states is None else with_remote_column(INVENTORY_COLUMNS)
+        if list(columns) != self.table.columns:
+            self.table.columns = list(columns)
+        if states is not None:
+            from knoxtui.ui.screens.remote import with_remote_badges
+
+            records = with_remote_badges(records, states)
+        self.table.set_records(records)
+
+    # -- team sync ----------------------------------------------------------------------------
+    def _check_remote(self, vault: Any) -> None:
+        """States from the vault's remote, in a thread worker (offline never blocks the list)."""
+        from knoxtui.ui.screens.remote import first_remote
+
+        remote = first_remote(vault)
+        had, self._has_remote = self._has_remote, remote is not None
+        if had != self._has_remote:
+            self.refresh_bindings()
+        if remote is None:
+            return
+
+        def work() -> None:
+            from knoxtui.ui.screens.remote import remote_status
+
+            try:
+                items = remote_status(vault, remote)
+            except KnoxError as exc:
+                self.app.call_from_thread(self._remote_failed, remote.name, exc)
+                return
+            states = {i.name: i.state for i in items if i.kind == "secret"}
+            self.app.call_from_thread(self._remote_known, states)
+
+        self.run_worker(work, thread=True, exclusive=True, group="remote-states")
+
+    def _remote_known(self, states: dict[str, str]) -> None:
+        self._remote_states = states
+        self._set_records(self._plain_records)
+        self._update_summary()
+
+    def _remote_failed(self, name: str, exc: KnoxError) -> None:
+        if self._remote_states is not None:
+            self._remote_states = None
+            self._set_records(self._plain_records)
+        if not self._remote_warned:
+            self._remote_warned = True
+            self.notify(f"Remote '{name}': {exc.message}", title="Team sync", severity="warning")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("push", "pull", "remote"):
+            return self._has_remote
+        return True
+
+    def action_remote(self) -> None:
+        from knoxtui.ui.screens.remote import RemoteScreen
+
+        self.app.push_screen(RemoteScreen())
+
+    def action_push(self) -> None:
+        self._sync("push")
+
+    def action_pull(self) -> None:
+        self._sync("pull")
+
+    def _sync(self, verb: str) -> None:
+        from knoxtui.ui.screens.remote import first_remote, sync_items, tell_outcomes
+
+        vault, record = self.knox.vault, self.table.current
+        remote = first_remote(vault) if vault is not None else None
+        if vault is None or remote is None or record is None:
+            return
+        name = record.key[0]
+
+        def work() -> None:
+            try:
+                outcomes = sync_items(vault, remote, verb, [name])
+            except KnoxError as exc:
+                self.app.call_from_thread(
+                    self.notify, exc.message, title=f"Not {verb}ed", severity="error"
+                )
+                return
+            self.app.call_from_thread(tell_outcomes, self.app, verb, remote.name, outcomes)
+            self.app.call_from_thread(self._after_sync)
+
+        self.run_worker(work, thread=True, exclusive=True, group="remote-sync")
+
+    def _after_sync(self) -> None:
+        self.knox.secrets_changed()
+        self.reload()
 
     def _update_summary(self) -> None:
         table = self.table
