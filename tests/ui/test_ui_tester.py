@@ -370,3 +370,74 @@ def _secret_values(vault) -> list[tuple[str, str]]:
             if secret:
                 found.append(("client_secret", secret))
     return [(kind, v) for kind, v in found if len(v) >= 8]
+
+
+async def test_response_pane_keys_raw_pretty_search_copy_save(
+    lab_demo: DemoSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+r focuses the response; v raw/pretty, / search (n next), c copy, w save (0600);
+    a binary body is counted, never drawn; the reproductions are shown; a refused connection
+    says 'not reached' instead of 'NOT verified / sent: no'."""
+    import dataclasses
+    import os
+    import socket
+
+    from textual.containers import VerticalScroll
+
+    from knoxtui.ui.screens.dialogs import PromptModal
+
+    copied: list[str] = []
+    monkeypatch.setattr(Clipboard, "_system_copy", lambda self, text: copied.append(text) or True)
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        screen = await _run(pilot, "lab-ok")
+        body = screen.query_one("#response-body", Static)
+        pretty = str(body.render())
+        assert pretty.startswith("{\n") and screen.result.body.startswith(b"{")
+        reproduce = str(screen.query_one("#reproduce", Static).render())
+        assert "curl -v" in reproduce and "openssl s_client" in reproduce
+        assert "ctrl+y copies" in reproduce
+        await pilot.press("v")  # focus is on the form: no effect there
+        assert screen.pretty
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.focused is screen.query_one("#tester-result", VerticalScroll)
+        await pilot.press("v")
+        await pilot.pause()
+        assert not screen.pretty and str(body.render()) == screen.result.body.decode()
+        await pilot.press("v")
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"method")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen._matches and app.focused is screen.query_one("#tester-result")
+        await pilot.press("c")
+        assert copied and copied[-1] == str(body.render())
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptModal))
+        target = tmp_path / "saved-response.json"
+        app.screen.query_one("#prompt").value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, target.exists)
+        assert target.read_bytes() == screen.result.body
+        assert os.stat(target).st_mode & 0o777 == 0o600
+        # a binary body: counted, never drawn
+        binary = dataclasses.replace(screen.result, body=bytes(range(256)) * 4, size=1024)
+        screen.result = binary
+        screen.show_result(binary, screen.last_plan)
+        await pilot.pause()
+        assert str(body.render()).startswith("binary, 1024 bytes")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, tester.TesterScreen))
+        # nothing listening: the handshake was never reached
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        app.vault.save_route("down", {"target_url": f"https://127.0.0.1:{port}/"})
+        screen = await _run(pilot, "down")
+        assert screen.result.diagnosis.code == "connection_refused"
+        handshake = str(screen.query_one("#handshake", Static).render())
+        assert "Server certificate: not reached" in handshake
+        assert "NOT verified" not in handshake and "sent: no" not in handshake

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
 from knoxtui.safetext import visible
+from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.routes import INSECURE_BANNER, insecure
 from knoxtui.ui.widgets.checklist import console_hint
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+RESPONSE_ACTIONS = frozenset({"toggle_raw", "search", "next_match", "copy_body", "save_body"})
+BODY_LIMIT = 20_000  # characters shown; the whole body is copied and saved
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -58,6 +61,13 @@ class TesterScreen(Screen[None]):
         Binding("ctrl+y", "copy_curl", "Copy curl", priority=True),
         Binding("ctrl+o", "copy_openssl", "Copy openssl", priority=True),
         Binding("ctrl+c", "cancel_request", "Cancel", show=False, priority=True),
+        Binding("ctrl+r", "focus_response", "Response", priority=True),
+        # Keys of the response pane (only while it has the focus: the form has text fields).
+        Binding("v", "toggle_raw", "Raw/pretty"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("c", "copy_body", "Copy body"),
+        Binding("w", "save_body", "Save body"),
     ]
 
     class Finished(Message, bubble=False):
@@ -84,6 +94,10 @@ class TesterScreen(Screen[None]):
         self.route_name = route_name
         self.send_on_open = send
         self.preset_environment = environment
+        self.pretty = True  # the body as pretty JSON (v shows it raw)
+        self._search = ""
+        self._matches: list[int] = []  # line numbers of the body that match the search
+        self._match_index = -1
         self.config: dict[str, Any] = {}
         self.result: Any = None
         self.last_plan: Any = None
@@ -124,11 +138,18 @@ class TesterScreen(Screen[None]):
                 yield Static("", id="handshake")
                 yield Static("", id="fitting")
                 yield Static("", id="response-head")
+                yield Input(
+                    placeholder="search the body (enter: first match, n: next)",
+                    id="response-search",
+                )
                 yield Static("", id="response-body")
+                yield Static("", id="reproduce")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         from knoxtui.errors import KnoxError
+
+        self.query_one("#response-search", Input).display = False
 
         vault = self.knox.vault
         if vault is None:
@@ -266,6 +287,13 @@ class TesterScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_request":
             return self.sending  # otherwise ctrl+c stays the app's
+        if action in RESPONSE_ACTIONS:
+            pane = self.query_one("#tester-result", VerticalScroll)
+            if self.focused is not pane or self.result is None:
+                return False
+            if action == "next_match":
+                return bool(self._matches)
+            return bool(self.result.body) or action == "search"
         return True
 
     def action_cancel_request(self) -> None:
@@ -394,7 +422,8 @@ class TesterScreen(Screen[None]):
                 f"{result.http_version or 'HTTP'} {result.status_code} {result.reason or ''}",
                 style=f"bold {colour}",
             )
-            head.append(f"   {result.size} bytes\n")
+            head.append(f"   {result.size} bytes")
+            head.append("   ctrl+r: v raw/pretty · / search · c copy · w save\n", style="dim")
             for key, value in result.headers:
                 head.append(f"{key}: ", style="bold")
                 head.append(f"{value}\n")
@@ -403,15 +432,162 @@ class TesterScreen(Screen[None]):
         for warning in result.warnings:
             head.append(f"⚠ {warning}\n", style=self.knox.status_colour("warning"))
         self.query_one("#response-head", Static).update(head)
-        content_type = dict((k.lower(), v) for k, v in result.headers).get("content-type", "")
-        body = pretty_body(result.body, content_type) if result.body else ""
-        if len(body) > 20_000:
-            body = body[:20_000] + "\n… (truncated)"
-        self.query_one("#response-body", Static).update(Text(body))
+        self._show_body(result)
+        self._show_reproduction(plan)
         handshake = self._handshake(result.report, plan)
         if result.oauth2_step is not None:
             handshake = Text.assemble(self._oauth2(result.oauth2_step), handshake)
         self.query_one("#handshake", Static).update(handshake)
+
+    @staticmethod
+    def _reached(report: Any) -> bool:
+        return bool(
+            getattr(report, "handshake_completed", False)
+            or report.tls_version
+            or report.server_chain
+            or report.alert is not None
+            or report.client_cert_requested
+            or getattr(report, "probed", False)
+        )
+
+    # -- the response body: pretty or raw, search, copy, save -----------------------------------
+    def _body_text(self, result: Any) -> tuple[str, bool]:
+        """(text shown, binary?) — binary bodies are never drawn, only counted."""
+        from knoxtui.safetext import body_text
+
+        if not result.body:
+            return "", False
+        text, binary = body_text(result.body)
+        if binary:
+            return "", True
+        if self.pretty:
+            content_type = dict((k.lower(), v) for k, v in result.headers).get("content-type", "")
+            pretty = pretty_body(result.body, content_type)
+            if pretty != result.body.decode("utf-8", "replace"):
+                text = visible(pretty, multiline=True)
+        return text, False
+
+    def _show_body(self, result: Any) -> None:
+        widget = self.query_one("#response-body", Static)
+        text, binary = self._body_text(result)
+        if binary:
+            widget.update(
+                Text(f"binary, {len(result.body)} bytes (w saves it to a file)", style="italic")
+            )
+            self._matches = []
+            return
+        shown = text[:BODY_LIMIT]
+        body = Text(
+            shown
+            + ("\n… (truncated; c copies and w saves it all)" if len(text) > BODY_LIMIT else "")
+        )
+        self._matches = []
+        if self._search:
+            needle = self._search.lower()
+            lowered = shown.lower()
+            start = lowered.find(needle)
+            accent = self.knox.theme_variables.get("accent", "yellow")
+            while start != -1:
+                body.stylize(f"reverse {accent}", start, start + len(needle))
+                self._matches.append(shown.count("\n", 0, start))
+                start = lowered.find(needle, start + len(needle))
+        widget.update(body)
+
+    def _show_reproduction(self, plan: Any) -> None:
+        """The curl and openssl commands, shown (ctrl+y / ctrl+o copy them)."""
+        from knoxtui.net import reproduction_commands
+
+        widget = self.query_one("#reproduce", Static)
+        commands = reproduction_commands(plan) if plan is not None else {}
+        if not commands:
+            widget.update("")
+            return
+        text = Text()
+        text.append("\nReproduce\n", style="bold")
+        for which, key in (("curl", "ctrl+y"), ("openssl", "ctrl+o")):
+            command = commands.get(which)
+            if command:
+                text.append(f"{which} ({key} copies)\n", style="italic")
+                text.append_text(plain(command, multiline=True))
+                text.append("\n")
+        widget.update(text)
+
+    def action_focus_response(self) -> None:
+        self.query_one("#tester-result", VerticalScroll).focus()
+
+    def action_toggle_raw(self) -> None:
+        self.pretty = not self.pretty
+        if self.result is not None:
+            self._show_body(self.result)
+            self.notify("Body shown " + ("pretty" if self.pretty else "raw") + ".")
+
+    def action_search(self) -> None:
+        field = self.query_one("#response-search", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#response-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._search = event.value.strip()
+        self._match_index = -1
+        if self.result is not None:
+            self._show_body(self.result)
+
+    @on(Input.Submitted, "#response-search")
+    def _search_done(self) -> None:
+        self.query_one("#tester-result", VerticalScroll).focus()
+        if not self._matches:
+            if self._search:
+                self.notify(f"'{self._search}' is not in the body.", severity="warning")
+            return
+        self.action_next_match()
+
+    def action_next_match(self) -> None:
+        if not self._matches:
+            return
+        self._match_index = (self._match_index + 1) % len(self._matches)
+        line = self._matches[self._match_index]
+        body = self.query_one("#response-body", Static)
+        pane = self.query_one("#tester-result", VerticalScroll)
+        pane.scroll_to(y=body.virtual_region.y + line, animate=False)
+        self.notify(f"Match {self._match_index + 1} of {len(self._matches)} (line {line + 1}).")
+
+    def action_copy_body(self) -> None:
+        if self.result is None or not self.result.body:
+            return
+        text, binary = self._body_text(self.result)
+        if binary:
+            self.notify("The body is binary: w saves it to a file.", severity="warning")
+            return
+        self.knox.clip.copy(text, "response body")
+
+    def action_save_body(self) -> None:
+        from pathlib import Path
+
+        from knoxtui.errors import KnoxError
+        from knoxtui.lifecycle.export import write_private_file
+        from knoxtui.ui.screens.dialogs import PromptModal
+
+        result = self.result
+        if result is None or not result.body:
+            return
+        data = bytes(result.body)
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            target = Path(path).expanduser()
+            try:
+                write_private_file(target, data)
+            except KnoxError as exc:
+                self.notify(exc.message, title="Not saved", severity="error")
+                return
+            self.notify(f"Saved {len(data)} bytes to '{target}' (mode 0600).")
+
+        self.app.push_screen(
+            PromptModal("Save the response body to (a new file)", placeholder="response.json"),
+            chosen,
+        )
 
     def _timings(self, timings: Any) -> Text:
         from knoxtui.ui.widgets.timing import timing_bars
@@ -426,6 +602,11 @@ class TesterScreen(Screen[None]):
         text.append("\n")
         if report.tls_version:
             text.append(f"{report.tls_version}  {report.cipher or ''}  ALPN {report.alpn or '-'}\n")
+        if not self._reached(report):
+            # DNS, connect or proxy failure: no TLS was spoken, so nothing was verified or sent.
+            text.append("Server certificate: not reached\n")
+            text.append("Client certificate: not reached\n")
+            return text
         verified = (
             "verified"
             if report.server_verified
