@@ -16,7 +16,7 @@ from knoxtui.pki.certificate import CertificateInfo, public_key_shape
 from knoxtui.pki.chain import build_chain, pick_leaf
 from knoxtui.pki.expiry import DEFAULT_THRESHOLDS, ExpiryStatus, ExpiryThresholds
 from knoxtui.pki.finding import Finding, PkiError, Severity, finding
-from knoxtui.pki.key import LoadedKey, passphrase_bytes, public_key_description
+from knoxtui.pki.key import LoadedKey, check_fully, passphrase_bytes, public_key_description
 from knoxtui.safetext import visible
 
 # The leaf's fields at the top of `inspect --json`, in DESIGN.md §4 order.
@@ -113,6 +113,8 @@ class CertificateBundle:
         PkiError passphrase_required without one), unencrypted otherwise."""
         if self.private_key is None:
             return None
+        # Loading skipped OpenSSL's full RSA check for speed; a key that is kept gets it once.
+        check_fully(self.private_key)
         if not self.encrypted_key:
             return self.key_pem_plain()
         password = passphrase_bytes(passphrase)

@@ -401,7 +401,12 @@ def _describe(cert: x509.Certificate, der_bytes: bytes, digest: bytes) -> Certif
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):
-        key_type, key_size, curve = "unknown", None, None
+        # cryptography refuses the key (an RSA exponent it rejects, an unknown curve); say what
+        # it is from its structure, as openssl does
+        raw_spki = der.certificate_spki(der_bytes)
+        shape = der.spki_shape(raw_spki) if raw_spki else ("unknown", None, None)
+        key_type, key_size, curve = shape
+        spki = raw_spki or b""
     extensions = _extensions(cert)
     subject_key_id, authority_key_id = _key_identifiers(extensions)
     subject = _rfc4514(cert.subject)

@@ -306,3 +306,57 @@ def certificate_serial(certificate: bytes) -> int | None:
         return int.from_bytes(item.value, "big", signed=True)
     except DerError:
         return None
+
+
+# Curves OpenSSL knows but cryptography (and so knoxtui) does not use.
+CURVE_NAMES = {
+    "1.3.132.0.6": "secp112r1",
+    "1.3.132.0.7": "secp112r2",
+    "1.3.132.0.28": "secp128r1",
+    "1.3.132.0.29": "secp128r2",
+    "1.3.132.0.9": "secp160k1",
+    "1.3.132.0.8": "secp160r1",
+    "1.3.132.0.30": "secp160r2",
+    "1.3.132.0.31": "secp192k1",
+    "1.3.132.0.32": "secp224k1",
+    "1.2.840.10045.3.1.2": "prime192v2",
+    "1.2.840.10045.3.1.3": "prime192v3",
+    "1.2.840.10045.3.1.4": "prime239v1",
+    "1.2.840.10045.3.1.5": "prime239v2",
+    "1.2.840.10045.3.1.6": "prime239v3",
+    "1.2.156.10197.1.301": "SM2",
+}
+
+
+def certificate_spki(certificate: bytes) -> bytes | None:
+    """The SubjectPublicKeyInfo element of a DER certificate, as written in it."""
+    try:
+        fields = children(read_tlv(read_tlv(certificate).value).value)
+        if fields and fields[0].tag == CONTEXT_0:
+            fields = fields[1:]
+        spki = fields[5]  # serial, signature, issuer, validity, subject, subjectPublicKeyInfo
+        return encode(spki.tag, spki.value)
+    except (DerError, IndexError):
+        return None
+
+
+def spki_shape(spki: bytes) -> tuple[str, int | None, str | None]:
+    """(key type, size in bits, curve OID) read from a SubjectPublicKeyInfo, for keys that
+    cryptography refuses to load (an RSA key with an even or too small exponent, a curve it does
+    not know): what `openssl x509 -text` would still print."""
+    try:
+        algorithm, bits = children(read_tlv(spki).value)
+        parts = children(algorithm.value)
+        oid = decode_oid(parts[0].value)
+        if oid in ("1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10"):
+            modulus = children(read_tlv(bits.value[1:]).value)[0].value.lstrip(b"\x00")
+            size = (len(modulus) - 1) * 8 + modulus[0].bit_length() if modulus else 0
+            return "rsa", size, None
+        if oid == "1.2.840.10045.2.1":
+            curve = decode_oid(parts[1].value) if len(parts) > 1 and parts[1].tag == OID else None
+            return "ec", None, CURVE_NAMES.get(curve or "", curve)
+        if oid == "1.2.840.10040.4.1":
+            return "dsa", None, None
+    except (DerError, IndexError, ValueError):
+        pass
+    return "unknown", None, None

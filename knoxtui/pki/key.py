@@ -19,6 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from knoxtui.pki import der, pem
@@ -174,11 +175,14 @@ def _decrypt(
     if encrypted is False or (encrypted is None and password is None):
         try:
             key = loader(data, None, unsafe_skip_rsa_key_validation=True)
-            return LoadedKey(key, False, spki_bytes(key))
         except TypeError:
             encrypted = True  # "Password was not given but private key is encrypted"
-        except (ValueError, UnsupportedAlgorithm) as exc:
-            raise _unreadable(exc) from None
+        except (ValueError, UnsupportedAlgorithm):
+            raise _unreadable(None if pem_text else data) from None
+        else:
+            if not _rsa_consistent(key):
+                raise _damaged_rsa()
+            return LoadedKey(key, False, spki_bytes(key))
     if not pem_text and (cost := der.excessive_kdf(data)) is not None:
         raise PkiError(
             "unsupported_key_encryption",
@@ -198,8 +202,10 @@ def _decrypt(
         # A passphrase was given for a key that is not encrypted: ignore it.
         try:
             key = loader(data, None, unsafe_skip_rsa_key_validation=True)
-        except (TypeError, ValueError, UnsupportedAlgorithm) as exc:
-            raise _unreadable(exc) from None
+        except (TypeError, ValueError, UnsupportedAlgorithm):
+            raise _unreadable(None if pem_text else data) from None
+        if not _rsa_consistent(key):
+            raise _damaged_rsa() from None
         return LoadedKey(key, False, spki_bytes(key))
     except UnsupportedAlgorithm:
         raise _unsupported_encryption() from None
@@ -215,7 +221,9 @@ def _decrypt(
                 "Check the key passphrase (it is the one set when the key was exported, "
                 "not the vault passphrase); watch for a trailing space or newline.",
             ) from None
-        raise _unreadable(exc) from None
+        raise _unreadable(None) from None
+    if not _rsa_consistent(key):
+        raise _damaged_rsa()
     return LoadedKey(key, True, spki_bytes(key))
 
 
@@ -228,20 +236,132 @@ def _unsupported_encryption() -> PkiError:
     )
 
 
-def _unreadable(exc: Exception) -> PkiError:
-    # cryptography's message says "unsupported algorithm" for encryption it does not know.
-    text = str(exc).lower()
-    if isinstance(exc, UnsupportedAlgorithm) or "unknown key encryption" in text:
-        return _unsupported_encryption()
-    if "explicit" in text:
+_OID_RSA = "1.2.840.113549.1.1.1"
+_OID_RSA_PSS = "1.2.840.113549.1.1.10"
+_OID_EC = "1.2.840.10045.2.1"
+_OID_DSA = "1.2.840.10040.4.1"
+_KEY_ALGORITHMS = {
+    "1.3.101.110": "X25519",
+    "1.3.101.111": "X448",
+    "1.2.840.113549.1.3.1": "DH",
+    "1.2.840.10046.2.1": "X9.42 DH",
+    "1.2.643.7.1.1.1.1": "GOST R 34.10-2012",
+    "1.2.156.10197.1.301": "SM2",
+}
+
+
+def key_structure(data: bytes) -> tuple[str, str | None]:
+    """(algorithm, EC parameters) of an unencrypted DER key, read from its structure: PKCS#8
+    PrivateKeyInfo, SEC1 ECPrivateKey or PKCS#1 RSAPrivateKey. The algorithm is 'rsa', 'ec',
+    'dsa', a name or a dotted OID, 'unknown' when the bytes are not a key; the EC parameters are
+    a curve OID, 'explicit' (spelled out) or None."""
+    try:
+        parts = der.children(der.read_tlv(data).value)
+        tags = [p.tag for p in parts]
+        if len(parts) >= 3 and tags[:3] == [der.INTEGER, der.SEQUENCE, 0x04]:
+            algorithm = der.children(parts[1].value)
+            oid = der.decode_oid(algorithm[0].value)
+            if oid == _OID_EC:
+                return "ec", _ec_parameters(algorithm[1] if len(algorithm) > 1 else None)
+            if oid in (_OID_RSA, _OID_RSA_PSS):
+                return "rsa", None
+            if oid == _OID_DSA:
+                return "dsa", None
+            return _KEY_ALGORITHMS.get(oid, oid), None
+        if len(parts) >= 2 and tags[:2] == [der.INTEGER, 0x04]:  # SEC1
+            params = next((p for p in parts[2:] if p.tag == der.CONTEXT_0), None)
+            return "ec", _ec_parameters(der.read_tlv(params.value) if params else None)
+        if len(parts) == 9 and all(t == der.INTEGER for t in tags):
+            return "rsa", None
+        if len(parts) == 6 and all(t == der.INTEGER for t in tags):
+            return "dsa", None
+    except (der.DerError, IndexError):
+        pass
+    return "unknown", None
+
+
+def _ec_parameters(params: der.Tlv | None) -> str | None:
+    if params is None:
+        return None
+    if params.tag == der.OID:
+        return der.decode_oid(params.value)
+    if params.tag == der.SEQUENCE:
+        return "explicit"
+    return None
+
+
+def _unreadable(data: bytes | None) -> PkiError:
+    """Why cryptography could not load an unencrypted key, decided from the key's structure."""
+    algorithm, parameters = key_structure(data) if data is not None else ("unknown", None)
+    if algorithm == "ec" and parameters == "explicit":
+        return PkiError(
+            "unsupported_format",
+            "The EC private key spells out its curve parameters instead of naming the curve, "
+            "and they are not those of a curve knoxtui supports.",
+            "Convert it: openssl ec -in key.pem -param_enc named_curve -out key-named.pem "
+            "(if OpenSSL cannot name the curve, generate a new P-256 key and CSR).",
+        )
+    if algorithm == "ec" and parameters is not None:
+        curve = der.CURVE_NAMES.get(parameters, parameters)
+        return PkiError(
+            "unsupported_format",
+            f"The private key is on the elliptic curve {curve}, which OpenSSL may read but "
+            "knoxtui (cryptography) does not support; it is not encrypted.",
+            "Generate a new key on P-256 or P-384 (or RSA-2048+) and request a new certificate.",
+        )
+    if algorithm not in ("rsa", "ec", "dsa", "unknown"):
+        return PkiError(
+            "unsupported_format",
+            f"The private key is a {algorithm} key, which cannot sign for TLS client "
+            "authentication here.",
+            "Use an RSA, EC (P-256/P-384) or Ed25519 key and its certificate.",
+        )
+    if algorithm != "unknown":
         return PkiError(
             "corrupt",
-            "The EC private key spells out its curve parameters instead of naming the curve, "
-            "which is not supported.",
-            "Convert it: openssl ec -in key.pem -param_enc named_curve -out key-named.pem",
+            f"The {algorithm.upper()} private key is damaged: its structure is readable but "
+            "its values are not a valid key.",
+            "Export the key again from its source (PEM 'PRIVATE KEY' or a .p12/.pfx file).",
         )
     return PkiError(
         "corrupt",
         "The private key could not be read: the data is damaged or not a private key.",
         "Export the key again from its source (PEM 'PRIVATE KEY' or a .p12/.pfx file).",
     )
+
+
+def _rsa_consistent(key: PrivateKeyTypes) -> bool:
+    """n = p·q and the CRT values fit: loading skips OpenSSL's RSA check (35 ms, mostly the
+    primality tests), these cheap equations catch a corrupted key (tens of µs)."""
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return True
+    numbers = key.private_numbers()
+    p, q, n = numbers.p, numbers.q, numbers.public_numbers.n
+    return p * q == n and p > 1 and q > 1 and (numbers.iqmp * q) % p == 1
+
+
+def _damaged_rsa() -> PkiError:
+    return PkiError(
+        "corrupt",
+        "The RSA private key is damaged: its numbers do not fit together (n ≠ p·q), so it "
+        "cannot sign.",
+        "Export the key again from its source (PEM 'PRIVATE KEY' or a .p12/.pfx file).",
+    )
+
+
+def check_fully(key: PrivateKeyTypes) -> None:
+    """OpenSSL's full check of an RSA key (primality included, tens of ms): run once when a key
+    is stored. Raises PkiError corrupt."""
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return
+    if not _rsa_consistent(key):
+        raise _damaged_rsa()
+    raw = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    try:
+        serialization.load_der_private_key(raw, None)
+    except ValueError:
+        raise _damaged_rsa() from None
