@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--auth-mount", metavar="MOUNT", help="auth mount path (default: approle or cert)"
     )
+    add.add_argument(
+        "--allow-plaintext",
+        action="store_true",
+        help="allow an http:// server that is not on this machine (tokens travel unencrypted)",
+    )
     add.add_argument("--replace", action="store_true", help="replace a remote of that name")
     add_vault_options(add)
     add.set_defaults(handler=run_add)
@@ -117,6 +122,12 @@ def run_add(args: argparse.Namespace) -> int:
             hint="Give --url https://bao.example:8200, or set BAO_ADDR / VAULT_ADDR.",
         )
     url = check_url(url)
+    if not args.allow_plaintext and not _local_or_tls(url):
+        raise UsageError(
+            f"The remote URL {visible(url)} is plain http to another machine: the token and every "
+            "secret would travel unencrypted; nothing was stored.",
+            hint="Use the server's https:// address, or --allow-plaintext if you must.",
+        )
     token = role_id = secret_id = None
     if args.auth == "token":
         _refuse(args, ("role_id", "secret_id_file"), "--auth token")
@@ -171,6 +182,22 @@ def run_add(args: argparse.Namespace) -> int:
         source = " (token: BAO_TOKEN / VAULT_TOKEN at each use)"
     print(f"Added remote '{args.name}' at {visible(url)}, auth {args.auth}{source}.")
     return 0
+
+
+def _local_or_tls(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def urlsplit_scheme(url: str) -> str:

@@ -265,8 +265,9 @@ class BaoClient:
         base = folder.rstrip("/") + "/"
         try:
             answer = self.request("LIST", self._kv(mount, "detailed-metadata", base))
-        except RemoteError:
-            answer = None  # Vault: no such endpoint (405 / unsupported path)
+        except (RemoteError, RemoteAuthFailed):
+            # HashiCorp Vault has no such endpoint (404/405); a policy may not grant it (403).
+            answer = None
         if answer is not None:
             data = answer.get("data") or {}
             info = data.get("key_info") or {}

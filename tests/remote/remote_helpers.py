@@ -32,6 +32,11 @@ path "pki/sign/*" { capabilities = ["create", "update"] }
 path "pki/revoke" { capabilities = ["create", "update"] }
 """
 
+VAULT_LIKE_POLICY = """
+path "secret/data/*" { capabilities = ["create", "read", "update", "delete"] }
+path "secret/metadata/*" { capabilities = ["read", "list", "delete"] }
+"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -150,6 +155,11 @@ def setup_team(server: BaoServer) -> None:
     server.extra["approle"] = (role_id, secret_id)
     token = server.call("POST", "auth/token/create", {"policies": ["knoxtui"], "ttl": "2h"})
     server.extra["team_token"] = token["auth"]["client_token"]
+    # A token whose policy names only the paths HashiCorp Vault has (data/, metadata/): no
+    # detailed-metadata listing, so status takes the list + metadata-per-item way.
+    server.call("PUT", "sys/policies/acl/vaultlike", {"policy": VAULT_LIKE_POLICY})
+    token = server.call("POST", "auth/token/create", {"policies": ["vaultlike"], "ttl": "2h"})
+    server.extra["vaultlike_token"] = token["auth"]["client_token"]
     server.call("POST", "sys/mounts/pki", {"type": "pki", "config": {"max_lease_ttl": "87600h"}})
     root = server.call(
         "POST",

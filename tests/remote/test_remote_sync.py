@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from remote_helpers import BaoServer, LocalCA, free_port, key_pem
 
 from knoxtui.pki import load_bundle
@@ -264,7 +265,7 @@ def test_offline_status_says_unreachable_and_local_commands_work(
 
 
 def test_token_never_appears_in_any_output(
-    bao: BaoServer, prefix: str, alice: Vault, knox_a, tmp_path: Path
+    bao: BaoServer, prefix: str, alice: Vault, knox_a, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = bao.extra["team_token"]
     alice.add_string("api_key", "value-never-printed")
@@ -287,18 +288,15 @@ def test_token_never_appears_in_any_output(
     assert "not readable" in text or "refused" in text  # the credentials table is out of reach
     assert token.encode() not in alice.path.read_bytes()
 
-    # From the environment (as the bao CLI reads it): used, never stored.
+    # From the environment (as the bao CLI reads them): address and token used, token never stored.
     knox_a("remote", "rm", "team")
-    import os
-
-    os.environ["VAULT_TOKEN"] = token
-    try:
-        code, out, err = knox_a("remote", "add", "env", "--url", bao.url, "--prefix", prefix)
-        assert code == 0 and "VAULT_TOKEN" in out
-        code, out, err = knox_a("remote", "status", "--json")
-        assert code == 0 and token not in out + err
-    finally:
-        del os.environ["VAULT_TOKEN"]
+    monkeypatch.setenv("BAO_ADDR", bao.url)
+    monkeypatch.setenv("VAULT_TOKEN", token)
+    code, out, err = knox_a("remote", "add", "env", "--prefix", prefix)
+    assert code == 0 and "VAULT_TOKEN" in out and bao.url in out
+    code, out, err = knox_a("remote", "status", "--json")
+    assert code == 0 and token not in out + err
+    assert json.loads(out)[0]["name"] == "api_key"
     assert alice.remotes.credentials("env").token is None
 
 
@@ -387,3 +385,35 @@ def test_many_certificates_push_and_pull_with_bounded_concurrency(
     assert code == 0, err
     assert len(bob.list_secrets()) == 120
     assert {i["state"] for i in _status(knox_b).values()} == {"in_sync"}
+
+
+def test_status_without_the_detailed_listing_takes_the_vault_way(
+    bao: BaoServer, prefix: str, alice: Vault, bob: Vault, knox_a, knox_b
+) -> None:
+    """HashiCorp Vault has no detailed-metadata listing (and a policy may not grant it): status
+    and pull list the folder and read each item's metadata, with the same answers."""
+    for index in range(20):
+        alice.add_string(f"item-{index:02d}", f"value {index}")
+    _add_remote(knox_a, bao, prefix, token=bao.extra["vaultlike_token"])
+    assert knox_a("push", "--all")[0] == 0
+    alice.add_string("item-00", "changed", replace=True)
+    states = _status(knox_a)
+    assert states["item-00"]["state"] == "local_ahead"
+    assert {states[f"item-{i:02d}"]["state"] for i in range(1, 20)} == {"in_sync"}
+    _add_remote(knox_b, bao, prefix, token=bao.extra["vaultlike_token"])
+    code, _, err = knox_b("pull", "--all")
+    assert code == 0, err
+    assert bob.resolve("item-07", "default") == "value 7"
+    with bao.admin(bao.extra["vaultlike_token"]) as client:
+        denied = client.request("LIST", f"secret/detailed-metadata/{prefix}/secrets/")
+    assert denied.status_code == 403  # the fallback was really taken
+
+
+def test_plain_http_to_another_machine_is_refused(knox_a, alice: Vault) -> None:
+    code, _, err = knox_a("remote", "add", "far", "--url", "http://bao.team.example:8200")
+    assert code == 2 and "unencrypted" in err and "--allow-plaintext" in err
+    assert alice.remotes.all() == []
+    code, _, err = knox_a(
+        "remote", "add", "far", "--url", "http://bao.team.example:8200", "--allow-plaintext"
+    )
+    assert code == 0, err
