@@ -8,6 +8,10 @@ to a local mTLS server — nginx where installed, else the lab's pyOpenSSL serve
 Goal: the engine with the report at most 0.9x curl's one-process loop per request (the report on
 success comes from the same connection; contexts are cached). And `knoxtui test` as a whole process,
 vault key derivation included, under 0.5 s.
+
+Through a proxy (Debian's tinyproxy on 127.0.0.1, where installed): the engine through a CONNECT
+tunnel, new connection (and new tunnel) each, against curl's one-process loop through the same
+proxy (`curl -x`, `Connection: close`). Goal: at most 1.0x.
 """
 
 from __future__ import annotations
@@ -191,6 +195,7 @@ def _run(
         ("knoxtui plan_request + execute (key decrypted each time)", engine_with_plan, N),
     ]
     measured = _interleaved(cases)
+    _through_proxy(url, plan, execute, base if curl else None, work)
     loop_wall, loop_cpu = measured.get(REFERENCE, (None, None))
     print("  wall time per request (ratio vs the reference):")
     for label, (seconds, _) in measured.items():
@@ -232,6 +237,75 @@ def _run(
             f"goal < 0.5 s: {'met' if whole < 0.5 else 'NOT met'}",
         )
     )
+
+
+PROXY_REFERENCE = "curl -x, one process for all N URLs (reference)"
+PROXY_ENGINE = "knoxtui execute(plan) through the proxy: full report"
+
+
+def _through_proxy(url: str, plan: Any, execute: Any, curl: list[str] | None, work: Path) -> None:
+    import dataclasses
+    import socket
+
+    from knoxtui.net.proxy import ProxySetting
+
+    binary = shutil.which("tinyproxy")
+    if binary is None:
+        print("  through a proxy: skipped (tinyproxy is not installed)")
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    conf = work / "tinyproxy.conf"
+    conf.write_text(
+        f"Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\n"
+        "LogLevel Warning\nDisableViaHeader Yes\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "-d", "-c", str(conf)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        proxy_url = f"http://127.0.0.1:{port}"
+        through = dataclasses.replace(plan, proxy=ProxySetting("option", url=proxy_url))
+        first = execute(through)
+        assert first.diagnosis.code == "ok" and first.proxy is not None, first.diagnosis
+
+        def engine(count: int) -> None:
+            for _ in range(count):
+                if execute(through).status_code != 200:
+                    raise SystemExit("engine request through the proxy failed")
+
+        cases: list[tuple[str, Callable[[int], object], int]] = [(PROXY_ENGINE, engine, N)]
+        if curl:
+
+            def curl_loop(count: int) -> None:
+                urls = [f"{url}?i={i}" for i in range(count)]
+                subprocess.run(
+                    [*curl, "-x", proxy_url, *urls], check=True, stdout=subprocess.DEVNULL
+                )
+
+            cases.insert(0, (PROXY_REFERENCE, curl_loop, N))
+        measured = _interleaved(cases)
+        reference, reference_cpu = measured.get(PROXY_REFERENCE, (None, None))
+        print(f"  through tinyproxy ({proxy_url}), CONNECT tunnel, new connection each:")
+        for label, (seconds, _) in measured.items():
+            print(row(label, seconds, reference, "goal <= 1.00x" if label == PROXY_ENGINE else ""))
+        print("  client CPU per request through the proxy (curl's process vs this process):")
+        for label, (_, seconds) in measured.items():
+            print(row(label, seconds, reference_cpu))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
 
 
 PASSPHRASE = "bench passphrase for knoxtui test"

@@ -254,7 +254,9 @@ def _send(
     try:
         if cancel is not None and cancel.cancelled:
             raise _Cancelled()
-        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
+        with httpx.Client(
+            transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
+        ) as client:
             request = client.build_request(
                 plan.method, plan.url, headers=headers, content=plan.body, extensions=extensions
             )
