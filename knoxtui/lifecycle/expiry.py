@@ -152,12 +152,17 @@ class ExpiryReport:
             parts.append(f"{expired} expired")
         if urgent:
             parts.append(f"{urgent} urgent ({self.thresholds.urgent_days} days or fewer left)")
-        soonest = min(
-            (r for r in self.rows if r.status in (ExpiryStatus.EXPIRED, ExpiryStatus.URGENT)),
-            key=lambda r: r.days_remaining,
+        bad = [r for r in self.rows if r.status in (ExpiryStatus.EXPIRED, ExpiryStatus.URGENT)]
+        soonest = min(bad, key=lambda r: r.days_remaining)
+        kinds = {r.kind for r in bad}
+        what = (
+            "Certificates and CA bundles"
+            if len(kinds) > 1
+            else ("CA bundles" if kinds == {"ca_bundle"} else "Certificates")
         )
+        where = soonest.environment + (", CA bundle" if soonest.kind == "ca_bundle" else "")
         return (
-            f"Certificates: {', '.join(parts)} — first: {soonest.secret} ({soonest.environment}). "
+            f"{what}: {', '.join(parts)} — first: {soonest.secret} ({where}). "
             "Run `knoxtui check` for details."
         )
 

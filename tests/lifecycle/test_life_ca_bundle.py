@@ -110,6 +110,12 @@ def test_a_ca_bundle_is_watched_like_a_certificate(
     assert row.routes == ("accounts", "payments")
     assert row.breaks_environments == ("default",)
     assert row.to_dict()["kind"] == "ca_bundle"
+    line = report.warning_line()
+    if due:
+        assert line is not None and line.startswith("CA bundles: 1 ")
+        assert "first: bank-ca (default, CA bundle)" in line
+    else:
+        assert line is None
 
 
 def test_not_yet_valid_ca_is_reported_not_due(tmp_path: Path, frozen_now: datetime) -> None:

@@ -198,3 +198,33 @@ async def test_an_api_key_pasted_as_a_string_is_masked(tmp_path: Path, frozen_no
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, ImportScreen))
         assert app.vault.resolve("pasted-key", "default") == pasted
+
+
+async def test_copy_pem_of_a_bundle_copies_certificates_only(
+    tmp_path: Path, frozen_now: object, monkeypatch
+) -> None:
+    from knoxtui.ui import clipboard
+
+    monkeypatch.setattr(clipboard.Clipboard, "_system_copy", lambda self, text: False)
+    path = _vault(tmp_path)
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_text = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    with Vault.open(path, PASSPHRASE, kdf_iter=KDF_ITER) as vault:
+        # Someone kept a key in the same string value: the PEM copy must leave it out.
+        vault.add_string("odd-ca", ca_pem("Odd CA", days_left=500) + key_text)
+    app = app_for(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot, PASSPHRASE)
+        for name, count in (("bank-ca", 2), ("odd-ca", 1)):
+            app.open_secret(name)
+            await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+            await pilot.pause()
+            await pilot.press("p")
+            await wait_for(pilot, lambda: "BEGIN CERTIFICATE" in (app.clipboard or ""))
+            assert app.clipboard.count("-----BEGIN CERTIFICATE-----") == count
+            assert "PRIVATE KEY" not in app.clipboard
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, InventoryScreen))
+            app.copy_to_clipboard("")

@@ -396,6 +396,10 @@ class DetailScreen(Screen[None]):
     def action_copy_pem(self) -> None:
         from knoxtui.errors import KnoxError
 
+        current = self.value
+        if current is not None and getattr(current, "ca_bundle", None) is not None:
+            self._copy_bundle_pem()
+            return
         meta = self._meta()
         vault = self.knox.vault
         if meta is None or vault is None or self.environment is None:
@@ -410,6 +414,29 @@ class DetailScreen(Screen[None]):
             return
         # Only the certificate chain: the key never leaves unless revealed and copied explicitly.
         self.knox.clip.copy(chain.decode("ascii", "replace"), "PEM certificate")
+
+    def _copy_bundle_pem(self) -> None:
+        """A CA bundle's certificates (public): the PEM blocks only, so a key someone stored in
+        the same string value never reaches the clipboard this way."""
+        import re
+
+        from knoxtui.errors import KnoxError
+
+        vault = self.knox.vault
+        if vault is None or self.environment is None:
+            return
+        try:
+            text = vault.resolve(self.secret_name, self.environment, purpose="access")
+        except KnoxError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        if not isinstance(text, str):
+            return
+        blocks = re.findall(
+            r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----", text
+        )
+        if blocks:
+            self.knox.clip.copy("\n".join(blocks) + "\n", "CA bundle PEM")
 
     # -- edit ---------------------------------------------------------------------------------
     def _after_import(self, changed: bool | None) -> None:
