@@ -284,11 +284,19 @@ class KnoxApp(App[None]):
         if self.vault is not None:
             self.push_screen(DetailScreen(name, environment))
 
-    def open_route(self, name: str | None) -> None:
+    def open_route(
+        self,
+        name: str | None,
+        *,
+        focus: str | None = None,
+        suggested: dict[str, Any] | None = None,
+    ) -> None:
+        """The route editor; `focus` a route key's field, `suggested` values filled in unsaved
+        (from the tester's diagnosis: ctrl+f)."""
         from knoxtui.ui.screens.routes import RouteEditScreen
 
         if self.vault is not None:
-            self.push_screen(RouteEditScreen(name))
+            self.push_screen(RouteEditScreen(name, focus=focus, suggested=suggested))
 
     def open_tester(self, name: str, *, send: bool = False, environment: str | None = None) -> None:
         """The tester on route `name`; `send` fires the request at once (t, Save & test)."""

@@ -441,3 +441,55 @@ async def test_response_pane_keys_raw_pretty_search_copy_save(
         handshake = str(screen.query_one("#handshake", Static).render())
         assert "Server certificate: not reached" in handshake
         assert "NOT verified" not in handshake and "sent: no" not in handshake
+
+
+@pytest.mark.parametrize(
+    ("route", "environment", "code", "field", "value"),
+    [
+        ("lab-untrusted", None, "server_cert_untrusted", "ca_bundle_secret_id", "lab-ca"),
+        (
+            "lab-wrong-ca",
+            "production",
+            "client_cert_rejected_unknown_ca",
+            "certificate_secret_id",
+            "lab-client",
+        ),
+    ],
+)
+async def test_from_diagnosis_to_fix_in_one_key(
+    lab_demo: DemoSession, route: str, environment: str | None, code: str, field: str, value: str
+) -> None:
+    """ctrl+f opens the route editor on the field the diagnosis names, the value the run
+    supports filled in (not saved); ctrl+t saves and re-tests: now ok."""
+    from textual.widgets import Input
+
+    from knoxtui.ui.screens.routes import RouteEditScreen
+
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        before = dict(app.vault.get_route(route).config)
+        try:
+            screen = await _run(pilot, route, environment)
+            assert screen.result.diagnosis.code == code
+            assert screen.fix is not None and (screen.fix.field, screen.fix.value) == (field, value)
+            assert f"ctrl+f opens the route editor with {field} = {value}" in str(
+                screen.query_one("#diagnosis", Static).render()
+            )
+            await pilot.press("ctrl+f")
+            await wait_for(pilot, lambda: isinstance(app.screen, RouteEditScreen))
+            editor = app.screen
+            await pilot.pause()
+            box = editor.query_one(f"#f-{field}", Input)
+            assert box.value == value and app.focused is box
+            assert app.vault.get_route(route).config == before  # nothing saved yet
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
+            again = app.screen
+            await wait_for(
+                pilot, lambda: again.result is not None and not again.sending, seconds=20
+            )
+            assert again.result.diagnosis.code == "ok"
+            assert app.vault.get_route(route).config[field] == value
+        finally:
+            app.vault.save_route(route, before, replace=True)  # the lab is shared by the module

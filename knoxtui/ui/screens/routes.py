@@ -216,9 +216,17 @@ class RouteEditScreen(Screen[bool]):
         Binding("ctrl+t", "test", "Save & test"),
     ]
 
-    def __init__(self, route_name: str | None) -> None:
+    def __init__(
+        self,
+        route_name: str | None,
+        *,
+        focus: str | None = None,
+        suggested: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.route_name = route_name
+        self.focus_key = focus
+        self.suggested = dict(suggested or {})
         self.config: dict[str, Any] = {}
         self.json_error: str | None = None
         self.field_errors: dict[str, str] = {}  # fields whose text is not a value yet
@@ -309,8 +317,24 @@ class RouteEditScreen(Screen[bool]):
         self._config_to_form()
         self._config_to_json()
         self._pristine = self._snapshot()
+        if self.suggested:
+            # From the tester's diagnosis: filled in, not saved (leaving asks to discard).
+            self.config.update(self.suggested)
+            self._config_to_form()
+            self._config_to_json()
+            shown = ", ".join(f"{k} = {v}" for k, v in self.suggested.items())
+            self.notify(f"Suggested from the diagnosis: {shown}. ctrl+t saves and tests again.")
         self.check()
-        self.query_one("#f-target_url" if self.route_name else "#route-name", Input).focus()
+        target = f"#f-{self.focus_key}" if self.focus_key else None
+        if target and self.query(target):
+            self.call_after_refresh(self._focus_field, target)
+        else:
+            self.query_one("#f-target_url" if self.route_name else "#route-name", Input).focus()
+
+    def _focus_field(self, selector: str) -> None:
+        widget = self.query_one(selector)
+        widget.focus()
+        self.query_one("#route-form", VerticalScroll).scroll_to_widget(widget, animate=False)
 
     # -- form <-> JSON ------------------------------------------------------------------------
     # Each side only writes when the value differs, so the echo of our own update is a no-op.

@@ -62,6 +62,7 @@ class TesterScreen(Screen[None]):
         Binding("ctrl+o", "copy_openssl", "Copy openssl", priority=True),
         Binding("ctrl+c", "cancel_request", "Cancel", show=False, priority=True),
         Binding("ctrl+r", "focus_response", "Response", priority=True),
+        Binding("ctrl+f", "fix_in_route", "Fix in route", priority=True),
         # Keys of the response pane (only while it has the focus: the form has text fields).
         Binding("v", "toggle_raw", "Raw/pretty"),
         Binding("slash", "search", "Search"),
@@ -94,6 +95,7 @@ class TesterScreen(Screen[None]):
         self.route_name = route_name
         self.send_on_open = send
         self.preset_environment = environment
+        self.fix: Any = None  # the route field the diagnosis names (ctrl+f), see route_fix
         self.pretty = True  # the body as pretty JSON (v shows it raw)
         self._search = ""
         self._matches: list[int] = []  # line numbers of the body that match the search
@@ -287,6 +289,8 @@ class TesterScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_request":
             return self.sending  # otherwise ctrl+c stays the app's
+        if action == "fix_in_route":
+            return self.fix is not None and not self.sending
         if action in RESPONSE_ACTIONS:
             pane = self.query_one("#tester-result", VerticalScroll)
             if self.focused is not pane or self.result is None:
@@ -337,9 +341,11 @@ class TesterScreen(Screen[None]):
         self.result = message.result if message.plan is not None else None
         if message.plan is not None:
             self.last_plan = message.plan
+        self.fix = None
         self.show_result(message.result, message.plan)
         self._log(message.route, message.environment, message.plan, message.result)
         self.show_fitting(message.result)
+        self._offer_fix(message.result)
 
     def _log(self, route: Any, environment: str, plan: Any, result: Any) -> None:
         from knoxtui.errors import KnoxError
@@ -408,6 +414,8 @@ class TesterScreen(Screen[None]):
         text.append(f": {visible(summary, multiline=True)}")
         if fix:
             text.append(f"\n→ {visible(fix, multiline=True)}", style="not bold")
+        if code != "ok" and self.fix is not None:
+            text.append(f"\n⚙ {visible(self.fix.sentence)}", style="not bold")
         widget.update(text)
 
     def show_result(self, result: Any, plan: Any) -> None:
@@ -511,6 +519,35 @@ class TesterScreen(Screen[None]):
                 text.append_text(plain(command, multiline=True))
                 text.append("\n")
         widget.update(text)
+
+    def _offer_fix(self, result: Any) -> None:
+        """After a run: the route field the diagnosis names, said under the diagnosis."""
+        from knoxtui.ui.route_fix import suggest_fix
+
+        vault = self.knox.vault
+        secrets = vault.list_secrets() if vault is not None else []
+        fits = [fit for fit in self.fits if self._usable_fit(fit)]
+        self.fix = suggest_fix(result, self.config, secrets=secrets, fits=fits)
+        self.refresh_bindings()
+        if self.fix is not None:
+            diagnosis = result.diagnosis
+            self._show_diagnosis(diagnosis.code, diagnosis.side, diagnosis.summary, diagnosis.fix)
+
+    def _usable_fit(self, fit: Any) -> bool:
+        vault = self.knox.vault
+        if vault is None:
+            return False
+        tone = self._tones(vault).get((fit.secret, fit.environment), "valid")
+        return tone not in ("expired", "not_yet_valid")
+
+    def action_fix_in_route(self) -> None:
+        if self.fix is None:
+            return
+        self.knox.open_route(
+            self.route_name,
+            focus=self.fix.field,
+            suggested={self.fix.field: self.fix.value} if self.fix.value is not None else None,
+        )
 
     def action_focus_response(self) -> None:
         self.query_one("#tester-result", VerticalScroll).focus()
