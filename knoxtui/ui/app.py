@@ -236,6 +236,9 @@ class KnoxApp(App[None]):
         net = sys.modules.get("knoxtui.net")
         if net is not None:
             net.forget_secrets()  # cached TLS contexts hold decrypted keys, OAuth2 tokens too
+        readers = sys.modules.get("knoxtui.ui.bundle_process")
+        if readers is not None:
+            readers.stop_all()  # a file being read in a child holds its decrypted key
         if vault is not None:
             with contextlib.suppress(Exception):  # closing must never stop the lock
                 vault.close()

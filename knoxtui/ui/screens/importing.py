@@ -333,15 +333,28 @@ class ImportScreen(Screen[bool]):
                     ],
                     False,
                 )
-        bundle = load_bundle(
-            data,
-            key_data=key_data,
-            passphrase=passphrase or None,
-            source=source,
-            now=self.knox.now(),
-            thresholds=self.knox.thresholds,
-            require_key=True,  # a client certificate for mTLS is useless without its key
-        )
+        from knoxtui.ui import bundle_process
+
+        options: dict[str, Any] = {
+            "key_data": key_data,
+            "passphrase": passphrase or None,
+            "source": source,
+            "now": self.knox.now(),
+            "thresholds": self.knox.thresholds,
+            "require_key": True,  # a client certificate for mTLS is useless without its key
+        }
+        if bundle_process.needs_process(data, key_data):
+            # A key derivation holds the GIL: in a child, killed at the time limit, so the
+            # console (ctrl+l, the idle lock) never freezes on a hostile file.
+            try:
+                bundle = bundle_process.load_bundle_bounded(data, **options)
+            except bundle_process.BundleTimeout:
+                limit = int(bundle_process.TIME_LIMIT_SECONDS)
+                return Validation(generation, [_too_slow_line(limit)], False)
+            except bundle_process.BundleReaderFailed:
+                return Validation(generation, [_reader_failed_line()], False)
+        else:
+            bundle = load_bundle(data, **options)
         lines.extend(lines_for_bundle(bundle))
         leaf = bundle.leaf
         return Validation(
@@ -642,3 +655,26 @@ class ImportScreen(Screen[bool]):
             ),
             answered,
         )
+
+
+def _too_slow_line(limit: int) -> CheckLine:
+    return CheckLine(
+        "file",
+        "error",
+        "File",
+        f"Reading it took longer than {limit} s and was stopped: its key derivation asks for "
+        "far more work than any real file.",
+        "Export the certificate and key again from their source.",
+        ("corrupt",),
+    )
+
+
+def _reader_failed_line() -> CheckLine:
+    return CheckLine(
+        "file",
+        "error",
+        "File",
+        "It could not be read (the reader stopped).",
+        "Check the file with knoxtui inspect on the command line.",
+        ("corrupt",),
+    )
