@@ -417,3 +417,29 @@ def test_plain_http_to_another_machine_is_refused(knox_a, alice: Vault) -> None:
         "remote", "add", "far", "--url", "http://bao.team.example:8200", "--allow-plaintext"
     )
     assert code == 0, err
+
+
+def test_the_server_is_reached_through_the_environments_proxy(
+    bao_tls: BaoServer, prefix: str, alice: Vault, knox_a, tmp_path: Path, monkeypatch
+) -> None:
+    """HTTPS_PROXY as the routes read it: a CONNECT tunnel through a real tinyproxy, with the
+    certificate login (mTLS) inside the tunnel."""
+    from tests.net.proxies import tinyproxy
+
+    client_ca: LocalCA = bao_tls.extra["client_ca"]
+    cert, key = client_ca.issue("knox-proxy")
+    alice.add_certificate("bao_login", load_bundle(cert + client_ca.pem, key_data=key_pem(key)))
+    assert bao_tls.ca_pem is not None
+    alice.add_string("bao_ca", bao_tls.ca_pem.decode())
+    code, _, err = knox_a(
+        "remote", "add", "tls", "--url", bao_tls.url, "--prefix", prefix, "--auth", "cert",
+        "--cert-secret", "bao_login", "--ca-bundle-secret", "bao_ca",
+    )  # fmt: skip
+    assert code == 0, err
+    port = bao_tls.url.rsplit(":", 1)[1]
+    with tinyproxy(tmp_path, connect_ports=(int(port),)) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        code, _out, err = knox_a("push", "--all", "--json")
+        assert code == 0, err
+        assert any(f"CONNECT 127.0.0.1:{port}" in line for line in proxy.connects())
+    assert _upstream(bao_tls, prefix, "secrets", "bao_ca")["metadata"]["version"] == 1
