@@ -116,10 +116,9 @@ def _warn_insecure(config: object) -> None:
 
 
 def _plaintext(config: object) -> bool:
-    from knoxtui import refs
+    from knoxtui.routes.route import plaintext_config
 
-    url = config.get("target_url") if isinstance(config, dict) else None
-    return isinstance(url, str) and refs.SECRET_REF.sub("x", url).strip().startswith("http://")
+    return plaintext_config(config)
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -269,6 +269,12 @@ def check_header_value(header: str, value: str, where: str = "", environment: st
         )
 
 
+def plaintext_config(config: Any) -> bool:
+    """A stored route config whose target is plain http:// (never "verified" anywhere)."""
+    url = config.get("target_url") if isinstance(config, Mapping) else None
+    return isinstance(url, str) and urlsplit(refs.SECRET_REF.sub("x", url.strip())).scheme == "http"
+
+
 def _proxy(route: str, value: Any) -> str | None:
     if value is None:
         return None

@@ -195,3 +195,21 @@ def test_lab_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert "wrong_client_ca" in capsys.readouterr().out
     assert main(["lab", "--behaviour", "chaos", "--port", "0"]) == 2
     assert "Unknown lab behaviour" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["tok\x0bsecret-part", "\x01secret-part", "secret-part\x7f"])
+def test_header_with_a_control_character_is_refused_naming_the_header_only(
+    setup: Any, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """Issue 11 item 8: h11 refused a \\x0b value and its message (the whole value) landed in the
+    text output and twice in --json; \\x01 and \\x7f were even sent to the server."""
+    _, args, _ = setup
+    for extra in (["--json"], []):
+        assert main([*args, "test", "lab", "--header", f"X-Token: {value}", *extra]) == 1
+        out = capsys.readouterr()
+        assert "secret-part" not in out.out + out.err
+        assert "X-Token" in out.out + out.err
+        if extra:
+            data = json.loads(out.out)
+            assert data["diagnosis"]["code"] == "invalid_route"
+            assert data["timings"]["connect_ms"] is None  # refused before any connection

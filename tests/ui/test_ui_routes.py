@@ -233,3 +233,24 @@ async def test_secret_fields_suggest_their_type_and_tab_completes(demo_vault: Pa
             json.loads(screen.query_one("#route-json", TextArea).text)["certificate_secret_id"]
             == "bank-client"
         )
+
+
+async def test_plain_http_route_is_marked_red_never_verified(demo_vault: Path) -> None:
+    from rich.text import Text
+    from textual.widgets import DataTable
+
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        app.vault.save_route("plain-status", {"target_url": "http://127.0.0.1:9/status"})
+        app.open_routes()
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RoutesScreen) and bool(app.screen.query(DataTable)),
+        )
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        check = table.get_row("plain-status")[-1]
+        assert isinstance(check, Text) and check.plain == "plain http ⚠"
+        assert check.style == f"bold {app.status_colour('expired')}"  # the theme's red
+        assert table.get_row("bank-accounts")[-1] == "verified"

@@ -8,6 +8,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,6 +29,7 @@ from textual.widgets import (
 )
 
 from knoxtui import refs
+from knoxtui.routes.route import plaintext_config
 from knoxtui.ui.screens.dialogs import ConfirmModal
 from knoxtui.ui.widgets.completing_input import CompletingInput
 
@@ -138,10 +140,13 @@ class RoutesScreen(Screen[None]):
         unsafe = []
         for route in vault.list_routes():
             config = dict(route.config)
-            check = "verified"
+            check: str | Text = "verified"
             if insecure(config):
                 check = "OFF ⚠"
                 unsafe.append(route.name)
+            if plaintext_config(config):
+                # plain http://: nothing is verified or encrypted, whatever the TLS settings say
+                check = Text("plain http ⚠", style=f"bold {self.knox.status_colour('expired')}")
             table.add_row(
                 route.name,
                 str(config.get("target_url", "")),
