@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="save a route from a JSON config",
         description="Save a route. Every {{secret:NAME}} and *_secret_id must name a secret "
         "in the vault; unknown names are listed and nothing is saved (exit 1).",
-        epilog=_keys_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=KEYS_EPILOG,
+        formatter_class=_KeysHelpFormatter,
     )
     add.add_argument("name", metavar="NAME")
     add.add_argument("--config", type=Path, required=True, metavar="F.json")
@@ -50,6 +50,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove.add_argument("--json", action="store_true")
     add_vault_options(remove)
     remove.set_defaults(handler=run_rm)
+
+
+# The keys' help lives with the route model (knoxtui.routes, which loads the net layer): it is
+# built only when `route add --help` is shown, never for parsing.
+KEYS_EPILOG = "(route config keys)"
+
+
+class _KeysHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_text(self, text: str | None) -> None:
+        super().add_text(_keys_epilog() if text is KEYS_EPILOG else text)
 
 
 def _keys_epilog() -> str:

@@ -1,22 +1,65 @@
 """The network layer: TLS contexts, the request through httpx, the handshake report and the
 diagnosis. It receives decrypted material in memory and never imports the vault or the UI."""
 
-from knoxtui.net.context import build_context, clear_cache
-from knoxtui.net.diagnosis import CODES, SIDES, Diagnosis
-from knoxtui.net.errors import ClientKeyUnusable, KeyPassphraseWrong
-from knoxtui.net.handshake import Alert, HandshakeReport
-from knoxtui.net.identity import load_identity
-from knoxtui.net.oauth2 import AUTH_METHODS, OAuth2Step
-from knoxtui.net.plan import ClientIdentity, OAuth2Plan, RequestPlan
-from knoxtui.net.reproduce import reproduction_commands
-from knoxtui.net.request import (
-    UNVERIFIED_WARNING,
-    RequestResult,
-    Timings,
-    execute,
-    failed_before_connecting,
-    forget_secrets,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from knoxtui.net.context import build_context, clear_cache
+    from knoxtui.net.diagnosis import CODES, SIDES, Diagnosis
+    from knoxtui.net.errors import ClientKeyUnusable, KeyPassphraseWrong
+    from knoxtui.net.handshake import Alert, HandshakeReport
+    from knoxtui.net.identity import load_identity
+    from knoxtui.net.oauth2 import AUTH_METHODS, OAuth2Step
+    from knoxtui.net.plan import ClientIdentity, OAuth2Plan, RequestPlan
+    from knoxtui.net.reproduce import reproduction_commands
+    from knoxtui.net.request import (
+        UNVERIFIED_WARNING,
+        RequestResult,
+        Timings,
+        execute,
+        failed_before_connecting,
+        forget_secrets,
+    )
+
+# Submodules load on first use (PEP 562): a command imports only what it touches, so
+# `knoxtui secret list` never pays for what it does not use. The names stay typed for mypy.
+_EXPORTS = {
+    "build_context": "knoxtui.net.context",
+    "clear_cache": "knoxtui.net.context",
+    "CODES": "knoxtui.net.diagnosis",
+    "SIDES": "knoxtui.net.diagnosis",
+    "Diagnosis": "knoxtui.net.diagnosis",
+    "ClientKeyUnusable": "knoxtui.net.errors",
+    "KeyPassphraseWrong": "knoxtui.net.errors",
+    "Alert": "knoxtui.net.handshake",
+    "HandshakeReport": "knoxtui.net.handshake",
+    "load_identity": "knoxtui.net.identity",
+    "AUTH_METHODS": "knoxtui.net.oauth2",
+    "OAuth2Step": "knoxtui.net.oauth2",
+    "ClientIdentity": "knoxtui.net.plan",
+    "OAuth2Plan": "knoxtui.net.plan",
+    "RequestPlan": "knoxtui.net.plan",
+    "reproduction_commands": "knoxtui.net.reproduce",
+    "UNVERIFIED_WARNING": "knoxtui.net.request",
+    "RequestResult": "knoxtui.net.request",
+    "Timings": "knoxtui.net.request",
+    "execute": "knoxtui.net.request",
+    "failed_before_connecting": "knoxtui.net.request",
+    "forget_secrets": "knoxtui.net.request",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AUTH_METHODS",

@@ -233,9 +233,12 @@ class KnoxApp(App[None]):
 
     def _close_vault(self) -> None:
         vault, self.vault = self.vault, None
-        net = sys.modules.get("knoxtui.net")
-        if net is not None:
-            net.forget_secrets()  # cached TLS contexts hold decrypted keys, OAuth2 tokens too
+        # Cached TLS contexts hold decrypted keys, OAuth2 tokens too; nothing is cached unless
+        # one of these was loaded (the net package loads its parts on first use).
+        if any(f"knoxtui.net.{part}" in sys.modules for part in ("request", "context", "oauth2")):
+            from knoxtui.net.request import forget_secrets
+
+            forget_secrets()
         readers = sys.modules.get("knoxtui.ui.bundle_process")
         if readers is not None:
             readers.stop_all()  # a file being read in a child holds its decrypted key

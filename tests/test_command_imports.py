@@ -1,0 +1,126 @@
+"""Each command imports only what it uses (issue 12): checked in a fresh interpreter per command,
+on a real vault, `sys.modules` inspected after the command ran (as test_architecture does for
+the layers)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knoxtui.lab import LabServer
+
+PASSPHRASE = "imports passphrase"
+KDF = 64
+RUN = (
+    "import json, sys\n"
+    "from knoxtui.vault import connection\n"
+    f"connection.DEFAULT_KDF_ITER = {KDF}\n"
+    "from knoxtui.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "sys.stdout.flush()\n"
+    "loaded = sorted(sys.modules)\n"
+    "sys.stderr.write('\\nMODULES ' + json.dumps({'code': code, 'loaded': loaded}) + '\\n')\n"
+)
+NETWORK = {"httpx", "httpcore", "h2", "h11", "anyio", "ssl", "OpenSSL"}
+UI = {"textual", "rich"}
+
+
+def _loaded(vault: Path, *args: str) -> tuple[int, set[str], set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, "--vault", str(vault), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**_env(), "KNOXTUI_VAULT_PASSPHRASE": PASSPHRASE},
+        stdin=subprocess.DEVNULL,
+    )
+    line = done.stderr.rsplit("MODULES ", 1)[-1]
+    data: dict[str, Any] = json.loads(line)
+    modules = set(data["loaded"])
+    return data["code"], {m.split(".")[0] for m in modules}, modules
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "KNOXTUI_VAULT_PASSPHRASE"}
+
+
+@pytest.fixture(scope="module")
+def lab_vault(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from knoxtui.pki import load_bundle
+    from knoxtui.vault import Vault
+
+    folder = tmp_path_factory.mktemp("imports")
+    with LabServer(folder / "lab", behaviour="ok") as lab:
+        files = lab.files
+        path = folder / "vault.knox"
+        with Vault.create(path, PASSPHRASE, kdf_iter=KDF) as vault:
+            bundle = load_bundle(
+                files.client_cert.read_bytes(), key_data=files.client_key.read_bytes()
+            )
+            vault.add_certificate("lab-cert", bundle)
+            vault.add_string("lab-ca", files.ca_bundle.read_text())
+            vault.save_route(
+                "lab",
+                {
+                    "target_url": lab.url + "/accounts",
+                    "certificate_secret_id": "lab-cert",
+                    "ca_bundle_secret_id": "lab-ca",
+                },
+            )
+        yield path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["secret", "list", "--json"],
+        ["secret", "list"],
+        ["check", "--json"],
+        ["route", "list", "--json"],
+        ["audit", "--json"],
+    ],
+    ids=lambda c: " ".join(c),
+)
+def test_listing_commands_load_no_network_and_no_ui(lab_vault: Path, command: list[str]) -> None:
+    code, tops, modules = _loaded(lab_vault, *command)
+    assert code in (0, 1)  # check exits 1 when something is expiring
+    assert not tops & (NETWORK | UI), tops & (NETWORK | UI)
+    assert not {m for m in modules if m.startswith(("knoxtui.net", "knoxtui.ui"))}
+
+
+def test_secret_list_does_not_parse_certificates(lab_vault: Path) -> None:
+    """Listing reads the stored metadata columns; no certificate is parsed again."""
+    _, tops, modules = _loaded(lab_vault, "secret", "list", "--json")
+    assert "cryptography" not in tops
+    assert not {m for m in modules if m.startswith("knoxtui.pki.") and m != "knoxtui.pki.expiry"}
+
+
+def test_test_command_loads_no_ui_and_no_pyopenssl_when_it_succeeds(lab_vault: Path) -> None:
+    code, tops, _ = _loaded(lab_vault, "test", "lab", "--json")
+    assert code == 0
+    assert "httpx" in tops  # it did send the request
+    assert not tops & UI
+    assert "OpenSSL" not in tops  # the pyOpenSSL probe is for failures only
+
+
+def test_parsing_alone_loads_no_layer(tmp_path: Path) -> None:
+    """Building every subcommand's parser (what `knoxtui --help` does) loads no layer below."""
+    code = (
+        "import json, sys\n"
+        "from knoxtui.cli import build_parser\n"
+        "build_parser()\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    ours = {m for m in json.loads(out) if m.startswith("knoxtui.")}
+    layers = ("knoxtui.net", "knoxtui.vault", "knoxtui.pki", "knoxtui.routes", "knoxtui.ui")
+    assert not {m for m in ours if m.startswith(layers)}, ours
