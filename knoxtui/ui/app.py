@@ -247,7 +247,19 @@ class KnoxApp(App[None]):
                 vault.close()
 
     async def action_lock(self) -> None:
-        """Back to the unlock screen with nothing decrypted left in any screen."""
+        """Back to the unlock screen with nothing decrypted left in any screen; the vault's
+        agent (if one runs) forgets its key too, so no command opens the vault without it."""
+        if self.vault is None:
+            return
+        self.run_worker(self._lock_agent, thread=True, group="agent-lock")
+        await self._lock(locked=True)
+
+    def _lock_agent(self) -> None:
+        from knoxtui.agent import client
+
+        client.lock(self.vault_path)
+
+    async def _lock(self, *, locked: bool) -> None:
         from knoxtui.ui.screens.unlock import UnlockScreen
 
         if self.vault is None:
@@ -280,7 +292,8 @@ class KnoxApp(App[None]):
 
     async def check_idle_lock(self) -> None:
         if self.vault is not None and time.monotonic() - self._last_activity >= self.idle_seconds:
-            await self.action_lock()
+            # The console's own idle lock; the agent keeps its own idle timer for the CLI.
+            await self._lock(locked=True)
             self.notify("Locked after inactivity.", title="Vault locked")
 
     # -- navigation (palette, screens) ---------------------------------------------------------

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 GENERAL = (
     ("ctrl+p", "command palette: jump to any secret or route, run any action, switch theme"),
-    ("ctrl+l", "lock now (also after idle): every decrypted value is dropped"),
+    ("ctrl+l", "lock now (also after idle): decrypted values dropped; ctrl+l locks the agent too"),
     ("ctrl+q", "quit"),
     ("?", "this help"),
     ("tab / shift+tab", "next / previous field"),

@@ -92,6 +92,45 @@ class UnlockScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#unlock-spinner").display = False
+        if not self.locked and not self.creating:
+            self.open_with_agent()
+
+    @work(thread=True, exclusive=True, group="agent")
+    def open_with_agent(self) -> None:
+        """The vault's agent (`knoxtui agent start`) holds its key: open without the passphrase.
+        After a lock (ctrl+l, idle) the passphrase is asked for again."""
+        from knoxtui.agent import client
+        from knoxtui.errors import KnoxError, WrongVaultPassphrase
+        from knoxtui.vault import Vault
+        from knoxtui.vault.connection import RawKey
+
+        path = self.knox.vault_path
+        try:
+            key = client.fetch_key(path)
+        except KnoxError as exc:  # a foreign socket: say so, and ask for the passphrase
+            self.app.call_from_thread(
+                self.app.notify, exc.message, title="Agent ignored", severity="warning"
+            )
+            return
+        if key is None:
+            return
+        raw = RawKey(key)
+        key[:] = bytes(len(key))
+        try:
+            vault = Vault.open(path, raw, kdf_iter=self.knox.kdf_iter)
+        except WrongVaultPassphrase:
+            client.lock(path, "stale_key")
+            self.app.call_from_thread(
+                self.app.notify,
+                "The agent's key no longer opens this vault (was its passphrase changed?); "
+                "the agent was locked.",
+                title="Agent locked",
+                severity="warning",
+            )
+            return
+        except KnoxError:
+            return  # the passphrase path shows the error when the user tries
+        self.post_message(self.Opened(vault))
 
     @on(Input.Changed, "#passphrase")
     def _strength(self, event: Input.Changed) -> None:
@@ -152,6 +191,9 @@ class UnlockScreen(Screen[None]):
         self.post_message(self.Opened(vault))
 
     def on_unlock_screen_opened(self, message: Opened) -> None:
+        if self.knox.vault is not None:  # the agent and a typed passphrase both opened it
+            message.vault.close()  # type: ignore[attr-defined]
+            return
         self.knox.vault_opened(message.vault)  # type: ignore[arg-type]
 
     def on_unlock_screen_failed(self, message: Failed) -> None:
