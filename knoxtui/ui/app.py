@@ -252,14 +252,14 @@ class KnoxApp(App[None]):
         if self.vault is None:
             return
         self.run_worker(self._lock_agent, thread=True, group="agent-lock")
-        await self._lock(locked=True)
+        await self._lock()
 
     def _lock_agent(self) -> None:
         from knoxtui.agent import client
 
         client.lock(self.vault_path)
 
-    async def _lock(self, *, locked: bool) -> None:
+    async def _lock(self) -> None:
         from knoxtui.ui.screens.unlock import UnlockScreen
 
         if self.vault is None:
@@ -293,7 +293,7 @@ class KnoxApp(App[None]):
     async def check_idle_lock(self) -> None:
         if self.vault is not None and time.monotonic() - self._last_activity >= self.idle_seconds:
             # The console's own idle lock; the agent keeps its own idle timer for the CLI.
-            await self._lock(locked=True)
+            await self._lock()
             self.notify("Locked after inactivity.", title="Vault locked")
 
     # -- navigation (palette, screens) ---------------------------------------------------------
