@@ -388,7 +388,9 @@ def _diagnose_proxy(
             "this host and port); a 502/503/504 means the proxy cannot reach the server.",
         )
     verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
-    if verify is not None and plan.is_tls:
+    # An issuer we do not trust is the inspecting proxy's mark; a wrong name or date is not.
+    dated_or_named = (*_X509_NAME_MISMATCH, _X509_EXPIRED, _X509_NOT_YET_VALID)
+    if verify is not None and plan.is_tls and verify.verify_code not in dated_or_named:
         leaf = report.server_chain[0] if report.server_chain else None
         issuer = leaf.issuer if leaf else "an unknown issuer"
         trust = "the route's CA bundle" if plan.ca_bundle_pem else "the system trust store"

@@ -211,16 +211,65 @@ def transport_for(
     *,
     ssl_context: Any,
     http2: bool = False,
+    servername: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> tuple[Any, ProxyChoice]:
     """The httpx transport for one request to `url`, and the proxy choice it embodies. The
-    context (with the client certificate) is used for the server only, inside the tunnel."""
+    context (with the client certificate) is used for the server only, inside the tunnel.
+    `servername` (the route's tls_servername) is the SNI and certificate name in the tunnel too
+    (direct requests carry it in the request's sni_hostname extension)."""
     import httpx
 
     choice = choose(url, setting, environ)
     proxy = httpx.Proxy(choice.url) if choice.url is not None else None
     transport = httpx.HTTPTransport(verify=ssl_context, http2=http2, proxy=proxy, retries=0)
+    host = urlsplit(url).hostname
+    if proxy is not None and servername and host and servername != host:
+        # httpcore's tunnel takes the server name from the URL; a backend that renames it is
+        # the one place to say otherwise.
+        transport._pool._network_backend = _ServerNameBackend(host, servername)
     return transport, choice
+
+
+def _server_name_backend() -> Any:
+    import httpcore
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, inner: Any, host: str, servername: str) -> None:
+            self._inner, self._host, self._servername = inner, host, servername
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            data: bytes = self._inner.read(max_bytes, timeout)
+            return data
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._inner.write(buffer, timeout)
+
+        def close(self) -> None:
+            self._inner.close()
+
+        def start_tls(
+            self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+        ) -> Any:
+            name = self._servername if server_hostname == self._host else server_hostname
+            return self._inner.start_tls(ssl_context, name, timeout)
+
+        def get_extra_info(self, info: str) -> Any:
+            return self._inner.get_extra_info(info)
+
+    class Backend(httpcore.SyncBackend):
+        def __init__(self, host: str, servername: str) -> None:
+            self._host, self._servername = host, servername
+
+        def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+            inner = super().connect_tcp(*args, **kwargs)
+            return Stream(inner, self._host, self._servername)
+
+    return Backend
+
+
+def _ServerNameBackend(host: str, servername: str) -> Any:
+    return _server_name_backend()(host, servername)
 
 
 @dataclass(frozen=True)

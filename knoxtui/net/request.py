@@ -233,7 +233,11 @@ def _send(
         alpn=("h2", "http/1.1") if plan.http2 else ("http/1.1",),
     )
     transport, attempt.proxy = proxy.transport_for(
-        plan.url, plan.proxy, ssl_context=context, http2=plan.http2
+        plan.url,
+        plan.proxy,
+        ssl_context=context,
+        http2=plan.http2,
+        servername=plan.servername if plan.is_tls else None,
     )
     extensions: dict[str, Any] = {"trace": trace}
     if plan.servername and plan.is_tls:

@@ -283,3 +283,29 @@ def test_proxy_config_error_is_a_diagnosis(pki: Pki, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HTTPS_PROXY", "socks5://u:pw-x@127.0.0.1:1080")
     result = run("https://127.0.0.1:9/", values(pki))
     assert result.diagnosis.code == "invalid_route" and "pw-x" not in everything(result)
+
+
+@needs_tinyproxy
+def test_tls_servername_is_the_sni_inside_the_tunnel(pki: Pki, tmp_path: Path) -> None:
+    seen: list[str | None] = []
+
+    def handler(request: Any) -> Any:
+        from knoxtui.net.tls_server import ServerResponse
+
+        seen.append(request.servername)
+        return ServerResponse(200, b"{}")
+
+    named = pki.server_ca.issue("api.specific.test", dns_names=("api.specific.test",))
+    with (
+        tinyproxy(tmp_path) as tp,
+        pyopenssl_server(pki, server_cert=named, handler=handler) as server,
+    ):
+        good = run(server.url, values(pki), proxy=tp.url, tls_servername="api.specific.test")
+        bad = run(server.url, values(pki), proxy=tp.url)
+    assert good.diagnosis.code == "ok" and seen == ["api.specific.test"]
+    assert good.report.servername == "api.specific.test"
+    # A wrong name through a proxy is the server's name problem, not interception; the
+    # diagnostic probe for the chain goes through the same proxy (the third CONNECT).
+    assert bad.diagnosis.code == "hostname_mismatch"
+    assert "api.specific.test" in (bad.diagnosis.fix or "")
+    assert tp.connects() == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"] * 3
