@@ -4,6 +4,7 @@ headers, body and certificate names reach the text report only escaped."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from typing import Any
@@ -235,3 +236,122 @@ def test_binary_body_is_shown_as_its_size(pki: Pki) -> None:
         )
     text = render_text(result, None)
     assert "(binary, 1024 bytes)" in text and "\x00" not in text and "\x1b" not in text
+
+
+class _Trickle:
+    """A plain HTTP server that sends its answer one byte every 0.2 s: each read is quick, the
+    whole response is slow (only the whole-request deadline stops it)."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        self.sock.settimeout(5)
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+            for _ in range(100):
+                if self._stop.wait(0.2):
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    def __enter__(self) -> _Trickle:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+def test_the_whole_request_deadline_stops_a_trickling_answer() -> None:
+    with _Trickle() as trickle:
+        result = run_route(
+            Route.from_config(
+                "slow", {"target_url": f"http://127.0.0.1:{trickle.port}/", "timeout_seconds": 1}
+            ),
+            "x",
+            resolver({}),
+        )
+    assert result.diagnosis.code == "timeout"
+    assert "(phase: waiting for the response)" in result.diagnosis.summary
+
+
+def test_plain_http_report_carries_the_plaintext_warning() -> None:
+    with TlsServer(
+        lambda r: ServerResponse(200, b"{}"), cert_chain_pem=None, key_pem=None, plain=True
+    ) as plain:
+        result = run_route(
+            Route.from_config("p", {"target_url": plain.url + "/"}), "x", resolver({})
+        )
+    assert result.diagnosis.code == "ok"
+    assert any(w.startswith("plaintext:") for w in result.warnings)
+    assert result.to_dict()["plaintext"] is True
+    assert "WARNING  plaintext:" in render_text(result, None)
+
+
+class _FullBacklog:
+    """A listener whose accept queue is full (never accepted): a further connect hangs in the
+    SYN stage, as to a firewalled address, without leaving loopback."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", self.port))
+            self.held.append(filler)
+
+    def __enter__(self) -> _FullBacklog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for filler in self.held:
+            filler.close()
+        self.sock.close()
+
+
+def test_connect_timeouts_name_the_server_or_the_proxy() -> None:
+    with _FullBacklog() as full:
+        direct = run_route(
+            Route.from_config(
+                "d", {"target_url": f"http://127.0.0.1:{full.port}/", "connect_timeout_seconds": 1}
+            ),
+            "x",
+            resolver({}),
+        )
+        via = run_route(
+            Route.from_config(
+                "p",
+                {
+                    "target_url": "https://127.0.0.1:9/",
+                    "proxy": f"http://127.0.0.1:{full.port}",
+                    "connect_timeout_seconds": 1,
+                },
+            ),
+            "x",
+            resolver({}),
+        )
+    assert direct.diagnosis.code == "timeout"
+    assert "within 1 s (phase: TCP connect)" in direct.diagnosis.summary
+    assert via.diagnosis.code == "timeout" and "(phase: proxy connect;" in via.diagnosis.summary
