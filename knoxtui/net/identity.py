@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from knoxtui.net.errors import ClientKeyUnusable, KeyPassphraseWrong
 from knoxtui.net.plan import ClientIdentity
+from knoxtui.pki.export import exported_key_is_encrypted
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -84,9 +85,10 @@ def _load_key(data: bytes, password: bytes | None, label: str):  # type: ignore[
                 "command line, or open the secret and press R in the console.",
             ) from None
         return loader(data, password=None)
-    except ValueError as exc:
-        text = str(exc).lower()
-        if password is not None and ("password" in text or "decrypt" in text):
+    except ValueError:
+        # Decide from the structure, not the message: about one wrong passphrase in 256 decrypts
+        # to valid padding, and then the error speaks of key data, not of the password.
+        if password is not None and exported_key_is_encrypted(data):
             raise KeyPassphraseWrong(
                 f"The stored key passphrase does not decrypt the private key of {label}.",
                 hint="Store the right one: --key-passphrase-file F on the command line, or open "

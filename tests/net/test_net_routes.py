@@ -211,3 +211,24 @@ def test_reproduction_keeps_sni_and_versions(pki: Pki) -> None:
     assert "--insecure" in commands["curl"] and "--tlsv1.3" in commands["curl"]
     assert "-connect 10.0.0.5:8443 -servername api.bank.test" in commands["openssl"]
     assert "-tls1_3" in commands["openssl"]
+
+
+def test_wrong_key_passphrase_is_named_even_when_the_padding_happens_to_check(pki: Pki) -> None:
+    """About one wrong passphrase in 256 decrypts to valid padding and cryptography then says
+    'Could not deserialize key data' instead of 'Incorrect password': still a wrong passphrase."""
+    from cryptography.hazmat.primitives import serialization
+
+    route = Route.from_config("bank", {"target_url": "https://x/", "certificate_secret_id": "c"})
+    sealed = pki.client.key_pem(b"correct")
+    unlucky = None
+    for i in range(4000):
+        try:
+            serialization.load_pem_private_key(sealed, password=f"wrong-{i}".encode())
+        except ValueError as exc:
+            if "password" not in str(exc).lower() and "decrypt" not in str(exc).lower():
+                unlucky = f"wrong-{i}"
+                break
+    assert unlucky is not None
+    value = type(pki.value(pki.client))(pki.client.chain_pem, sealed, unlucky)
+    with pytest.raises(KeyPassphraseWrong):
+        plan_request(route, "default", resolver({"c": value}))
