@@ -6,6 +6,7 @@ platform's directories from platformdirs. Folders we create are 0700.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -18,13 +19,26 @@ def _home() -> Path | None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) as 0700; tighten it if it exists."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create `path` and every missing parent as 0700 (whatever the umask: `mkdir -p` would make
+    the parents 0777 under umask 000); tighten `path` itself if it exists. Existing parents are
+    left as they are (they are the user's: /home, a project folder)."""
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another knoxtui process
+            folder.mkdir(mode=0o700)
+        with contextlib.suppress(OSError):  # mkdir's mode is masked by the umask: be explicit
+            folder.chmod(0o700)
     try:
         if path.stat().st_mode & 0o077:
             path.chmod(0o700)
     except OSError:
         pass
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # the usual error for a file there
     return path
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote
 
 from cryptography.hazmat.primitives import hashes
 
-from knoxtui import clock
+from knoxtui import clock, paths
 from knoxtui.errors import UsageError
 from knoxtui.lab.authority import Authority, IssuedCertificate
 
@@ -131,7 +131,7 @@ class LabServer:
     # --- set-up ------------------------------------------------------------------------------
 
     def _write_files(self) -> LabFiles:
-        self.ca_dir.mkdir(parents=True, exist_ok=True)
+        paths.ensure_private_dir(self.ca_dir)  # its client key is a real key: 0700
         files = LabFiles(
             ca_bundle=self.ca_dir / "lab-ca.pem",
             client_cert=self.ca_dir / "client.pem",
@@ -305,8 +305,17 @@ def _nginx_page(response_type: Any, title: str) -> Any:
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    if private:
-        os.chmod(path, 0o600)
+    """Written beside the target and renamed over it: a symlink planted at `path` is replaced,
+    never followed (O_NOFOLLOW on the scratch file, whose name nobody can guess)."""
+    mode = 0o600 if private else 0o644
+    scratch = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(scratch, flags, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+        os.replace(scratch, path)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise

@@ -89,17 +89,23 @@ def check_target(path: Path, *, overwrite: bool) -> Path:
 
 def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     """Write `data` to `path` with mode 0600, atomically."""
+    write_file_atomically(path, data, mode=0o600, overwrite=overwrite)
+
+
+def write_file_atomically(path: Path, data: bytes, *, mode: int, overwrite: bool) -> None:
+    """`data` to a scratch file beside `path` (O_EXCL|O_NOFOLLOW, `mode`), then renamed over it:
+    a symlink planted at `path` is replaced, never followed, and no half-written file is left."""
     target = check_target(path, overwrite=overwrite)
     scratch = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(scratch, flags, 0o600)
+        fd = os.open(scratch, flags, mode)
     except OSError as exc:
         raise InputFileError(f"Cannot create '{target}': {exc.strerror}.") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             with contextlib.suppress(OSError):
-                os.fchmod(handle.fileno(), 0o600)  # the umask can only remove bits; be explicit
+                os.fchmod(handle.fileno(), mode)  # the umask can only remove bits; be explicit
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -200,24 +206,46 @@ def export_secret(
         protection = "key encrypted"
     else:
         protection = "KEY UNENCRYPTED (--insecure-plaintext-key)"
-    # the auditor sees what left the vault, where to, and whether the key was protected
-    value = vault.resolve(name, env, purpose="export", detail=f"{kind} to '{target}'; {protection}")
-    if not isinstance(value, CertificateValue):
-        raise ValidationError(f"Secret '{name}' holds no certificate.", code="no_certificate")
-    chain_pem = value.chain_pem
-    key = (
-        load_private_key(value.key_pem, value.key_passphrase) if value.key_pem is not None else None
-    )
-    data = export_certificate(
-        export_format,
-        chain_pem,
-        key,
-        passphrase or None,
-        friendly_name=name,
-        legacy=legacy,
-        allow_plaintext_key=allow_plaintext_key,
-    )
-    write_private_file(target, data, overwrite=overwrite)
+    # The auditor sees what left the vault, where to, and whether the key was protected. The
+    # export row commits only once the file is written (one transaction); a failed export
+    # leaves no file and says so in the log (issue 11 item 11).
+    written = False
+    try:
+        with vault.batch():
+            value = vault.resolve(
+                name, env, purpose="export", detail=f"{kind} to '{target}'; {protection}"
+            )
+            if not isinstance(value, CertificateValue):
+                raise ValidationError(
+                    f"Secret '{name}' holds no certificate.", code="no_certificate"
+                )
+            key = (
+                load_private_key(value.key_pem, value.key_passphrase)
+                if value.key_pem is not None
+                else None
+            )
+            data = export_certificate(
+                export_format,
+                value.chain_pem,
+                key,
+                passphrase or None,
+                friendly_name=name,
+                legacy=legacy,
+                allow_plaintext_key=allow_plaintext_key,
+            )
+            write_private_file(target, data, overwrite=overwrite)
+            written = True
+    except BaseException as exc:
+        if written:  # the log row did not commit: no unlogged export is left behind
+            target.unlink(missing_ok=True)
+        with contextlib.suppress(Exception), vault.transaction():
+            vault.trail.record(
+                "export_failed",
+                secret_name=name,
+                environment=env,
+                detail=f"{kind} to '{target}' failed ({type(exc).__name__}); nothing written",
+            )
+        raise
     return ExportResult(
         secret=name,
         environment=env,

@@ -5,7 +5,6 @@ environment value. The private key never leaves the vault unencrypted."""
 from __future__ import annotations
 
 import itertools
-import os
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from knoxtui.errors import Conflict, InputFileError, NotFound, UsageError, ValidationError
-from knoxtui.lifecycle.export import check_target, choose_environment
+from knoxtui.errors import Conflict, NotFound, ValidationError
+from knoxtui.lifecycle.export import choose_environment, write_file_atomically
 from knoxtui.pki.csr import (
     KEY_TYPES,
     build_signing_request,
@@ -65,16 +64,8 @@ class AttachResult:
 
 def write_public_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     """A CSR or report (nothing secret): refuses to replace a file unless `overwrite`."""
-    target = check_target(path, overwrite=overwrite)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | (0 if overwrite else os.O_EXCL)
-    try:
-        fd = os.open(target, flags, 0o644)
-    except FileExistsError:
-        raise UsageError(f"'{target}' already exists; it was left alone.") from None
-    except OSError as exc:
-        raise InputFileError(f"Cannot write '{target}': {exc.strerror}.") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    # Atomically, never through a symlink planted at `path` (--force replaced its target).
+    write_file_atomically(path, data, mode=0o644, overwrite=overwrite)
 
 
 def _leaf_of(vault: Vault, name: str, environment: str | None) -> tuple[x509.Certificate, str]:

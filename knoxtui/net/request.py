@@ -41,6 +41,27 @@ UNVERIFIED_WARNING = (
 )
 
 
+def unverified_token_warning(token_url: str) -> str:
+    """Verification off reaches the token endpoint too (issue 11 item 11): say that the OAuth2
+    client secret goes to a server nobody checked."""
+    return (
+        "The OAuth2 client secret is sent to the token endpoint "
+        f"{visible(_without_query(token_url))} without verifying that server either: anyone on "
+        "the path could take it. Turn verification back on, or rotate the client secret if this "
+        "network is not yours."
+    )
+
+
+def _without_query(url: str) -> str:
+    """Scheme, host and path only: user-info and query strings may carry credentials."""
+    bare = url.split("?", 1)[0].split("#", 1)[0]
+    scheme, sep, rest = bare.partition("//")
+    if not sep:
+        return bare
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}//{netloc.rpartition('@')[2]}{slash}{path}"
+
+
 @dataclass(frozen=True)
 class Timings:
     connect_ms: float | None = None
@@ -573,6 +594,8 @@ def execute(plan: RequestPlan, cancel: Cancellation | None = None) -> RequestRes
     warnings: list[str] = []
     if not plan.verify and plan.is_tls:
         warnings.append(UNVERIFIED_WARNING)
+        if plan.oauth2 is not None and plan.oauth2.auth_method != "tls_client_auth":
+            warnings.append(unverified_token_warning(plan.oauth2.token_url))
     if not plan.is_tls:
         warnings.append(PLAINTEXT_WARNING)
     extra: dict[str, str] = {}

@@ -135,7 +135,8 @@ def looks_like_bundle(value: str) -> bool:
 
 def details_for(value: str, name: str = "<value>") -> dict[str, Any]:
     """The metadata of a string value; PEM certificates in it are read (and must be readable)."""
-    details: dict[str, Any] = {"length": len(value)}
+    # No length: it would tell how long an API key is (issue 11 item 11).
+    details: dict[str, Any] = {}
     if not looks_like_bundle(value):
         return details
     from knoxtui.pki import load_bundle
@@ -227,7 +228,7 @@ def backfill(conn: Any) -> int:
         try:
             details = details_for(text)
         except ValidationError:
-            details = {"length": len(text), "ca_bundle": LAYOUT, "unreadable": True}
+            details = {"ca_bundle": LAYOUT, "unreadable": True}
         conn.execute(
             "UPDATE secret_values SET details = ? WHERE id = ?", (json.dumps(details), value_id)
         )

@@ -44,10 +44,26 @@ def default_thresholds() -> ExpiryThresholds:
     return ExpiryThresholds(warning_days=loaded.warning_days, urgent_days=loaded.urgent_days)
 
 
+def _name_fault(name: object) -> str:
+    """What is wrong with a name, without repeating it: a value pasted into a name field by
+    mistake (an API key, a passphrase) must not come back in an error (issue 11 item 11)."""
+    if not isinstance(name, str) or not name:
+        return "it is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"it is {len(name)} characters long"
+    if not refs.SECRET_NAME.fullmatch(name[0]):
+        return "it does not start with a lowercase letter or digit"
+    for index, char in enumerate(name):
+        if not refs.SECRET_NAME.fullmatch("a" + char):
+            kind = "an uppercase letter" if char.isupper() else "a character"
+            return f"{kind} at position {index + 1} is not allowed"
+    return "it is not allowed"
+
+
 def check_name(name: object, what: str = "secret") -> str:
     if not isinstance(name, str) or not refs.is_valid_name(name) or len(name) > MAX_NAME_LENGTH:
         raise ValidationError(
-            f"'{name}' is not a valid {what} name.",
+            f"That is not a valid {what} name: {_name_fault(name)}.",
             hint="Use lowercase letters, digits, '_', '.' and '-', starting with a letter or digit "
             f"(at most {MAX_NAME_LENGTH} characters).",
             code="invalid_name",

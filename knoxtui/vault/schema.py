@@ -163,7 +163,15 @@ _V9 = [
     *_append_only("route_request_details"),
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+# A string value's length said how long an API key is, in --json and --sql (issue 11 item 11):
+# no longer stored, and dropped from the values stored before.
+_V10 = [
+    "UPDATE secret_values SET details = json_remove(details, '$.length') "
+    "WHERE details IS NOT NULL AND json_valid(details) "
+    "AND json_type(details, '$.length') IS NOT NULL"
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 CURRENT_VERSION = len(MIGRATIONS)
 
 

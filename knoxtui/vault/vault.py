@@ -178,9 +178,20 @@ class Vault:
         with self._lock:
             if self._batch_depth:
                 raise Conflict("The passphrase cannot change in the middle of a batch.")
-            connection.rekey(self._conn, new)
+            if not new:
+                connection.rekey(self._conn, new)  # its own message for an empty passphrase
+            # The row first (issue 11 item 11): a rekey is never missing from the log. Should
+            # the rekey then fail, a second row says so.
             with self.transaction():
                 self._audit.record("rekey", detail="vault passphrase changed")
+            try:
+                connection.rekey(self._conn, new)
+            except BaseException:
+                with contextlib.suppress(Exception), self.transaction():
+                    self._audit.record(
+                        "rekey_failed", detail="the vault passphrase was not changed"
+                    )
+                raise
 
     # ------------------------------------------------------------------ transactions
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-for _folder in ("ui", "vault"):
+for _folder in ("ui", "vault", "net"):
     _path = str(Path(__file__).resolve().parents[1] / _folder)
     if _path not in sys.path:
         sys.path.append(_path)
