@@ -47,6 +47,8 @@ async def test_tree_shows_the_verify_view(demo_vault: Path) -> None:
         assert "Fingerprint SHA-256" in text
         assert "EKU: clientAuth allowed" in text
         # Every key fits the 140-column footer (grouped labels), down to "? Help".
+        # The footer is drawn after the tree: on a busy machine it can still be empty here.
+        await wait_for(pilot, lambda: "Back" in screen_text(app))
         footer = screen_text(app).splitlines()
         footer_line = next(line for line in reversed(footer) if "Back" in line)
         assert "Help" in footer_line and "Lifecycle" in footer_line and "Copy" in footer_line
