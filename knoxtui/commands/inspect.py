@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "inspect",
         help="read certificates/keys in any format and check them for mTLS",
-        description="Read certificates and keys (PEM, DER, .p12/.pfx, .p7b) and say whether they "
+        description="Read certificates and keys (PEM, DER, .p12/.pfx, .p7b, Java .jks/.jceks) and "
+        "say whether they "
         "will work for mutual TLS. Exit 0: no error; 1: an error finding; 2: missing file or "
         "bad usage.",
     )
@@ -50,6 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="F",
         help="read the key (or .p12/.pfx) passphrase from the first line of F (- for stdin); "
         "without it, a terminal is asked when one is needed",
+    )
+    parser.add_argument(
+        "--alias", metavar="ALIAS", help="the private-key entry of a Java keystore (.jks/.jceks)"
+    )
+    parser.add_argument(
+        "--entry-passphrase-file",
+        type=Path,
+        metavar="F",
+        help="a Java keystore key entry's own password, when it differs from the store password",
     )
     parser.add_argument("--warning-days", type=int, metavar="N", help="warn at N days left")
     parser.add_argument("--urgent-days", type=int, metavar="N", help="urgent at N days left")
@@ -95,6 +105,12 @@ def run(args: argparse.Namespace) -> int:
         else None
     )
 
+    entry_passphrase = (
+        read_secret_file(args.entry_passphrase_file, "entry passphrase file")
+        if args.entry_passphrase_file
+        else None
+    )
+
     def loader(path: Path, data: bytes) -> Callable[[str | None], CertificateBundle]:
         return lambda given: load_bundle(
             data,
@@ -102,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
             passphrase=given,
             source=str(path),
             thresholds=thresholds,
+            alias=args.alias,
+            entry_passphrase=entry_passphrase,
             # A certificate alone is worth inspecting (has_private_key: false); but a --key
             # file without a key in it is an error.
             require_key=key_data is not None,

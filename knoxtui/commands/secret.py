@@ -39,6 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="F",
         help="key/.p12 passphrase: first line of F, - for stdin (else asked on a terminal)",
     )
+    add.add_argument(
+        "--alias", metavar="ALIAS", help="the private-key entry of a Java keystore (.jks/.jceks)"
+    )
+    add.add_argument(
+        "--entry-passphrase-file",
+        type=Path,
+        metavar="F",
+        help="a Java keystore key entry's own password, when it differs from the store password",
+    )
     add.add_argument("--value-file", type=Path, metavar="F", help="string value (whole file)")
     add.add_argument("--config", type=Path, metavar="F.json", help="oauth2 client config")
     add.add_argument("--env", default=None, metavar="E", help="environment (default: default)")
@@ -127,6 +136,8 @@ def _refuse_extra(args: argparse.Namespace, allowed: set[str]) -> None:
         "--file": args.file,
         "--key": args.key,
         "--key-passphrase-file": args.key_passphrase_file,
+        "--alias": args.alias,
+        "--entry-passphrase-file": args.entry_passphrase_file,
         "--value-file": args.value_file,
         "--config": args.config,
     }
@@ -153,7 +164,10 @@ def run_add(args: argparse.Namespace) -> int:
     check_name(env, "environment")
     # Read and check the input before the vault is opened (or created).
     if args.type == "certificate":
-        _refuse_extra(args, {"--file", "--key", "--key-passphrase-file"})
+        _refuse_extra(
+            args,
+            {"--file", "--key", "--key-passphrase-file", "--alias", "--entry-passphrase-file"},
+        )
         from knoxtui.pki import load_bundle
 
         path = _require(args, "--file", "certificate")
@@ -165,6 +179,11 @@ def run_add(args: argparse.Namespace) -> int:
             else None
         )
         thresholds = _thresholds()
+        entry_passphrase = (
+            read_secret_file(args.entry_passphrase_file, "entry passphrase file")
+            if args.entry_passphrase_file
+            else None
+        )
         # Without --key-passphrase-file, an encrypted key or .p12 asks for it on a terminal.
         bundle, passphrase = load_asking_passphrase(
             lambda given: load_bundle(
@@ -174,6 +193,8 @@ def run_add(args: argparse.Namespace) -> int:
                 source=str(path),
                 thresholds=thresholds,
                 require_key=True,
+                alias=args.alias,
+                entry_passphrase=entry_passphrase,
             ),
             passphrase,
             f"Passphrase for {visible(str(args.key or path))}",

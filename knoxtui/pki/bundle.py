@@ -184,18 +184,32 @@ def load_bundle(
     now: datetime | None = None,
     thresholds: ExpiryThresholds | None = None,
     require_key: bool = False,
+    alias: str | None = None,
+    entry_passphrase: str | bytes | None = None,
 ) -> CertificateBundle:
     """Read a certificate input and judge it. Never raises for any input bytes.
 
     `key_data` is an optional separate key file; `passphrase` opens an encrypted key or a
     PKCS#12 file. `require_key=True` (importing a client certificate for mTLS) makes the lack
     of a private key an error (`missing_private_key`); without it, a certificate alone is fine
-    and `has_private_key` is simply false (`knoxtui inspect`, CA bundles).
+    and `has_private_key` is simply false (`knoxtui inspect`, CA bundles). `alias` names the
+    private-key entry of a Java keystore holding several; `entry_passphrase` opens that entry
+    when its password differs from the store password (`passphrase`).
     """
     moment = now if now is not None else clock.now()
     limits = thresholds if thresholds is not None else DEFAULT_THRESHOLDS
     try:
-        return _load(data, key_data, passphrase, source, moment, limits, require_key)
+        return _load(
+            data,
+            key_data,
+            passphrase,
+            source,
+            moment,
+            limits,
+            require_key,
+            alias,
+            entry_passphrase,
+        )
     except Exception as exc:  # the contract: problems are findings, never exceptions
         problem = finding(
             "corrupt",
@@ -215,8 +229,10 @@ def _load(
     now: datetime,
     thresholds: ExpiryThresholds,
     require_key: bool,
+    alias: str | None = None,
+    entry_passphrase: str | bytes | None = None,
 ) -> CertificateBundle:
-    main = reader.read(data, passphrase)
+    main = reader.read(data, passphrase, alias=alias, entry_passphrase=entry_passphrase)
     findings = list(main.findings)
     certificates = _unique(main.certificates)
     keys: list[LoadedKey] = list(main.keys)
@@ -272,6 +288,17 @@ def _load(
                     f"({' → '.join(i.label for i in chain.linked)}).",
                     "Nothing to do here; if you use this file with other tools, put the leaf "
                     "certificate first, then each issuer.",
+                )
+            )
+        trusted = next((int(n.split(":")[1]) for n in notes if n.startswith("trusted:")), 0)
+        if trusted:
+            findings.append(
+                finding(
+                    "trusted_entries",
+                    f"The keystore also holds {trusted} trusted-certificate entr"
+                    f"{'ies' if trusted > 1 else 'y'} (CA certificates); they are not part of the "
+                    "client identity.",
+                    "To trust them for a route's server, add them as a CA bundle secret.",
                 )
             )
         if crls:
@@ -396,6 +423,11 @@ _NOT_A_CERTIFICATE: tuple[tuple[str, str, str], ...] = (
         "parameters",
         "This file holds DH, DSA or EC domain parameters, not a certificate or key.",
         "Give the certificate and its private key (PEM, .p12/.pfx).",
+    ),
+    (
+        "empty_keystore",
+        "This Java keystore holds no private key and no certificate.",
+        "Check that the right keystore was exported (keytool -list shows its entries).",
     ),
     (
         "openssh_certificate",

@@ -17,7 +17,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from knoxtui.pki import certificate, der, pbe, pem, pfx
+from knoxtui.pki import certificate, der, keystore, pbe, pem, pfx
 from knoxtui.pki.certificate import CertificateInfo, certificate_from_der, describe_certificate
 from knoxtui.pki.finding import Finding, PkiError, finding
 from knoxtui.pki.key import LoadedKey, open_block, open_der, passphrase_bytes, spki_bytes
@@ -82,9 +82,22 @@ class Material:
     crls: int = 0  # certificate revocation lists seen (next to certificates: mentioned)
 
 
-def read(data: bytes, passphrase: str | bytes | None, *, what: str = "file") -> Material:
-    """Read one input. `what` names it in messages ("file", "key file")."""
+def read(
+    data: bytes,
+    passphrase: str | bytes | None,
+    *,
+    what: str = "file",
+    alias: str | None = None,
+    entry_passphrase: str | bytes | None = None,
+) -> Material:
+    """Read one input. `what` names it in messages ("file", "key file"); `alias` and
+    `entry_passphrase` choose and open a Java keystore's private-key entry."""
     found = Material()
+    if keystore.is_keystore(data):
+        keystore.read_keystore(
+            data, passphrase, found, what, alias=alias, entry_passphrase=entry_passphrase
+        )
+        return found
     if not data.strip():
         found.findings.append(
             finding(
@@ -129,7 +142,7 @@ def _unsupported(found: Material, what: str) -> None:
         finding(
             "unsupported_format",
             f"The {what} is not a certificate or key format knoxtui knows (PEM, DER, PKCS#12 "
-            ".p12/.pfx, PKCS#7 .p7b).",
+            ".p12/.pfx, PKCS#7 .p7b, Java keystore .jks/.jceks).",
             "Export the certificate from its source as PEM or .p12/.pfx; check the right file "
             "was chosen.",
         )

@@ -138,7 +138,7 @@ class ImportScreen(Screen[bool]):
                 )
                 yield MaskedTextArea(id="pem", soft_wrap=False, show_line_numbers=False)
                 with Vertical(id="file-fields"):
-                    yield Label("File (.pem .crt .cer .der .p12 .pfx .p7b)")
+                    yield Label("File (.pem .crt .cer .der .p12 .pfx .p7b .jks .jceks)")
                     yield Input(
                         placeholder="path/to/client.pem", id="file", suggester=PathSuggester()
                     )
