@@ -13,15 +13,16 @@ from knoxtui.ui.widgets.record_table import Column, Record
 STATUS_LABELS = STATUS_WORDS
 STATUS_ORDER = ("expired", "urgent", "warning", "not_yet_valid", "valid")
 
+# Priorities (lower stays longer at a narrow terminal): the expiry state is always visible.
 INVENTORY_COLUMNS = (
-    Column("name", "Name", 10, 32),
-    Column("type", "Type", 6, 11),
-    Column("environment", "Environment", 8, 14),
-    Column("subject_cn", "Subject CN", 10, 30),
-    Column("issuer_cn", "Issuer CN", 9, 26),
-    Column("expires", "Expires", 10, 10),
-    Column("days", "Days", 5, 6, justify="right"),
-    Column("status", "Status", 8, 13),
+    Column("name", "Name", 10, 32, priority=0),
+    Column("type", "Type", 6, 11, priority=6),
+    Column("environment", "Environment", 8, 14, priority=3),
+    Column("subject_cn", "Subject CN", 10, 30, priority=5, grow=True),
+    Column("issuer_cn", "Issuer CN", 9, 26, priority=7, grow=True),
+    Column("expires", "Expires", 10, 10, priority=4),
+    Column("days", "Days", 5, 6, justify="right", priority=2),
+    Column("status", "Status", 8, 13, priority=1),
 )
 EXPIRY_COLUMN = 6  # "Days": the default sort, soonest first
 

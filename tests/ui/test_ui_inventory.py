@@ -136,3 +136,65 @@ async def test_a_change_from_the_cli_shows_without_f5(demo_vault: Path) -> None:
             other.add_string("added-by-cli", "s3cret-value")
         await wait_for(pilot, lambda: ("added-by-cli", "default") in {r.key for r in table.records})
         assert "s3cret-value" not in str(app.screen.query_one("#summary").render())
+
+
+async def test_narrow_terminal_keeps_the_expiry_state_and_wide_uses_the_room(
+    demo_vault: Path,
+) -> None:
+    """At 100×30 Expires, Days and Status stay on screen (lower-priority columns give way); at
+    160 columns long subject CNs get the free width instead of an ellipsis."""
+    from ui_helpers import screen_text
+
+    for size in ((100, 30), (80, 24)):
+        app = app_for(demo_vault)
+        async with app.run_test(size=size) as pilot:
+            await unlock(pilot)
+            table = app.screen.query_one(RecordTable)
+            await pilot.pause()
+            header = table.render_line(0).text
+            for label in ("Name", "Days", "Status"):
+                assert label in header, (size, header)
+            assert len(header.rstrip()) <= size[0]
+            assert "Expires" in header or size[0] < 100
+            assert table.virtual_size.width <= table.scrollable_content_region.width + 1
+            row = table.line_text(0).plain
+            assert "expired" in row  # the worst row's status is drawn, not cut off
+            assert "expired" in screen_text(app)
+    app = app_for(demo_vault)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        await pilot.pause()
+        assert table.hidden_columns == []
+        widths = dict(zip([c.key for c in table.columns], table._widths, strict=True))
+        longest = max(len(r.cells[3]) for r in table.all_records)
+        assert widths["subject_cn"] == longest or widths["subject_cn"] > 30
+
+
+async def test_reverse_sort_keeps_rows_without_a_value_last(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        await pilot.press("S")  # reverse the current sort (Days)
+        await pilot.pause()
+        tones = [r.tone for r in table.records]
+        assert tones[0] != "plain" and tones[-1] == "plain"
+        first_plain = tones.index("plain")
+        assert all(t == "plain" for t in tones[first_plain:])
+        days = [int(r.cells[6]) for r in table.records[:first_plain]]
+        assert days == sorted(days, reverse=True)
+
+
+async def test_cursor_row_keeps_its_status_colour(demo_vault: Path) -> None:
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        assert table.has_focus and table.records[0].tone == "expired"
+        expired = table.get_component_rich_style("record-table--tone-expired").color
+        cursor_line = table.render_line(1)  # row 0 under the cursor
+        colours = {seg.style.color for seg in cursor_line if seg.text.strip() and seg.style}
+        assert colours == {expired}
+        cursor_bg = table.get_component_rich_style("record-table--cursor").bgcolor
+        assert all(seg.style.bgcolor == cursor_bg for seg in cursor_line if seg.style)

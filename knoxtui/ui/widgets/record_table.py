@@ -29,6 +29,19 @@ class Column:
     min_width: int = 4
     max_width: int = 40
     justify: str = "left"
+    # When the terminal is narrow, columns give way by priority (higher number first: shrunk to
+    # min_width, then hidden); priority 0-2 are never hidden. `grow`: takes free width at wide
+    # terminals beyond max_width (long CNs at 160 columns).
+    priority: int = 5
+    grow: bool = False
+
+
+def _missing(key: Any) -> bool:
+    """Sort keys shaped (0, value) are present; (1 or more, ...) mean "no value" (last always)."""
+    return isinstance(key, tuple) and bool(key) and key[0] != 0
+
+
+KEEP_PRIORITY = 2  # columns at or below this priority are never hidden
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._all: list[Record] = []
         self._view: list[Record] = []
         self._widths = [c.min_width for c in self.columns]
+        self._natural = [c.min_width for c in self.columns]  # what the content would like
         self.filter_text = ""
         self.filter_predicate: Callable[[Record], bool] | None = None
         self.sort_column: int | None = None
@@ -152,8 +166,61 @@ class RecordTable(ScrollView, can_focus=True):
             for index, cell in enumerate(record.cells):
                 if len(cell) > widths[index]:
                     widths[index] = len(cell)
-        self._widths = [min(w, c.max_width) for w, c in zip(widths, self.columns, strict=True)]
+        self._natural = widths
+        self._fit()
         self._rebuild(previous)
+
+    def _fit(self) -> None:
+        """Column widths for the width on screen: natural (capped at max_width); too wide, the
+        low-priority columns shrink, then hide; room to spare goes to `grow` columns."""
+        columns = self.columns
+        widths = [min(w, c.max_width) for w, c in zip(self._natural, columns, strict=True)]
+        available = self.scrollable_content_region.width if self.is_mounted else 0
+        if available <= 0:
+            self._widths = widths
+            return
+
+        def total() -> int:
+            shown = [w for w in widths if w > 0]
+            return sum(shown) + len(shown) + 1
+
+        by_priority = sorted(range(len(columns)), key=lambda i: -columns[i].priority)
+        for index in by_priority:  # 1. shrink the less important columns to their minimum
+            if total() <= available:
+                break
+            if columns[index].priority > KEEP_PRIORITY:
+                widths[index] = max(columns[index].min_width, widths[index] - (total() - available))
+        for index in by_priority:  # 2. hide them, least important first
+            if total() <= available:
+                break
+            if columns[index].priority > KEEP_PRIORITY:
+                widths[index] = 0
+        for index in by_priority:  # 3. the kept ones give way last
+            if total() <= available:
+                break
+            widths[index] = max(columns[index].min_width, widths[index] - (total() - available))
+        spare = available - total()
+        growers = [i for i, c in enumerate(columns) if c.grow and widths[i] > 0]
+        while spare > 0 and growers:  # 4. free width to the long columns that want it
+            wanting = [i for i in growers if widths[i] < self._natural[i]]
+            if not wanting:
+                break
+            for index in wanting:
+                if spare <= 0:
+                    break
+                widths[index] += 1
+                spare -= 1
+        self._widths = widths
+
+    def on_resize(self) -> None:
+        self._fit()
+        self.virtual_size = Size(self._total_width, len(self._view) + 1)
+        self.refresh()
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """Keys of the columns hidden for lack of width."""
+        return [c.key for c, w in zip(self.columns, self._widths, strict=True) if w == 0]
 
     def set_filter(self, text: str, predicate: Callable[[Record], bool] | None = None) -> None:
         self.filter_text = text.strip().lower()
@@ -178,7 +245,12 @@ class RecordTable(ScrollView, can_focus=True):
             rows = [r for r in rows if self.filter_predicate(r)]
         if self.sort_column is not None:
             index = self.sort_column
-            rows = sorted(rows, key=lambda r: r.sort_keys[index], reverse=self.sort_reverse)
+            # Reversed or not, rows without a value (a string secret's Days) stay last.
+            present = [r for r in rows if not _missing(r.sort_keys[index])]
+            absent = [r for r in rows if _missing(r.sort_keys[index])]
+            present.sort(key=lambda r: r.sort_keys[index], reverse=self.sort_reverse)
+            absent.sort(key=lambda r: r.sort_keys[index])
+            rows = present + absent
         elif rows is self._all:
             rows = list(rows)
         self._view = rows
@@ -195,7 +267,8 @@ class RecordTable(ScrollView, can_focus=True):
 
     @property
     def _total_width(self) -> int:
-        return sum(self._widths) + len(self._widths) + 1
+        shown = [w for w in self._widths if w > 0]
+        return sum(shown) + len(shown) + 1
 
     # -- navigation ---------------------------------------------------------------------------
     def watch_cursor_row(self, old: int, new: int) -> None:
@@ -237,6 +310,8 @@ class RecordTable(ScrollView, can_focus=True):
     def _column_at(self, x: int) -> int | None:
         position = 1
         for index, width in enumerate(self._widths):
+            if width == 0:
+                continue
             if position <= x < position + width + 1:
                 return index
             position += width + 1
@@ -272,6 +347,8 @@ class RecordTable(ScrollView, can_focus=True):
             for index, (column, col_width) in enumerate(
                 zip(self.columns, self._widths, strict=True)
             ):
+                if col_width == 0:
+                    continue
                 label = column.label
                 style = header
                 if index == self.sort_column:
@@ -287,11 +364,15 @@ class RecordTable(ScrollView, can_focus=True):
         record = self._view[row_index]
         style = self.get_component_rich_style(f"record-table--tone-{record.tone}")
         if row_index == self.cursor_row and self.has_focus:
-            style = style + self.get_component_rich_style("record-table--cursor")
+            # The cursor's background and weight only: the row keeps its status colour.
+            cursor = self.get_component_rich_style("record-table--cursor")
+            style = style + Style(bgcolor=cursor.bgcolor, bold=cursor.bold)
         elif row_index == self.cursor_row:
             style = style + Style(reverse=True)
         segments = [Segment(" ", style)]
         for cell, column, col_width in zip(record.cells, self.columns, self._widths, strict=True):
+            if col_width == 0:
+                continue
             segments.append(Segment(self._format(cell, col_width, column.justify), style))
             segments.append(Segment(" ", style))
         strip = Strip(segments).crop(scroll_x, scroll_x + width)
