@@ -97,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("vault", "vault_passphrase_file"):
         if not hasattr(args, name):
             setattr(args, name, None)
+    anchor = sys.modules.get("knoxtui.vault.anchor")
+    if anchor is not None:
+        anchor.forget_written()  # in-process runs (tests): this command's writes only
     handler = getattr(args, "handler", None)
     if handler is None:
         from knoxtui.commands.app import open_tui

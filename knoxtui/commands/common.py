@@ -38,6 +38,12 @@ def emit_json(value: Any) -> None:
     anything else is indented (json's indenting encoder is pure Python, fine for one object)."""
     from knoxtui.safetext import json_text
 
+    anchor = sys.modules.get("knoxtui.vault.anchor")
+    head = anchor.written_heads() if anchor is not None else None
+    if head is not None and isinstance(value, dict) and "audit_head" not in value:
+        # After a write: each log's newest (sequence, hash), to keep elsewhere and check later
+        # with `knoxtui audit --verify --anchor HASH` (issue 11 item 6).
+        value = {**value, "audit_head": head}
     if isinstance(value, list) and value:
         compact = json.JSONEncoder(default=_default, ensure_ascii=False).encode
         text = "[\n  " + ",\n  ".join(compact(item) for item in value) + "\n]"

@@ -26,6 +26,8 @@ from typing import Any
 from knoxtui import paths
 
 LOGS = ("secret_audit_log", "route_request_log")
+# The heads after this process's latest write (the CLI prints them in --json: keep them elsewhere).
+_written: list[Heads] = []
 
 
 @dataclass(frozen=True)
@@ -193,8 +195,18 @@ def advance(conn: Any, vault_path: Path) -> None:
         _advance(conn, vault_path)
 
 
+def written_heads() -> dict[str, Any] | None:
+    """Each log's head after this process's latest write, or None when it wrote nothing."""
+    return head_token(_written[-1]) if _written else None
+
+
+def forget_written() -> None:
+    _written.clear()
+
+
 def _advance(conn: Any, vault_path: Path) -> None:
     heads = current_heads(conn)
+    _written[:] = [heads]
     anchored = read_anchor(vault_path)
     if anchored is not None:
         for table in LOGS:

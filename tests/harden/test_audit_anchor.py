@@ -285,3 +285,22 @@ def test_the_anchor_moves_forward_with_every_write(vault_path: Path) -> None:
     assert after is not None
     assert after["secret_audit_log"].sequence == before["secret_audit_log"].sequence + 3
     assert after["secret_audit_log"].rows == before["secret_audit_log"].rows + 3
+
+
+def test_json_after_a_write_carries_the_head(
+    vault_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vault_connection, "DEFAULT_KDF_ITER", KDF)
+    pass_file = vault_path.parent.parent / "pass.txt"
+    pass_file.write_text(PASSPHRASE)
+    value = vault_path.parent / "v.txt"
+    value.write_text("tok-Json-1")
+    vault_args = ["--vault", str(vault_path), "--vault-passphrase-file", str(pass_file)]
+    add = ["secret", "add", "json-key", "--type", "string", "--value-file", str(value), "--json"]
+    assert main([*add, *vault_args]) == 0
+    head = json.loads(capsys.readouterr().out)["audit_head"]["secret_audit_log"]
+    assert head["sequence"] == 7 and len(head["hash"]) == 64
+    # A read prints no head (nothing was written); the printed hash checks out later.
+    assert main(["secret", "show", "json-key", "--json", *vault_args]) == 0
+    assert "audit_head" not in json.loads(capsys.readouterr().out)
+    assert main(["audit", "--verify", "--anchor", head["hash"], *vault_args]) == 0
