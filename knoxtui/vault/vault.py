@@ -12,6 +12,7 @@ and appends its audit row in the same transaction. The method names from before 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -53,6 +54,7 @@ def _delegate(
     def call(vault: Vault, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         return method(getattr(vault, part), *args, **kwargs)
 
+    functools.update_wrapper(call, method)  # help() and inspect.signature show the part's
     call.__doc__ = f"`vault.{part}.{method.__name__}`: {method.__doc__ or ''}".strip()
     return call
 
