@@ -133,3 +133,54 @@ async def test_audit_screen_escapes_what_the_log_holds(hostile_vault: Path, froz
         await pilot.pause(0.1)
         assert raw_controls(rendered(app)) == []
         assert app.is_running
+
+
+async def test_tester_escapes_a_hostile_servers_names(tmp_path: Path, frozen_now) -> None:
+    """A real TLS server on 127.0.0.1 whose certificate and accepted-CA names carry OSC 52, CR
+    and CSI 2J: the tester's handshake view shows them escaped."""
+    from ui_helpers import NOW, app_for, unlock, wait_for
+
+    from knoxtui.net.tls_server import ServerRequest, ServerResponse, TlsServer
+    from knoxtui.ui.screens import tester
+
+    material = hostile_client()
+
+    def handler(_request: ServerRequest) -> ServerResponse:
+        return ServerResponse(200, b'{"ok": true}')
+
+    path = tmp_path / "tester.knox"
+    with TlsServer(
+        handler,
+        cert_chain_pem=material.cert_pem + material.ca_pem,
+        key_pem=material.key_pem,
+        trusted_client_cas_pem=(material.ca_pem,),
+        verify="inspect",
+    ) as server:
+        with clock.frozen(NOW), Vault.create(path, PASSPHRASE, kdf_iter=KDF) as vault:
+            bundle = load_bundle(material.cert_pem + material.ca_pem, key_data=material.key_pem)
+            vault.add_certificate("hostile", bundle)
+            vault.save_route(
+                "evil",
+                {
+                    "target_url": server.url + "/x",
+                    "certificate_secret_id": "hostile",
+                    "tls_reject_unauthorized": False,
+                },
+            )
+        app = app_for(path)
+        async with app.run_test(size=(160, 50), notifications=True) as pilot:
+            await unlock(pilot)
+            app.open_tester("evil")
+            await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
+            await pilot.pause()
+            screen = app.screen
+            await pilot.press("ctrl+s")
+            await wait_for(
+                pilot, lambda: screen.result is not None and not screen.sending, seconds=20
+            )
+            await pilot.pause()
+            handshake = str(screen.query_one("#handshake").render())
+            assert raw_controls(handshake) == []
+            assert "evil\\x1b]52" in handshake  # the server certificate's name, escaped
+            assert "CA \\x1b]52" in handshake  # the accepted client CA, escaped
+            assert raw_controls(rendered(app)) == []
