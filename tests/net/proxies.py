@@ -113,7 +113,7 @@ class Mitmdump:
 
 
 @contextmanager
-def mitmdump(tmp: Path) -> Iterator[Mitmdump]:
+def mitmdump(tmp: Path, *options: str) -> Iterator[Mitmdump]:
     """A TLS-inspecting proxy: it answers each CONNECT with its own certificate for the target,
     issued by its own CA ("mitmproxy"), and accepts any upstream certificate."""
     if not MITMDUMP.exists():
@@ -133,6 +133,7 @@ def mitmdump(tmp: Path) -> Iterator[Mitmdump]:
                 "--set",
                 f"confdir={folder / 'conf'}",
                 "--ssl-insecure",
+                *options,
             ],
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -309,3 +309,20 @@ def test_tls_servername_is_the_sni_inside_the_tunnel(pki: Pki, tmp_path: Path) -
     assert bad.diagnosis.code == "hostname_mismatch"
     assert "api.specific.test" in (bad.diagnosis.fix or "")
     assert tp.connects() == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"] * 3
+
+
+@needs_mitmdump
+def test_client_certificate_is_never_offered_to_an_inspecting_proxy_that_asks(
+    pki: Pki, tmp_path: Path
+) -> None:
+    """mitmdump asking for a client certificate in its own handshake: we refuse its certificate
+    first, so ours never reaches it (it would, were verification skipped)."""
+    with (
+        mitmdump(tmp_path, "--set", "request_client_cert=true") as mitm,
+        pyopenssl_server(pki) as server,
+    ):
+        result = run(server.url, values(pki), proxy=mitm.url)
+        log = mitm.log()
+    assert result.diagnosis.code == "tls_intercepted"
+    assert not result.report.client_cert_sent and result.report.client_cert_fingerprint is None
+    assert "tpp-client" not in log
