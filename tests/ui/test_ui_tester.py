@@ -493,3 +493,23 @@ async def test_from_diagnosis_to_fix_in_one_key(
             assert app.vault.get_route(route).config[field] == value
         finally:
             app.vault.save_route(route, before, replace=True)  # the lab is shared by the module
+
+
+async def test_the_proxy_used_is_shown(
+    lab_demo: DemoSession, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.net.proxies import TINYPROXY, tinyproxy
+
+    if TINYPROXY is None:
+        pytest.skip("tinyproxy is not installed")
+    monkeypatch.setattr(Clipboard, "_system_copy", lambda self, text: False)
+    with tinyproxy(tmp_path) as tp:
+        monkeypatch.setenv("HTTPS_PROXY", tp.url)
+        app = app_for(lab_demo.vault_path, clock=None)
+        async with app.run_test(size=(150, 50)) as pilot:
+            await unlock(pilot)
+            screen = await _run(pilot, "lab-ok")
+            assert screen.result.diagnosis.code == "ok"
+            head = str(screen.query_one("#response-head", Static).render())
+            assert f"Proxy {tp.url} (env: HTTPS_PROXY is set)" in head
+        assert len(tp.connects()) == 1

@@ -433,12 +433,15 @@ class TesterScreen(Screen[None]):
             head.append(f"   {result.size} bytes")
             head.append("   ctrl+r: v raw/pretty · / search · c copy · w save\n", style="dim")
             for key, value in result.headers:
-                head.append(f"{key}: ", style="bold")
-                head.append(f"{value}\n")
+                head.append(f"{visible(key)}: ", style="bold")
+                head.append(f"{visible(value)}\n")
         else:
             head.append("no HTTP response\n")
         for warning in result.warnings:
-            head.append(f"⚠ {warning}\n", style=self.knox.status_colour("warning"))
+            head.append(f"⚠ {visible(warning)}\n", style=self.knox.status_colour("warning"))
+        via = getattr(result, "proxy", None)
+        if via is not None:
+            head.append(f"Proxy {visible(via.shown_url)} ({via.source}: {visible(via.reason)})\n")
         self.query_one("#response-head", Static).update(head)
         self._show_body(result)
         self._show_reproduction(plan)
