@@ -109,7 +109,7 @@ def test_snapshot_import_live_validation(shot_app, snap_compare, demo_vault: Pat
             pilot,
             lambda: screen.result is not None and screen.result.generation == screen.generation,
         )
-        # Focus decides whether the text area draws its cursor: fix it, the worker's timing must not.
+        # Focus decides whether the text area draws its cursor: fix it (not the worker's timing).
         screen.query_one("#pem", TextArea).focus(scroll_visible=False)
         screen.query_one("#import-form").scroll_home(animate=False)
         await pilot.pause()
