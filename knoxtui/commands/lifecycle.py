@@ -366,6 +366,13 @@ def _check(args: argparse.Namespace) -> int:
         if report.due:
             print(f"{len(report.due)} need(s) renewal now (marked !).", file=sys.stderr)
         for row in report.due:
+            if row.remotes:
+                print(
+                    f"'{visible(row.secret)}' ({visible(row.environment)}) is also used by "
+                    f"remote(s) {', '.join(visible(r) for r in row.remotes)}: push and pull "
+                    "fail with it.",
+                    file=sys.stderr,
+                )
             if row.kind == "ca_bundle" and row.routes:
                 # A CA bundle is renewed by its issuer's new CA certificate, not by a CSR.
                 print(

@@ -4,7 +4,7 @@ breaks when it expires (routes, environments). Drives `knoxtui check`, the repor
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,8 @@ class ExpiryRow:
     # its worst certificate (the first to expire) and `certificates` counts them all.
     kind: str = "certificate"
     certificates: int = 1
+    # Remotes (team sync servers) that log in with this certificate or trust this CA bundle.
+    remotes: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -108,6 +110,7 @@ class ExpiryRow:
             "due": self.due,
             "kind": self.kind,
             "certificates": self.certificates,
+            "remotes": list(self.remotes),
         }
 
 
@@ -220,6 +223,17 @@ def _oauth2_users(secrets: Iterable[SecretInfo]) -> dict[str, list[str]]:
     return users
 
 
+def remote_users(vault: Vault) -> dict[str, tuple[str, ...]]:
+    """Secret name -> remotes that log in with it (cert_secret) or trust it (ca_bundle_secret)."""
+    users: dict[str, list[str]] = {}
+    remotes = getattr(vault, "remotes", None)
+    for remote in remotes.all() if remotes is not None else ():
+        for name in (remote.cert_secret, remote.ca_bundle_secret):
+            if name:
+                users.setdefault(name, []).append(remote.name)
+    return {name: tuple(sorted(found)) for name, found in users.items()}
+
+
 def route_users(vault: Vault) -> dict[str, list[str]]:
     """Secret name -> routes naming it, from one read of the routes table."""
     users: dict[str, list[str]] = {}
@@ -312,6 +326,12 @@ def expiry_report(
                     due=is_due(status, days, within_days, retiring_unused),
                 )
             )
+    remotes = remote_users(vault)
+    if remotes:
+        rows = [
+            replace(row, remotes=remotes[row.secret]) if row.secret in remotes else row
+            for row in rows
+        ]
     rows.sort(
         key=lambda r: (STATUS_ORDER.index(r.status), r.days_remaining, r.secret, r.environment)
     )

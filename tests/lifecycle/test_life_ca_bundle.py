@@ -83,6 +83,14 @@ def _bank(path: Path, now: datetime, *, issuing_days: float) -> None:
             {"target_url": "https://api.bank.example/accounts", "oauth2_secret_id": "bank-oauth"},
         )
         vault.save_route("unrelated", {"target_url": "https://other.example/"})
+        from knoxtui.vault.remotes import RemoteCredentials, RemoteRecord
+
+        vault.remotes.add(
+            RemoteRecord(
+                name="team", url="https://bao.bank.example:8200", ca_bundle_secret="bank-ca"
+            ),
+            RemoteCredentials(),
+        )
 
 
 @pytest.mark.parametrize(
@@ -109,6 +117,7 @@ def test_a_ca_bundle_is_watched_like_a_certificate(
     # Every route that trusts it breaks: directly, and through the oauth2 token endpoint.
     assert row.routes == ("accounts", "payments")
     assert row.breaks_environments == ("default",)
+    assert row.remotes == ("team",) and rows["client"].remotes == ()  # team sync trusts it too
     assert row.to_dict()["kind"] == "ca_bundle"
     line = report.warning_line()
     if due:
@@ -144,6 +153,7 @@ def test_check_fails_on_an_urgent_ca_and_names_the_routes(
     assert "1 certificate value(s) and 1 CA bundle(s)" in captured.err
     assert "CA bundle 'bank-ca' (default): 'Bank Issuing CA' expires 2026-06-13" in captured.err
     assert "routes that break: accounts, payments" in captured.err
+    assert "'bank-ca' (default) is also used by remote(s) team" in captured.err
     assert "BEGIN CERTIFICATE" not in captured.out + captured.err
     assert _main(tmp_path, "check", "--json") == 1
     data = json.loads(capsys.readouterr().out)
