@@ -95,9 +95,11 @@ def test_listing_commands_load_no_network_and_no_ui(lab_vault: Path, command: li
     assert not {m for m in modules if m.startswith(("knoxtui.net", "knoxtui.ui"))}
 
 
-def test_secret_list_does_not_parse_certificates(lab_vault: Path) -> None:
-    """Listing reads the stored metadata columns; no certificate is parsed again."""
-    _, tops, modules = _loaded(lab_vault, "secret", "list", "--json")
+@pytest.mark.parametrize("command", [["secret", "list", "--json"], ["check", "--json"]])
+def test_listing_does_not_parse_certificates(lab_vault: Path, command: list[str]) -> None:
+    """Listing and the expiry report read the stored metadata columns; no certificate is parsed
+    again (cryptography is not even imported)."""
+    _, tops, modules = _loaded(lab_vault, *command)
     assert "cryptography" not in tops
     assert not {m for m in modules if m.startswith("knoxtui.pki.") and m != "knoxtui.pki.expiry"}
 

@@ -101,8 +101,6 @@ class UnlockScreen(Screen[None]):
         After a lock (ctrl+l, idle) the passphrase is asked for again."""
         from knoxtui.agent import client
         from knoxtui.errors import KnoxError, WrongVaultPassphrase
-        from knoxtui.vault import Vault
-        from knoxtui.vault.connection import RawKey
 
         path = self.knox.vault_path
         try:
@@ -113,7 +111,10 @@ class UnlockScreen(Screen[None]):
             )
             return
         if key is None:
-            return
+            return  # no agent: nothing more is loaded while the screen paints
+        from knoxtui.vault import Vault
+        from knoxtui.vault.connection import RawKey
+
         raw = RawKey(key)
         key[:] = bytes(len(key))
         try:
