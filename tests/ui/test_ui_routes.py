@@ -250,7 +250,37 @@ async def test_plain_http_route_is_marked_red_never_verified(demo_vault: Path) -
         )
         await pilot.pause()
         table = app.screen.query_one(DataTable)
-        check = table.get_row("plain-status")[-1]
+        check = table.get_row("plain-status")[1]  # the Server check column
         assert isinstance(check, Text) and check.plain == "plain http ⚠"
         assert check.style == f"bold {app.status_colour('expired')}"  # the theme's red
-        assert table.get_row("bank-accounts")[-1] == "verified"
+        assert table.get_row("bank-accounts")[1] == "verified"
+
+
+async def test_routes_list_at_100_columns_keeps_the_check_and_oauth2(demo_vault: Path) -> None:
+    """At 100×30 the server check marker and the OAuth2 column stay on screen; the long URL is
+    the one cut (with …)."""
+    from textual.widgets import DataTable
+    from ui_helpers import screen_text
+
+    app = app_for(demo_vault)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        app.vault.save_route(
+            "partner-oauth",
+            {
+                "target_url": "https://api.partner.example/" + "very-long-path/" * 8,
+                "oauth2_secret_id": "bank-oauth",
+                "tls_reject_unauthorized": False,
+            },
+        )
+        app.open_routes()
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RoutesScreen) and bool(app.screen.query(DataTable)),
+        )
+        await pilot.pause()
+        text = screen_text(app)
+        assert "OAuth2" in text and "bank-oauth" in text and "OFF ⚠" in text
+        table = app.screen.query_one(DataTable)
+        assert table.virtual_size.width <= 100
+        assert str(table.get_row("partner-oauth")[4]).endswith("…")

@@ -33,6 +33,7 @@ def _tab_id(environment: str) -> str:
 
 # The footer holds ~130 columns: related keys share one label there; `?` spells each one out.
 COPY_KEYS = Binding.Group("Copy", compact=False)
+VALUE_KEYS = Binding.Group("Env value", compact=False)
 LIFECYCLE_KEYS = Binding.Group("Lifecycle", compact=False)
 
 
@@ -63,10 +64,28 @@ class DetailScreen(Screen[None]):
             tooltip="copy the certificate PEM (never the key)",
             group=COPY_KEYS,
         ),
-        Binding("a", "add_value", "Add env"),
-        Binding("R", "replace_value", "Replace"),
+        Binding(
+            "a",
+            "add_value",
+            "Add env",
+            tooltip="add a value for another environment",
+            group=VALUE_KEYS,
+        ),
+        Binding(
+            "R",
+            "replace_value",
+            "Replace",
+            tooltip="replace this environment's value",
+            group=VALUE_KEYS,
+        ),
+        Binding(
+            "x",
+            "remove_value",
+            "Remove env",
+            tooltip="remove this environment's value",
+            group=VALUE_KEYS,
+        ),
         Binding("n", "rename", "Rename"),
-        Binding("x", "remove_value", "Remove env"),
         Binding("d", "delete", "Delete"),
         Binding("c", "renew", "Renew", group=LIFECYCLE_KEYS),
         Binding("A", "attach", "Attach", show=False),  # pending keys, not this secret

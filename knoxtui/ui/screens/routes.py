@@ -30,6 +30,7 @@ from textual.widgets import (
 
 from knoxtui import refs
 from knoxtui.routes.route import plaintext_config
+from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.dialogs import ConfirmModal
 from knoxtui.ui.widgets.completing_input import CompletingInput
 
@@ -120,8 +121,13 @@ class RoutesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Name", "Target URL", "Certificate", "OAuth2", "Server check")
+        # The URL last: at a narrow terminal it is the one cut (with …), never the server check.
+        table.add_columns("Name", "Server check", "Certificate", "OAuth2", "Target URL")
         self.reload()
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self.reload()
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
@@ -138,22 +144,32 @@ class RoutesScreen(Screen[None]):
         keep = self.current  # back from the tester or editor: stay on the route just used
         table.clear()
         unsafe = []
-        for route in vault.list_routes():
-            config = dict(route.config)
+        routes = [(route.name, dict(route.config)) for route in vault.list_routes()]
+        widths = [
+            max([len(name) for name, _ in routes] + [4]),
+            12,
+            max([len(str(c.get("certificate_secret_id") or "")) for _, c in routes] + [11]),
+            max([len(str(c.get("oauth2_secret_id") or "")) for _, c in routes] + [6]),
+        ]
+        # The URL gets what is left (2 cells of padding per column) and is cut with "…".
+        room = max(16, self.size.width - sum(widths) - 2 * 5 - 2)
+        bad = f"bold {self.knox.status_colour('expired')}"
+        for name, config in routes:
             check: str | Text = "verified"
             if insecure(config):
-                check = "OFF ⚠"
-                unsafe.append(route.name)
+                check = Text("OFF ⚠", style=bad)
+                unsafe.append(name)
             if plaintext_config(config):
                 # plain http://: nothing is verified or encrypted, whatever the TLS settings say
-                check = Text("plain http ⚠", style=f"bold {self.knox.status_colour('expired')}")
+                check = Text("plain http ⚠", style=bad)
+            url = str(config.get("target_url", ""))
             table.add_row(
-                route.name,
-                str(config.get("target_url", "")),
-                str(config.get("certificate_secret_id") or ""),
-                str(config.get("oauth2_secret_id") or ""),
+                plain(name),
                 check,
-                key=route.name,
+                plain(str(config.get("certificate_secret_id") or "")),
+                plain(str(config.get("oauth2_secret_id") or "")),
+                plain(url if len(url) <= room else url[: room - 1] + "…"),
+                key=name,
             )
         if keep is not None:
             from textual.widgets.data_table import RowDoesNotExist
