@@ -27,11 +27,50 @@ COMMAND_MODULES = (
 )
 
 
+# The commands each module registers, so that a command line builds only its own module's parser
+# (importing and building all of them costs more than some commands take). A test checks this
+# table against what the modules really register.
+COMMANDS_BY_MODULE = {
+    "knoxtui.commands.inspect": ("inspect",),
+    "knoxtui.commands.secret": ("passwd", "secret"),
+    "knoxtui.commands.route": ("route",),
+    "knoxtui.commands.audit": ("audit",),
+    "knoxtui.commands.request": ("lab", "test"),
+    "knoxtui.commands.lifecycle": ("check", "csr", "report", "retire", "rotate", "secret"),
+    "knoxtui.commands.agent": ("agent", "lock"),
+    "knoxtui.commands.remote": ("pull", "push", "remote"),
+    "knoxtui.commands.app": ("demo",),
+}
+_GLOBAL_WITH_VALUE = ("--vault", "--vault-passphrase-file")
+
+
+def command_modules(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The modules to register for this command line: the named command's, or all of them
+    (no command, help before it, or a name no table entry knows)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in _GLOBAL_WITH_VALUE:
+            index += 2
+            continue
+        if word.startswith("--vault"):
+            index += 1
+            continue
+        if word.startswith("-"):
+            break  # --help, --version, or a mistake: the full parser answers
+        wanted = tuple(m for m, names in COMMANDS_BY_MODULE.items() if word in names)
+        if word == "locate" or wanted:
+            return wanted
+        break
+    return COMMAND_MODULES
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; keep its message short and on stderr."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     import importlib
 
     parser = _Parser(
@@ -44,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     locate = sub.add_parser("locate", help="print every path knoxtui uses")
     locate.add_argument("--json", action="store_true", help="print JSON")
     locate.set_defaults(handler=_locate)
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -92,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Before any secret is read: a crash must not write decrypted values to a core file.
     disable_core_dumps()
-    parser = build_parser()
+    parser = build_parser(command_modules(argv))
     args = parser.parse_args(argv)
     for name in ("vault", "vault_passphrase_file"):
         if not hasattr(args, name):

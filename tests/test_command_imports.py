@@ -126,3 +126,41 @@ def test_parsing_alone_loads_no_layer(tmp_path: Path) -> None:
     ours = {m for m in json.loads(out) if m.startswith("knoxtui.")}
     layers = ("knoxtui.net", "knoxtui.vault", "knoxtui.pki", "knoxtui.routes", "knoxtui.ui")
     assert not {m for m in ours if m.startswith(layers)}, ours
+
+
+def _registered(modules: tuple[str, ...]) -> dict[str, Any]:
+    from knoxtui.cli import build_parser
+
+    parser = build_parser(modules)
+    action = next(a for a in parser._actions if a.dest == "command")
+    return dict(action.choices)  # type: ignore[arg-type]
+
+
+def test_the_command_table_matches_what_modules_register() -> None:
+    """cli.COMMANDS_BY_MODULE lets a command line build only its module's parser; a module that
+    registers a new command must be entered there (this test says which)."""
+    from knoxtui.cli import COMMAND_MODULES, COMMANDS_BY_MODULE
+
+    assert set(COMMANDS_BY_MODULE) == set(COMMAND_MODULES)
+    for module in COMMAND_MODULES:
+        names = set(_registered((module,))) - {"locate"}
+        assert names == set(COMMANDS_BY_MODULE[module]), module
+
+
+def test_a_command_line_parses_the_same_with_only_its_module() -> None:
+    from knoxtui.cli import COMMAND_MODULES, command_modules
+
+    full = _registered(COMMAND_MODULES)
+    for name, parser in full.items():
+        modules = command_modules(["--vault", "v.knox", name, "--json"])
+        assert modules != COMMAND_MODULES or name == "locate", name
+        alone = _registered(modules)
+        assert alone[name].format_help() == parser.format_help(), name
+        sub = [a for a in parser._actions if a.dest and a.dest.endswith("_command")]
+        if sub:
+            assert sorted(sub[0].choices) == sorted(  # type: ignore[arg-type]
+                next(a for a in alone[name]._actions if a.dest == sub[0].dest).choices
+            ), name
+    assert command_modules(["--help"]) == COMMAND_MODULES
+    assert command_modules(["no-such-command"]) == COMMAND_MODULES
+    assert command_modules([]) == COMMAND_MODULES
