@@ -60,6 +60,11 @@ def load(path: Path | None = None) -> Config:
     return replace(config, problems=tuple(problems))
 
 
+def _number(value: float) -> str:
+    """5.0 is written 5: a file the user wrote with integers keeps them."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def save_theme(theme: str, path: Path | None = None) -> None:
     """Remember the chosen theme, keeping the rest of the file's settings."""
     target = path or paths.config_file()
@@ -70,7 +75,7 @@ def save_theme(theme: str, path: Path | None = None) -> None:
         f"warning_days = {current.warning_days}\n"
         f"urgent_days = {current.urgent_days}\n\n"
         "[ui]\n"
-        f"idle_lock_minutes = {current.idle_lock_minutes}\n"
+        f"idle_lock_minutes = {_number(current.idle_lock_minutes)}\n"
         f'theme = "{theme}"\n'
     )
     tmp = target.with_suffix(".tmp")

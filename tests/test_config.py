@@ -40,8 +40,10 @@ def test_bad_values_are_named(tmp_path: Path) -> None:
 def test_theme_choice_is_remembered_keeping_other_settings(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "config.toml"
     path.parent.mkdir()
-    path.write_text("[expiry]\nwarning_days = 45\nurgent_days = 10\n")
+    path.write_text("[expiry]\nwarning_days = 45\nurgent_days = 10\n[ui]\nidle_lock_minutes = 5\n")
     config.save_theme("knox-light", path)
     loaded = config.load(path)
     assert loaded.theme == "knox-light"
     assert (loaded.warning_days, loaded.urgent_days) == (45, 10)
+    # integers stay integers in the file the user wrote
+    assert "idle_lock_minutes = 5\n" in path.read_text()

@@ -259,7 +259,7 @@ class KnoxApp(App[None]):
 
         client.lock(self.vault_path)
 
-    async def _lock(self) -> None:
+    async def _lock(self, reason: str | None = None) -> None:
         from knoxtui.ui.screens.unlock import UnlockScreen
 
         if self.vault is None:
@@ -268,7 +268,7 @@ class KnoxApp(App[None]):
         self._close_vault()
         while len(self.screen_stack) > 2:
             await self.pop_screen()
-        await self.switch_screen(UnlockScreen(locked=True))
+        await self.switch_screen(UnlockScreen(locked=True, reason=reason))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Nothing to lock while locked: hide the key.
@@ -293,8 +293,12 @@ class KnoxApp(App[None]):
     async def check_idle_lock(self) -> None:
         if self.vault is not None and time.monotonic() - self._last_activity >= self.idle_seconds:
             # The console's own idle lock; the agent keeps its own idle timer for the CLI.
-            await self._lock()
-            self.notify("Locked after inactivity.", title="Vault locked")
+            minutes = f"{self.config.idle_lock_minutes:g}"
+            idle = f"{minutes} minute{'' if minutes == '1' else 's'} idle"
+            await self._lock(reason=f"locked after {idle}")
+            self.notify(
+                f"Locked after {idle} (idle_lock_minutes in config.toml).", title="Vault locked"
+            )
 
     # -- navigation (palette, screens) ---------------------------------------------------------
     def open_secret(self, name: str, environment: str | None = None) -> None:
@@ -507,7 +511,11 @@ class KnoxApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Any:
-        yield from super().get_system_commands(screen)
+        # Textual's own theme picker is left out: its themes were not made with the expiry
+        # colours in mind; ours ("Theme: …", see palette.py) are.
+        for command in super().get_system_commands(screen):
+            if command.title != "Theme":
+                yield command
         if self.vault is not None:
             yield SystemCommand(
                 "Lock", "Lock the vault and drop decrypted values", self.action_lock

@@ -139,6 +139,10 @@ async def test_idle_lock_drops_everything_decrypted(demo_vault: Path) -> None:
         assert isinstance(app.screen, UnlockScreen)
         assert not any(isinstance(s, DetailScreen) for s in app.screen_stack)
         assert len(app.screen_stack) == 2
+        # it says why: idle, and for how long
+        minutes = f"{app.config.idle_lock_minutes:g}"
+        locked = str(app.screen.query_one("#locked").render())
+        assert f"locked after {minutes} minute" in locked and "idle" in locked
 
 
 async def test_ctrl_l_locks(demo_vault: Path) -> None:
@@ -296,3 +300,14 @@ async def test_a_crash_prints_no_local_values(
     else:
         assert "internal error (RuntimeError)" in printed
     assert DEMO_KEY_PASSPHRASE not in printed
+
+
+async def test_oauth2_detail_reads_as_words_not_python(demo_vault: Path) -> None:
+    """No `None`, no `{'…': …}`: unset fields are left out, names read as words."""
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        screen = await _open(pilot, "bank-oauth")
+        text = _tree_text(screen)
+        assert "token url: https://" in text
+        assert "None" not in text and "{'" not in text and "['" not in text

@@ -41,6 +41,15 @@ async def test_palette_jumps_to_a_secret_and_a_route_tester(demo_vault: Path) ->
         assert app.screen.route_name == "bank-accounts"
 
 
+async def test_textual_theme_picker_is_not_offered(demo_vault: Path) -> None:
+    """Only our themes (with the expiry colours) are in the palette, not Textual's picker."""
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await unlock(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Theme" not in titles and "Quit" in titles
+
+
 async def test_palette_switches_theme_and_help_lists_keys(demo_vault: Path) -> None:
     app = app_for(demo_vault)
     async with app.run_test(size=(140, 42)) as pilot:

@@ -192,7 +192,11 @@ class DetailScreen(Screen[None]):
                         continue
                     if key == "ca_bundle" or isinstance(item, dict | list):
                         continue  # internal layout marks; lists are shown by their own views
-                    tree.root.add_leaf(plain(f"{key}: {item}"))
+                    if item is None or item == "":
+                        continue  # an unset field says nothing ("audience: None" did)
+                    if isinstance(item, bool):
+                        item = "yes" if item else "no"
+                    tree.root.add_leaf(plain(f"{key.replace('_', ' ')}: {item}"))
             tree.root.add_leaf(f"updated: {value.updated_at:%Y-%m-%d %H:%M} UTC")
             tree.root.add_leaf("value: •••••• (v to reveal)")
             return tree

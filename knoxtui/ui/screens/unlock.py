@@ -54,9 +54,10 @@ class UnlockScreen(Screen[None]):
             self.message = message
             self.hint = hint
 
-    def __init__(self, *, locked: bool = False) -> None:
+    def __init__(self, *, locked: bool = False, reason: str | None = None) -> None:
         super().__init__()
         self.locked = locked
+        self.reason = reason  # "locked after 5 minutes idle"; None: ctrl+l
 
     @property
     def knox(self) -> KnoxApp:
@@ -76,7 +77,8 @@ class UnlockScreen(Screen[None]):
                 yield Label("Unlock the vault", id="unlock-mode")
             yield Label(plain(app.vault_path), id="unlock-path")
             if self.locked:
-                yield Label("The vault was locked; decrypted values were dropped.", id="locked")
+                why = f"The vault was {self.reason}" if self.reason else "The vault was locked"
+                yield Label(f"{why}; decrypted values were dropped.", id="locked")
             yield Input(placeholder="vault passphrase", password=True, id="passphrase")
             if self.creating:
                 yield Input(placeholder="the same passphrase again", password=True, id="confirm")
