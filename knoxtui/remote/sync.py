@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from knoxtui.errors import Conflict, KnoxError, NotFound
 from knoxtui.remote import layout
 from knoxtui.remote.client import MAX_CONCURRENCY, BaoClient, bounded_map, chunks
-from knoxtui.remote.errors import CasMismatch
+from knoxtui.remote.errors import CasMismatch, RemoteUnreachable
 from knoxtui.routes.route import Route
 from knoxtui.vault.models import CertificateValue
 
@@ -180,11 +180,18 @@ def push(
         material = vault.remotes.secret_material(name)
         return layout.secret_document(material.secret_type, material.description, material.values)
 
+    lost: list[KnoxError] = []  # the server went away: stop sending, keep what was written
+
     def send(job: tuple[str, str, dict[str, Any], int]) -> Outcome:
         kind, name, data, cas = job
         path = layout.item_path(remote.prefix, kind, name)
+        if lost:
+            return Outcome(name, kind, "refused", message=f"'{name}' not sent.", code="not_sent")
         try:
             version = client.kv_write(remote.kv_mount, path, data, cas=cas)
+        except RemoteUnreachable as exc:
+            lost.append(exc)
+            return Outcome(name, kind, "refused", message=exc.message, code=exc.code)
         except CasMismatch:
             upstream = client.kv_current_version(remote.kv_mount, path)
             seen = f"you last saw version {cas}" if cas else "you never pulled it"
@@ -217,6 +224,9 @@ def push(
                 ]
                 vault.remotes.mark_many(remote.name, kind, pushed, operation="push")
         sent.extend(results)
+        if lost:
+            # What was written is marked above; the rest waits for the server (exit 2).
+            raise lost[0]
     return outcomes + sent
 
 
