@@ -210,10 +210,10 @@ def load_bundle(
             alias,
             entry_passphrase,
         )
-    except Exception as exc:  # the contract: problems are findings, never exceptions
+    except Exception:  # the contract: problems are findings, never exceptions (nor their names)
         problem = finding(
             "corrupt",
-            f"The input could not be read ({type(exc).__name__}); it is damaged or malformed.",
+            "The input could not be read; it is damaged or malformed.",
             "Export the certificate again from its source.",
         )
         return CertificateBundle(

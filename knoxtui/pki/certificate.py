@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -112,40 +114,271 @@ def iso_z(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
+class _Lazy:
+    """A cached attribute without functools.cached_property's lock (Python 3.11 takes an RLock
+    on every first read): computing twice in a race is harmless here, the values are equal."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.name = function.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.function(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+if TYPE_CHECKING:
+    lazy = cached_property
+else:
+    lazy = _Lazy
+
+
 class CertificateInfo:
-    subject: str
-    subject_cn: str | None
-    issuer: str
-    issuer_cn: str | None
-    serial: str
-    valid_from: datetime
-    valid_until: datetime
-    fingerprint_sha256: str
-    key_type: str
-    key_size: int | None
-    curve: str | None
-    san: tuple[str, ...]
-    key_usage: tuple[str, ...]
-    extended_key_usage: tuple[str, ...]
-    client_auth_eku: bool
-    is_ca: bool
-    self_signed: bool
-    signature_algorithm: str
-    organization_identifier: str | None
-    psd2: Psd2Info | None
-    pem: bytes = field(repr=False)
-    certificate: x509.Certificate = field(repr=False, compare=False)
-    subject_key_id: str | None = None  # hex, as in the SubjectKeyIdentifier extension
-    authority_key_id: str | None = None  # hex key id of the issuer, from AuthorityKeyIdentifier
-    spki: bytes = field(default=b"", repr=False, compare=False)  # SubjectPublicKeyInfo DER
-    # parts that do not decode or break the rules, shown as they are (non_strict_encoding)
-    problems: tuple[str, ...] = ()
+    """One certificate, described lazily: a field is computed (and kept) when first read, so a
+    certificate seen for the first time costs little more than cryptography loading it; live
+    validation reads the leaf's names, a chain's key ids, and rarely the rest.
+
+    A part that does not decode (a name with bad string types, a duplicate or unreadable
+    extension, a date Python cannot hold, non-strict DER OpenSSL accepts) is shown as far as it
+    can be read and listed in `problems` (a `non_strict_encoding` warning), never an exception.
+    `der` is the certificate as given: fingerprint and PEM are of those bytes."""
+
+    __slots__ = ("__dict__", "_lenient", "certificate", "der", "fingerprint_sha256")
+
+    def __init__(
+        self, certificate: x509.Certificate, der_bytes: bytes, digest: bytes, lenient: str = ""
+    ) -> None:
+        self.certificate = certificate
+        self.der = der_bytes
+        self.fingerprint_sha256 = colon_hex(digest)
+        self._lenient = lenient  # what was patched for cryptography to read it, if anything
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, CertificateInfo)
+            and other.fingerprint_sha256 == self.fingerprint_sha256
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint_sha256)
+
+    def __repr__(self) -> str:
+        return f"CertificateInfo({self.fingerprint_sha256[:23]}…)"
+
+    # --- names -------------------------------------------------------------------------------
+
+    @lazy
+    def _names(self) -> tuple[x509.Name | None, x509.Name | None]:
+        return _name_or_none(self.certificate, "subject"), _name_or_none(self.certificate, "issuer")
+
+    @lazy
+    def _raw_names(self) -> tuple[bytes, bytes]:
+        """(subject, issuer) as DER, for comparing names without decoding them."""
+        return der.certificate_names(self.der) or (b"", b"")
+
+    @lazy
+    def subject(self) -> str:
+        name = self._names[0]
+        return _rfc4514(name) if name is not None else "(unreadable name)"
+
+    @lazy
+    def issuer(self) -> str:
+        name = self._names[1]
+        return _rfc4514(name) if name is not None else "(unreadable name)"
+
+    @lazy
+    def subject_cn(self) -> str | None:
+        return _common_name(self._names[0])
+
+    @lazy
+    def issuer_cn(self) -> str | None:
+        return _common_name(self._names[1])
+
+    @lazy
+    def organization_identifier(self) -> str | None:
+        name = self._names[0]
+        if name is None:
+            return None
+        values = name.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+        return str(values[0].value) if values else None
+
+    def _same_name(self, mine: int, other: CertificateInfo, theirs: int) -> bool:
+        """Whether two names are equal: the same DER, or (PrintableString vs UTF8String of the
+        same text, same length) the same RFC 4514 text."""
+        left, right = self._raw_names[mine], other._raw_names[theirs]
+        if left and left == right:
+            return True
+        if left and right and len(left) != len(right):
+            return False
+        return (self.subject, self.issuer)[mine] == (other.subject, other.issuer)[theirs]
+
+    # --- serial, dates, keys -------------------------------------------------------------------
+
+    @lazy
+    def serial(self) -> str:
+        return serial_hex(self._serial)
+
+    @lazy
+    def _serial(self) -> int:
+        value = der.certificate_serial(self.der)
+        return value if value is not None else self.certificate.serial_number
+
+    @lazy
+    def _validity(self) -> tuple[datetime, datetime, tuple[str, ...]]:
+        problems: list[str] = []
+        try:
+            start = self.certificate.not_valid_before_utc
+        except ValueError:
+            start = datetime.min.replace(tzinfo=UTC)
+            problems.append("its start date cannot be held (year 0000?); shown as 0001-01-01")
+        try:
+            end = self.certificate.not_valid_after_utc
+        except ValueError:
+            end = datetime.max.replace(tzinfo=UTC)
+            problems.append("its end date cannot be held; shown as 9999-12-31")
+        return start, end, tuple(problems)
+
+    @property
+    def valid_from(self) -> datetime:
+        return self._validity[0]
+
+    @property
+    def valid_until(self) -> datetime:
+        return self._validity[1]
+
+    @lazy
+    def _key(self) -> tuple[str, int | None, str | None, bytes]:
+        try:
+            public_key = self.certificate.public_key()
+            key_type, key_size, curve = public_key_shape(public_key)
+            spki = public_key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):
+            # cryptography refuses the key (an RSA exponent it rejects, an unknown curve); say
+            # what it is from its structure, as openssl does
+            raw_spki = der.certificate_spki(self.der)
+            shape = der.spki_shape(raw_spki) if raw_spki else ("unknown", None, None)
+            key_type, key_size, curve = shape
+            spki = raw_spki or b""
+        return key_type, key_size, curve, spki
+
+    @property
+    def key_type(self) -> str:
+        return self._key[0]
+
+    @property
+    def key_size(self) -> int | None:
+        return self._key[1]
+
+    @property
+    def curve(self) -> str | None:
+        return self._key[2]
+
+    @property
+    def spki(self) -> bytes:
+        """SubjectPublicKeyInfo DER, as cryptography writes it for a key (pairing compares)."""
+        return self._key[3]
+
+    @lazy
+    def signature_algorithm(self) -> str:
+        try:
+            return str(self.certificate.signature_algorithm_oid._name)
+        except ValueError:
+            return "unknown"
+
+    @lazy
+    def pem(self) -> bytes:
+        body = base64.encodebytes(self.der).replace(b"\n", b"")
+        lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        return b"-----BEGIN CERTIFICATE-----\n" + lines + b"\n-----END CERTIFICATE-----\n"
+
+    # --- extensions ----------------------------------------------------------------------------
+
+    @lazy
+    def _extensions(self) -> tuple[dict[x509.ObjectIdentifier, Any], tuple[str, ...]]:
+        return _read_extensions(self.certificate, self.der)
+
+    @lazy
+    def san(self) -> tuple[str, ...]:
+        value = self._extensions[0].get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        if value is None:
+            return ()
+        if isinstance(value, tuple):  # read by hand: already text
+            return value
+        return tuple(_general_name(n) for n in value)
+
+    @lazy
+    def key_usage(self) -> tuple[str, ...]:
+        return _key_usage(self._extensions[0])
+
+    @lazy
+    def extended_key_usage(self) -> tuple[str, ...]:
+        value = self._extensions[0].get(ExtensionOID.EXTENDED_KEY_USAGE)
+        return tuple(EKU_NAMES.get(oid, oid.dotted_string) for oid in value) if value else ()
+
+    @lazy
+    def client_auth_eku(self) -> bool:
+        value = self._extensions[0].get(ExtensionOID.EXTENDED_KEY_USAGE)
+        return value is None or bool(
+            {"clientAuth", "anyExtendedKeyUsage"} & set(self.extended_key_usage)
+        )
+
+    @lazy
+    def is_ca(self) -> bool:
+        constraints = self._extensions[0].get(ExtensionOID.BASIC_CONSTRAINTS)
+        return bool(constraints and constraints.ca)
+
+    @lazy
+    def subject_key_id(self) -> str | None:
+        """Hex, as in the SubjectKeyIdentifier extension."""
+        return _key_identifiers(self._extensions[0])[0]
+
+    @lazy
+    def authority_key_id(self) -> str | None:
+        """Hex key id of the issuer, from AuthorityKeyIdentifier."""
+        return _key_identifiers(self._extensions[0])[1]
+
+    @lazy
+    def psd2(self) -> Psd2Info | None:
+        qc = self._extensions[0].get(OID_QC_STATEMENTS)
+        return parse_qc_statements(qc.value) if isinstance(qc, x509.UnrecognizedExtension) else None
+
+    @lazy
+    def self_signed(self) -> bool:
+        return self._same_name(0, self, 1) and (
+            self.subject_key_id is None or self.authority_key_id in (None, self.subject_key_id)
+        )
+
+    @lazy
+    def problems(self) -> tuple[str, ...]:
+        """Parts that do not decode or break the rules, in words (non_strict_encoding)."""
+        found: list[str] = []
+        if self._lenient:
+            found.append(f"it is not strict DER ({self._lenient})")
+        subject, issuer = self._names
+        if subject is None:
+            found.append("its subject is an unreadable name")
+        if issuer is None:
+            found.append("its issuer is an unreadable name")
+        if self._serial <= 0:
+            found.append("its serial number is not positive (RFC 5280 forbids it)")
+        found.extend(self._validity[2])
+        found.extend(self._extensions[1])
+        return tuple(found)
+
+    # --- judging -------------------------------------------------------------------------------
 
     def issued(self, child: CertificateInfo) -> bool:
         """Whether `child` names this certificate as its issuer (names, and key ids if both
         are present)."""
-        if child is self or child.issuer != self.subject:
+        if child is self or not child._same_name(1, self, 0):
             return False
         return (
             child.authority_key_id is None
@@ -202,9 +435,18 @@ class CertificateInfo:
                 "organization_identifier": self.organization_identifier,
                 "psd2": self.psd2.to_dict() if self.psd2 else None,
                 "pem": self.pem.decode("ascii"),
+                "problems": list(self.problems),
             }
         )
         return out
+
+
+def _name_or_none(cert: x509.Certificate, which: str) -> x509.Name | None:
+    try:
+        name: x509.Name = getattr(cert, which)  # decodes every value: bad string types fail here
+    except ValueError:
+        return None
+    return name
 
 
 def serial_hex(serial: int) -> str:
@@ -219,7 +461,9 @@ def colon_hex(digest: bytes) -> str:
     return ":".join(f"{b:02X}" for b in digest)
 
 
-def _common_name(name: x509.Name) -> str | None:
+def _common_name(name: x509.Name | None) -> str | None:
+    if name is None:
+        return None
     try:
         values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     except ValueError:
@@ -276,13 +520,20 @@ def _general_name(name: x509.GeneralName) -> str:
     return str(name)
 
 
-def _extensions(cert: x509.Certificate) -> dict[x509.ObjectIdentifier, Any]:
-    """Extension values by OID, read in one pass; none when they cannot be parsed (we describe,
-    not judge, here: a broken extension list leaves those fields empty)."""
+def _read_extensions(
+    cert: x509.Certificate, der_bytes: bytes
+) -> tuple[dict[x509.ObjectIdentifier, Any], tuple[str, ...]]:
+    """Extension values by OID, and what could not be read. When cryptography refuses the list
+    (a duplicate extension, an unusual SAN), the common ones are read here from the DER."""
     try:
-        return {ext.oid: ext.value for ext in cert.extensions}
-    except ValueError:
-        return {}
+        return {ext.oid: ext.value for ext in cert.extensions}, ()
+    except x509.DuplicateExtension as exc:
+        problem = f"it has a duplicate extension ({exc.oid.dotted_string}; the first one is used)"
+    except Exception:  # cryptography raises several types (UnsupportedGeneralNameType, ...)
+        problem = "an extension cannot be decoded (shown as far as it can be read)"
+    values, unread = extensions_by_hand(der_bytes)
+    problems = [problem] + [f"its extension {oid} cannot be read" for oid in unread]
+    return values, tuple(problems)
 
 
 def _key_usage(extensions: dict[x509.ObjectIdentifier, Any]) -> tuple[str, ...]:
@@ -361,14 +612,22 @@ def remember(digest: bytes, info: CertificateInfo) -> CertificateInfo:
 
 
 def certificate_from_der(data: bytes) -> CertificateInfo:
-    """Parse and describe a DER certificate. Descriptions are immutable and cached by the
-    SHA-256 of the DER, so re-validating the same input does no parsing. Raises ValueError."""
+    """Parse a DER certificate, tolerating what OpenSSL tolerates (non-strict DER is patched
+    for cryptography and reported). Descriptions are cached by the SHA-256 of the DER, so
+    re-validating the same input does no parsing. Raises ValueError when it is not one."""
     digest = hashlib.sha256(data).digest()
     hit = cached(digest)
     if hit is not None:
         return hit
-    cert = x509.load_der_x509_certificate(data)
-    return remember(digest, _describe(cert, data, digest))
+    lenient = ""
+    try:
+        cert = x509.load_der_x509_certificate(data)
+    except ValueError:
+        patched, lenient = der.strict_certificate(data)
+        if not lenient:
+            raise
+        cert = x509.load_der_x509_certificate(patched)
+    return remember(digest, CertificateInfo(cert, data, digest, lenient))
 
 
 def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
@@ -378,7 +637,7 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
     hit = cached(digest)
     if hit is not None:
         return hit
-    return remember(digest, _describe(cert, der_bytes, digest))
+    return remember(digest, CertificateInfo(cert, der_bytes, digest))
 
 
 def _key_identifiers(
@@ -392,77 +651,85 @@ def _key_identifiers(
     )
 
 
-def _describe(cert: x509.Certificate, der_bytes: bytes, digest: bytes) -> CertificateInfo:
-    spki = b""
-    try:
-        public_key = cert.public_key()
-        key_type, key_size, curve = public_key_shape(public_key)
-        spki = public_key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+# --- extensions read by hand, when cryptography refuses the whole list ------------------------
+
+_SAN_CHOICES = {
+    0xA0: "othername",
+    0x81: "email",
+    0x82: "DNS",
+    0xA3: "X400Name",
+    0xA4: "DirName",
+    0xA5: "EdiPartyName",
+    0x86: "URI",
+    0x87: "IP",
+    0x88: "RID",
+}
+
+
+def extensions_by_hand(
+    der_bytes: bytes,
+) -> tuple[dict[x509.ObjectIdentifier, Any], list[str]]:
+    """The extensions OpenSSL would show, read from the DER: basic constraints, key usage, EKU,
+    key ids and SANs (every kind, as text); the first of duplicates. Unreadable ones by OID."""
+    values: dict[x509.ObjectIdentifier, Any] = {}
+    unread: list[str] = []
+    for oid_text, value in der.certificate_extensions(der_bytes):
+        oid = x509.ObjectIdentifier(oid_text)
+        if oid in values:
+            continue
+        try:
+            parsed = _extension_by_hand(oid, value)
+        except (der.DerError, IndexError, ValueError):
+            unread.append(oid_text)
+            continue
+        if parsed is not None:
+            values[oid] = parsed
+    return values, unread
+
+
+def _extension_by_hand(oid: x509.ObjectIdentifier, value: bytes) -> Any:
+    top = der.read_tlv(value)
+    if oid == ExtensionOID.BASIC_CONSTRAINTS:
+        parts = der.children(top.value)
+        ca = bool(parts and parts[0].tag == 0x01 and parts[0].value != b"\x00")
+        return x509.BasicConstraints(ca=ca, path_length=None)
+    if oid == ExtensionOID.EXTENDED_KEY_USAGE:
+        return x509.ExtendedKeyUsage(
+            [x509.ObjectIdentifier(der.decode_oid(p.value)) for p in der.children(top.value)]
         )
-    except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):
-        # cryptography refuses the key (an RSA exponent it rejects, an unknown curve); say what
-        # it is from its structure, as openssl does
-        raw_spki = der.certificate_spki(der_bytes)
-        shape = der.spki_shape(raw_spki) if raw_spki else ("unknown", None, None)
-        key_type, key_size, curve = shape
-        spki = raw_spki or b""
-    extensions = _extensions(cert)
-    subject_key_id, authority_key_id = _key_identifiers(extensions)
-    subject = _rfc4514(cert.subject)
-    issuer = _rfc4514(cert.issuer)
+    if oid == ExtensionOID.SUBJECT_KEY_IDENTIFIER:
+        return x509.SubjectKeyIdentifier(top.value)
+    if oid == ExtensionOID.AUTHORITY_KEY_IDENTIFIER:
+        key_id = next((p.value for p in der.children(top.value) if p.tag == 0x80), None)
+        return x509.AuthorityKeyIdentifier(key_id, None, None)
+    if oid == ExtensionOID.KEY_USAGE:
+        bits = top.value[1:] + b"\0\0"
+        flags = [bool(bits[i // 8] & (0x80 >> (i % 8))) for i in range(9)]
+        agreement = flags[4]
+        return x509.KeyUsage(
+            flags[0],
+            flags[1],
+            flags[2],
+            flags[3],
+            agreement,
+            flags[5],
+            flags[6],
+            flags[7] if agreement else False,
+            flags[8] if agreement else False,
+        )
+    if oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
+        names = []
+        for item in der.children(top.value):
+            kind = _SAN_CHOICES.get(item.tag, f"[{item.tag & 0x1F}]")
+            if kind in ("DNS", "email", "URI"):
+                names.append(f"{kind}:{item.value.decode('utf-8', 'replace')}")
+            elif kind == "IP":
+                import ipaddress
 
-    san_value = extensions.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-    san = tuple(_general_name(n) for n in san_value) if san_value is not None else ()
-
-    eku_value = extensions.get(ExtensionOID.EXTENDED_KEY_USAGE)
-    eku = tuple(EKU_NAMES.get(oid, oid.dotted_string) for oid in eku_value) if eku_value else ()
-    client_auth = eku_value is None or bool({"clientAuth", "anyExtendedKeyUsage"} & set(eku))
-
-    constraints = extensions.get(ExtensionOID.BASIC_CONSTRAINTS)
-    is_ca = bool(constraints and constraints.ca)
-
-    org_ids = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    qc = extensions.get(OID_QC_STATEMENTS)
-    psd2 = parse_qc_statements(qc.value) if isinstance(qc, x509.UnrecognizedExtension) else None
-
-    try:
-        signature = cert.signature_algorithm_oid._name
-    except ValueError:
-        signature = "unknown"
-    problems: list[str] = []
-    serial = der.certificate_serial(der_bytes)
-    if serial is None:
-        serial = cert.serial_number
-    if serial <= 0:
-        problems.append("serial number not positive (RFC 5280 forbids it; OpenSSL accepts it)")
-
-    return CertificateInfo(
-        subject=subject,
-        subject_cn=_common_name(cert.subject),
-        issuer=issuer,
-        issuer_cn=_common_name(cert.issuer),
-        serial=serial_hex(serial),
-        valid_from=cert.not_valid_before_utc,
-        valid_until=cert.not_valid_after_utc,
-        fingerprint_sha256=colon_hex(digest),
-        key_type=key_type,
-        key_size=key_size,
-        curve=curve,
-        san=san,
-        key_usage=_key_usage(extensions),
-        extended_key_usage=eku,
-        client_auth_eku=client_auth,
-        is_ca=is_ca,
-        self_signed=subject == issuer
-        and (subject_key_id is None or authority_key_id in (None, subject_key_id)),
-        signature_algorithm=signature,
-        organization_identifier=str(org_ids[0].value) if org_ids else None,
-        psd2=psd2,
-        pem=cert.public_bytes(serialization.Encoding.PEM),
-        certificate=cert,
-        subject_key_id=subject_key_id,
-        authority_key_id=authority_key_id,
-        spki=spki,
-        problems=tuple(problems),
-    )
+                names.append(f"IP:{ipaddress.ip_address(item.value)}")
+            else:
+                names.append(f"{kind}:<unsupported>")
+        return tuple(names)
+    if oid == OID_QC_STATEMENTS:
+        return x509.UnrecognizedExtension(oid, value)
+    return None

@@ -360,3 +360,92 @@ def spki_shape(spki: bytes) -> tuple[str, int | None, str | None]:
     except (DerError, IndexError, ValueError):
         pass
     return "unknown", None, None
+
+
+def _tbs_fields(certificate: bytes) -> list[Tlv]:
+    fields = children(read_tlv(read_tlv(certificate).value).value)
+    return fields[1:] if fields and fields[0].tag == CONTEXT_0 else fields
+
+
+def certificate_names(certificate: bytes) -> tuple[bytes, bytes] | None:
+    """(subject, issuer) Name DER of a certificate, compared without decoding them."""
+    try:
+        fields = _tbs_fields(certificate)
+        return encode(fields[4].tag, fields[4].value), encode(fields[2].tag, fields[2].value)
+    except (DerError, IndexError):
+        return None
+
+
+def certificate_extensions(certificate: bytes) -> list[tuple[str, bytes]]:
+    """(OID, value DER) of every extension, in order, duplicates kept."""
+    out: list[tuple[str, bytes]] = []
+    try:
+        fields = children(read_tlv(read_tlv(certificate).value).value)
+        holder = next((f for f in fields if f.tag == 0xA3), None)
+        if holder is None:
+            return out
+        for extension in children(read_tlv(holder.value).value):
+            parts = children(extension.value)
+            out.append((decode_oid(parts[0].value), parts[-1].value))
+    except (DerError, IndexError):
+        pass
+    return out
+
+
+_PRINTABLE = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+)
+
+
+def strict_certificate(data: bytes) -> tuple[bytes, str]:
+    """A DER copy of a certificate OpenSSL reads but cryptography's strict parser refuses, and
+    what was changed ('' when nothing could be): minimal lengths, BOOLEAN TRUE as FF, a
+    default value written out (critical FALSE) dropped, a PrintableString holding UTF-8 made a
+    UTF8String. The copy is for reading fields only; fingerprint and PEM stay the original's."""
+    fixes: set[str] = set()
+    try:
+        top = read_tlv(to_der(data))
+        patched = _strict(top, fixes, 0, in_extension=False)
+    except DerError:
+        return data, ""
+    if patched != data[: len(patched)] or len(patched) != len(data):
+        fixes.add("length encodings")
+    return patched, ", ".join(sorted(fixes)) if patched != data else ""
+
+
+def _strict(item: Tlv, fixes: set[str], depth: int, *, in_extension: bool) -> bytes:
+    if depth > MAX_DEPTH:
+        raise DerError("nested too deeply")
+    if item.tag == 0x01 and item.value not in (b"\x00", b"\xff"):
+        fixes.add("BOOLEAN TRUE not written as FF")
+        return encode(0x01, b"\xff")
+    if item.tag == PRINTABLE_STRING and not set(item.value) <= _PRINTABLE:
+        try:
+            item.value.decode("utf-8")
+        except UnicodeDecodeError:
+            return encode(item.tag, item.value)
+        fixes.add("a PrintableString holding other characters")
+        return encode(UTF8_STRING, item.value)
+    if item.tag == 0x04 and item.value[:1] in (b"\x30", b"\x31", b"\x03"):
+        try:
+            inner = read_tlv(item.value)
+            if inner.end == len(item.value) and inner.tag & 0x20:
+                return encode(0x04, _strict(inner, fixes, depth + 1, in_extension=False))
+        except DerError:
+            pass
+        return encode(item.tag, item.value)
+    if not item.tag & 0x20:
+        return encode(item.tag, item.value)
+    parts = children(item.value)
+    if (
+        item.tag == SEQUENCE
+        and len(parts) == 3
+        and parts[0].tag == OID
+        and parts[1].tag == 0x01
+        and parts[1].value == b"\x00"
+        and parts[2].tag == 0x04
+    ):
+        fixes.add("a default value (critical FALSE) written out")
+        parts = [parts[0], parts[2]]
+    body = b"".join(_strict(p, fixes, depth + 1, in_extension=in_extension) for p in parts)
+    return encode(item.tag, body)
