@@ -142,6 +142,20 @@ def _run(count: int, url: str, token: str, workdir: Path) -> dict[str, float]:
         assert sum(o.action == "pushed" for o in outcomes) == count
     paths = [f"secret/data/{prefix}/secrets/fleet-{i:05d}" for i in range(count)]
     times["gets"] = min(_plain_gets(url, token, paths) for _ in range(3))
+    # What pull adds, each alone: reading the certificates as an import does, storing them.
+    from knoxtui.pki import load_bundle
+
+    pems = [(b.chain_pem(), b.key_pem_plain()) for b in bundles]
+    start = time.perf_counter()
+    checked = [load_bundle(chain, key_data=key, require_key=True) for chain, key in pems]
+    times["validate"] = time.perf_counter() - start
+    with Vault.create(workdir / f"c{count}.knox", PASSPHRASE, kdf_iter=CHEAP_KDF) as carol:
+        start = time.perf_counter()
+        for first in range(0, count, 250):
+            with carol.batch():
+                for index in range(first, min(first + 250, count)):
+                    carol.add_certificate(f"fleet-{index:05d}", checked[index])
+        times["store"] = time.perf_counter() - start
     with Vault.create(workdir / f"b{count}.knox", PASSPHRASE, kdf_iter=CHEAP_KDF) as bob:
         remote = bob.remotes.add(
             RemoteRecord("team", url, prefix=prefix), RemoteCredentials(token=token)
@@ -173,6 +187,8 @@ def main() -> None:
             print(row("plain HTTP GETs of the same items (reference)", gets, gets))
             goal = "goal <= 1.5x" if count == COUNT else ""
             print(row("pull --all (list, GET, validate, store, mark)", times["pull"], gets, goal))
+            print(row("  of which: validate as an import does, alone", times["validate"], gets))
+            print(row("  of which: store in SQLCipher with audit row, alone", times["store"], gets))
             print(row("push --all (cas writes, marks)", times["push"], gets))
             print(row("remote status (one listing, local digests)", times["status"], gets))
             per_item[count] = {k: v / count for k, v in times.items()}
