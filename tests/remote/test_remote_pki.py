@@ -87,3 +87,15 @@ def test_csr_sign_with_an_unknown_role_keeps_the_pending_key(
     assert code in (1, 2) and "no-such-role" in err
     assert [p.name for p in alice.list_pending_keys()] == ["waiting"]
     assert alice.list_secrets() == []
+
+
+def test_csr_sign_into_an_environment(
+    bao: BaoServer, prefix: str, alice: Vault, knox_a, tmp_path: Path
+) -> None:
+    _add_remote(knox_a, bao, prefix)
+    _csr_new(knox_a, "sandbox_cert", tmp_path, "--subject", "CN=knox-sandbox")
+    code, _, err = knox_a(
+        "csr", "sign", "sandbox_cert", "--remote", "team", "--role", "client", "--env", "sandbox"
+    )
+    assert code == 0, err
+    assert alice.get_secret("sandbox_cert").environments == ("sandbox",)

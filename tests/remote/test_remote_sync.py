@@ -111,6 +111,7 @@ def test_push_then_pull_gives_the_second_person_the_same_items(
     assert got.chain_pem == mine.chain_pem and got.key_passphrase == "key pass 1"
     assert bob.get_secret("bank_ca").description == "the bank's CA"
     assert bob.resolve("api_key", "sandbox") == "sk-live-123"
+    assert bob.resolve("bank_oauth", "default") == alice.resolve("bank_oauth", "default")
     assert bob.get_route("payments").config == alice.get_route("payments").config
     assert {i["state"] for i in _status(knox_b).values()} == {"in_sync"}
 
