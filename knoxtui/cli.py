@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -112,6 +113,21 @@ def add_vault_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Domain hints name both ways ("--key F on the command line, or open the secret and press R in
+# the console"); the command line says only its own.
+_CONSOLE_PARTS = (
+    (re.compile(r" on the command line, (?:or )?[^.;()]*? in the console"), ""),
+    (re.compile(r", or the passphrase field\)"), ")"),
+    (re.compile(r", or paste both\)"), ")"),
+)
+
+
+def command_line_hint(hint: str) -> str:
+    for pattern, replacement in _CONSOLE_PARTS:
+        hint = pattern.sub(replacement, hint)
+    return hint
+
+
 def _locate(args: argparse.Namespace) -> int:
     from knoxtui import paths
     from knoxtui.commands.common import emit_json
@@ -155,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Messages name files, subjects and user input: shown with their controls made visible.
         print(f"knoxtui: {visible(exc.message, multiline=True)}", file=sys.stderr)
         if exc.hint:
-            print(f"  hint: {visible(exc.hint, multiline=True)}", file=sys.stderr)
+            hint = command_line_hint(exc.hint)
+            print(f"  hint: {visible(hint, multiline=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("knoxtui: interrupted", file=sys.stderr)

@@ -129,7 +129,11 @@ class Secrets(changes.ItemChanges):
             "payload": None,
         }
         detail = f"fingerprint {leaf.fingerprint_sha256}" + (
-            "; stored although expired (allowed on purpose)" if kept else ""
+            # the audit says which: a not-yet-valid certificate is not "expired"
+            f"; stored although {'expired' if 'expired' in kept else 'not yet valid'} "
+            "(allowed on purpose)"
+            if kept
+            else ""
         )
         return self._put_value(
             name, "certificate", environment, description, replace, columns, blobs, detail

@@ -62,3 +62,15 @@ def test_strength_hint() -> None:
     assert passphrase_strength("abc")[0] == "weak"
     assert passphrase_strength("correct horse battery staple")[0] == "strong"
     assert passphrase_strength("")[0] == "none"
+
+
+async def test_create_vault_complaint_goes_once_the_field_is_filled(tmp_path: Path) -> None:
+    app = app_for(tmp_path / "new.knox")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        error = screen.query_one("#unlock-error")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Enter the vault passphrase" in str(error.render()))
+        await pilot.press(*"ab cd")
+        await pilot.pause()
+        assert str(error.render()) == ""

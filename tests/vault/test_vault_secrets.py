@@ -107,6 +107,10 @@ def test_expired_refused_unless_allowed_and_then_marked(vault: Vault, kwargs, co
     cert = info.values[0].certificate
     assert cert is not None and cert.allowed_expired and code in cert.warnings
     assert str(cert.status(TEST_NOW)) == code
+    # the audit row says which, in the people's words
+    words = {"expired": "expired", "not_yet_valid": "not yet valid"}[code]
+    detail = vault.audit_entries()[-1].detail or ""
+    assert f"stored although {words} (allowed on purpose)" in detail
 
 
 def test_default_value_serves_every_environment(vault: Vault) -> None:

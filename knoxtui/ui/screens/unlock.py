@@ -135,6 +135,13 @@ class UnlockScreen(Screen[None]):
             return  # the passphrase path shows the error when the user tries
         self.post_message(self.Opened(vault))
 
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        """Typing answers the last complaint ("Enter the vault passphrase." stayed under a field
+        already filled); the fields emptied by a failure leave it in place."""
+        if event.value:
+            self.query_one("#unlock-error", Label).update("")
+
     @on(Input.Changed, "#passphrase")
     def _strength(self, event: Input.Changed) -> None:
         if not self.creating:

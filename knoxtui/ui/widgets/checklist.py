@@ -3,6 +3,7 @@ green/amber/red with the finding's message and hint (finding codes of DESIGN.md 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,14 +44,31 @@ TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+_COMMAND_LINE_PARTS = (
+    # "--key F on the command line, or open the secret and press R in the console" -> "open the
+    # secret and press R" (a short console half, like a bare key, keeps both ways)
+    (
+        re.compile(
+            r"--[a-z-]+(?: [A-Z]+)? on the command line, (?:or )?"
+            r"((?:open|the|press|Delete)[^.;()]*?) in the console"
+        ),
+        r"\1",
+    ),
+    (re.compile(r"\(FILE with --key F, or paste both\)"), "(paste both, or name the key file)"),
+)
+
+
 def screen_hint(hint: str | None) -> str | None:
     """A finding's hint in this screen's words: the command-line flag for the passphrase is the
-    Key passphrase field here."""
+    Key passphrase field here, and the command line's half of a two-way hint is left out."""
     if hint is None:
         return None
-    return hint.replace(
+    hint = hint.replace(
         "(--key-passphrase-file F, or the passphrase field)", "in the Key passphrase field"
     )
+    for pattern, replacement in _COMMAND_LINE_PARTS:
+        hint = pattern.sub(replacement, hint)
+    return hint
 
 
 def console_hint(hint: str | None) -> str | None:
@@ -79,6 +97,25 @@ def _from_findings(line: CheckLine, findings: list[Any]) -> CheckLine:
     )
 
 
+KEY_LOCKED_CODES = frozenset(
+    {"passphrase_required", "wrong_passphrase", "unsupported_key_encryption"}
+)
+
+
+def _chain_words(chain: Any) -> str:
+    """Intermediates counted as such; a self-signed root is named apart (not needed in the
+    chain a client sends, the server has it)."""
+    certificates = list(chain)
+    roots = [c for c in certificates if c.subject == c.issuer]
+    intermediates = len(certificates) - len(roots)
+    parts = []
+    if intermediates:
+        parts.append(f"{intermediates} intermediate{'s' if intermediates > 1 else ''}, in order")
+    if roots:
+        parts.append("the root CA (not needed in the chain; the server has it)")
+    return " + ".join(parts) if parts else "leaf only"
+
+
 def lines_for_bundle(bundle: Any) -> list[CheckLine]:
     """Checklist lines for a `knoxtui.pki.CertificateBundle`."""
     by_code: dict[str, list[Any]] = {}
@@ -104,6 +141,10 @@ def lines_for_bundle(bundle: Any) -> list[CheckLine]:
                 size = f"-{leaf.key_size}" if leaf is not None and leaf.key_size else ""
                 kind = (leaf.key_type.upper() if leaf is not None else "private") + size
                 line = CheckLine(topic, "ok", title, f"{kind} key")
+            elif bundle.encrypted_key or by_code.keys() & KEY_LOCKED_CODES:
+                # The key is there, only locked: say so, not "no key given yet".
+                found_locked = "encrypted key found; needs its passphrase"
+                line = CheckLine(topic, "pending", title, found_locked)
             else:
                 line = CheckLine(topic, "pending", title, "no key given yet")
         elif topic == "match":
@@ -127,13 +168,7 @@ def lines_for_bundle(bundle: Any) -> list[CheckLine]:
             if leaf is not None:
                 line = CheckLine(topic, "ok", title, "allowed for TLS client authentication")
         elif topic == "chain" and leaf is not None:
-            chain = len(bundle.chain)
-            line = CheckLine(
-                topic,
-                "ok",
-                title,
-                f"{chain} intermediate(s), in order" if chain else "leaf only",
-            )
+            line = CheckLine(topic, "ok", title, _chain_words(bundle.chain))
         lines.append(_from_findings(line, found))
     for code, items in by_code.items():
         if code not in claimed:
