@@ -50,16 +50,28 @@ def anchor_file(vault_path: Path) -> Path:
     return paths.state_dir() / "anchors" / f"{key[:32]}.json"
 
 
-def current_heads(conn: Any) -> Heads:
-    """The newest row of each log, as the vault holds it now (for the agent, too)."""
+def current_heads(conn: Any, since: Heads | None = None) -> Heads:
+    """The newest row of each log, as the vault holds it now (for the agent, too). With `since`
+    (heads known to hold), rows are counted from there on: a write costs a short range scan, not
+    a walk over the whole log."""
     heads: Heads = {}
     for table in LOGS:
         row = conn.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
         if row is None:
             heads[table] = Head(0, "", 0)
             continue
-        count = conn.execute(f"SELECT count(*) FROM {table} WHERE id <= ?", (row[0],)).fetchone()
-        heads[table] = Head(int(row[0]), str(row[1]), int(count[0]))
+        base = since.get(table) if since is not None else None
+        if base is not None and 0 <= base.sequence <= int(row[0]) and base.rows >= 0:
+            count = conn.execute(
+                f"SELECT count(*) FROM {table} WHERE id > ? AND id <= ?", (base.sequence, row[0])
+            ).fetchone()
+            rows = base.rows + int(count[0])
+        else:
+            total = conn.execute(
+                f"SELECT count(*) FROM {table} WHERE id <= ?", (row[0],)
+            ).fetchone()
+            rows = int(total[0])
+        heads[table] = Head(int(row[0]), str(row[1]), rows)
     return heads
 
 
@@ -205,25 +217,32 @@ def forget_written() -> None:
 
 
 def _advance(conn: Any, vault_path: Path) -> None:
-    heads = current_heads(conn)
-    _written[:] = [heads]
     anchored = read_anchor(vault_path)
-    if anchored is not None:
-        for table in LOGS:
-            old = anchored[table]
-            if old.sequence < 0:
-                return
-            if old.sequence > heads[table].sequence:
-                return  # another process wrote further already (or the log was cut: evidence)
-            if (
-                old.sequence
-                and conn.execute(
-                    f"SELECT 1 FROM {table} WHERE id = ? AND row_hash = ?", (old.sequence, old.hash)
-                ).fetchone()
-                is None
-            ):
-                return  # not the anchored chain any more: keep the evidence
+    if anchored is None:
+        heads = current_heads(conn)
+        _written[:] = [heads]
+        write_anchor(vault_path, heads)
+        return
+    holds = all(_still_holds(conn, table, anchored[table]) for table in LOGS)
+    # Counted from the anchor when it holds (a short range scan), else from the start.
+    heads = current_heads(conn, since=anchored if holds else None)
+    _written[:] = [heads]
+    if not holds:
+        return  # not the anchored chain any more: the anchor stays as evidence
+    if any(anchored[table].sequence > heads[table].sequence for table in LOGS):
+        return  # another process anchored further already
     write_anchor(vault_path, heads)
+
+
+def _still_holds(conn: Any, table: str, old: Head) -> bool:
+    if old.sequence < 0:
+        return False
+    if old.sequence == 0:
+        return True
+    row = conn.execute(
+        f"SELECT 1 FROM {table} WHERE id = ? AND row_hash = ?", (old.sequence, old.hash)
+    ).fetchone()
+    return row is not None
 
 
 def head_token(heads: Heads) -> dict[str, Any]:
