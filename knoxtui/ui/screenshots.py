@@ -143,15 +143,26 @@ async def _detail_import_route(app: Any, pilot: Any, out: Path, pem: str) -> Non
 
 
 async def _static_scenes(out: Path, folder: Path, themes: list[str]) -> None:
-    from knoxtui.demo import DEMO_PASSPHRASE, build_demo_vault
+    from knoxtui.demo import start_demo
+
+    # The data set `make run` shows (the demo and its lab's secrets and routes), on the frozen
+    # clock; no request is sent in these scenes.
+    session = start_demo(folder / "demo", kdf_iter=KDF_ITER)
+    try:
+        await _static_pictures(out, folder, themes, session.vault_path.relative_to(folder))
+    finally:
+        session.close()
+
+
+async def _static_pictures(out: Path, folder: Path, themes: list[str], vault: Path) -> None:
+    from knoxtui.demo import DEMO_PASSPHRASE
     from knoxtui.ui.app import make_app
 
-    build_demo_vault(folder / "demo.knox", kdf_iter=KDF_ITER)
     pem, key_path = import_material(folder)
     for index, theme in enumerate(themes):
         suffix = "" if index == 0 else f"-{theme}"
         app = make_app(
-            Path("demo.knox"),
+            vault,
             kdf_iter=KDF_ITER,
             config=Config(theme=theme),
             passphrase_hint=f"Demo vault: the passphrase is '{DEMO_PASSPHRASE}'.",
