@@ -181,8 +181,13 @@ async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -
         assert set(routes.selected) == {"lab-ok", "lab-untrusted", "lab-insecure"}
         routes.deselect("lab-untrusted")
         routes.deselect("lab-insecure")
-        await pilot.pause()
-        plan = str(modal.query_one("#rotate-plan", Static).render())
+
+        def plan_text() -> str:
+            return str(modal.query_one("#rotate-plan", Static).render())
+
+        # the plan follows the SelectedChanged messages, handled after deselect returns
+        await wait_for(pilot, lambda: "lab-insecure" in plan_text().partition("Untouched")[2])
+        plan = plan_text()
         assert "lab-ok: certificate_secret_id" in plan and "Untouched" in plan
         assert modal.query_one("#rotate-rehearse-row").display
         modal.query_one("#rotate-rehearse", Button).press()
@@ -191,6 +196,8 @@ async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -
         assert set(pairs) == {"lab-ok"}
         assert pairs["lab-ok"].old.code == "ok"
         assert pairs["lab-ok"].new.code != "ok" and pairs["lab-ok"].regression
+        # the table is drawn on a later refresh than the one that set `rehearsal`
+        await wait_for(pilot, lambda: "NEW lab-client-2" in screen_text(app))
         rendered = screen_text(app)
         assert "OLD lab-client" in rendered and "NEW lab-client-2" in rendered
         assert "regression" in rendered
