@@ -146,6 +146,40 @@ def _refuse_extra(args: argparse.Namespace, allowed: set[str]) -> None:
         raise UsageError(f"--type {args.type} does not take {', '.join(extra)}.")
 
 
+def _only_ca_certificates(bundle: Any) -> bool:
+    return bool(bundle.certificates) and all(c.is_ca for c in bundle.certificates)
+
+
+def _binary_ca_bundle(raw: bytes, path: Path) -> str:
+    """A string value file that is not text: CA certificates in a binary container (a Java
+    truststore, DER, PKCS#7) are stored as the PEM CA bundle a string value holds; anything else
+    is refused with what to give instead."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from knoxtui.errors import InputFileError
+    from knoxtui.pki import load_bundle
+
+    bundle = load_bundle(raw, source=str(path))
+    shown = visible(str(path))
+    if bundle.has_private_key:
+        raise InputFileError(
+            f"The value file '{shown}' holds a private key ({bundle.format}); a string value "
+            "is text.",
+            hint="Store a client certificate and its key with --type certificate --file F.",
+        )
+    if not bundle.certificates or bundle.errors:
+        raise InputFileError(
+            f"The value file '{shown}' is not UTF-8 text.",
+            hint="A string value is text (an API key, or PEM certificates for a CA bundle).",
+        )
+    print(
+        f"knoxtui: '{shown}' is a {bundle.format.upper()} file of {len(bundle.certificates)} "
+        "certificate(s); stored as their PEM CA bundle.",
+        file=sys.stderr,
+    )
+    return "".join(c.certificate.public_bytes(Encoding.PEM).decode() for c in bundle.certificates)
+
+
 def run_add(args: argparse.Namespace) -> int:
     from knoxtui.commands.common import (
         load_asking_passphrase,
@@ -154,7 +188,7 @@ def run_add(args: argparse.Namespace) -> int:
         read_input_file,
         read_secret_file,
     )
-    from knoxtui.errors import InputFileError, ValidationError
+    from knoxtui.errors import ValidationError
     from knoxtui.safetext import visible
     from knoxtui.vault import OAuth2Config
     from knoxtui.vault.models import check_name
@@ -203,7 +237,14 @@ def run_add(args: argparse.Namespace) -> int:
         allowed = {"expired", "not_yet_valid"} if args.allow_expired else set()
         blocking = [f for f in bundle.errors if f.code not in allowed]
         if blocking:
-            raise ValidationError(blocking[0].message, hint=blocking[0].hint, code=blocking[0].code)
+            hint = blocking[0].hint
+            if blocking[0].code == "missing_private_key" and _only_ca_certificates(bundle):
+                hint = (
+                    "It holds only CA certificates: to trust them for a route's server, store "
+                    f"them as a CA bundle: knoxtui secret add {args.name} --type string "
+                    f"--value-file {visible(str(path))}"
+                )
+            raise ValidationError(blocking[0].message, hint=hint, code=blocking[0].code)
         with open_vault(args, create=True) as vault:
             info = vault.add_certificate(
                 args.name,
@@ -226,7 +267,7 @@ def run_add(args: argparse.Namespace) -> int:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InputFileError(f"The value file '{args.value_file}' is not UTF-8 text.") from None
+            text = _binary_ca_bundle(raw, Path(args.value_file))
         # A trailing newline is how editors end files, never part of an API key.
         value = text[:-1] if text.endswith("\n") and "-----BEGIN" not in text else text
         value = value[:-1] if value.endswith("\r") and "-----BEGIN" not in value else value

@@ -172,3 +172,31 @@ def test_pki_inspect_and_secret_add_read_a_keystore(
     code = main(["secret", "show", "bank", "--json"])
     shown = json.loads(capsys.readouterr().out)
     assert code == 0 and "bank" in json.dumps(shown)
+
+
+def test_pki_truststore_stored_as_a_ca_bundle_string(
+    stores: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A truststore given to `secret add --type certificate` points to the CA-bundle way; given
+    to `--type string` it is stored as the PEM CA bundle (was: 'not UTF-8 text')."""
+    root, _inter, _leaf = f.pki()
+    monkeypatch.setenv("KNOXTUI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KNOXTUI_VAULT_PASSPHRASE", "vault pass for the truststore test")
+    trust = str(stores["trust"])
+    code = main(["secret", "add", "roots", "--type", "certificate", "--file", trust])
+    err = capsys.readouterr().err
+    assert code == 1 and "--type string --value-file" in err
+    code = main(["secret", "add", "roots", "--type", "string", "--value-file", trust])
+    said = capsys.readouterr()
+    assert code == 0 and "CA bundle of 1 certificate" in said.out and "JKS" in said.err
+    code = main(["secret", "show", "roots", "--json"])
+    shown = json.dumps(json.loads(capsys.readouterr().out))
+    assert code == 0 and root.cert.subject.rfc4514_string() in shown
+    # a keystore holding a private key is no string value: said so, nothing stored
+    code = main(["secret", "add", "other", "--type", "string", "--value-file", str(stores["JKS"])])
+    err = capsys.readouterr().err
+    assert code == 2 and "--type certificate" in err
+    assert main(["secret", "show", "other"]) == 1  # not found
