@@ -60,6 +60,14 @@ def _name_fault(name: object) -> str:
     return "it is not allowed"
 
 
+def shown_name(name: object) -> str:
+    """`'name'` for a message, or a description when it is no valid name at all: what was typed
+    there may be a value pasted by mistake, and is not repeated."""
+    if isinstance(name, str) and refs.is_valid_name(name) and len(name) <= MAX_NAME_LENGTH:
+        return f"'{name}'"
+    return f"like that ({_name_fault(name)}, so it is no valid name)"
+
+
 def check_name(name: object, what: str = "secret") -> str:
     if not isinstance(name, str) or not refs.is_valid_name(name) or len(name) > MAX_NAME_LENGTH:
         raise ValidationError(

@@ -20,6 +20,7 @@ from knoxtui.vault.models import (
     iso,
     parse_iso,
     route_references,
+    shown_name,
 )
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ class Routes(changes.ItemChanges):
 
     def not_found(self, name: str) -> NotFound:
         return NotFound(
-            f"There is no route named '{name}'.",
+            f"There is no route named {shown_name(name)}.",
             hint="knoxtui route list shows the routes in this vault.",
         )
 

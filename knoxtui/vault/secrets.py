@@ -26,6 +26,7 @@ from knoxtui.vault.models import (
     check_name,
     iso,
     parse_iso,
+    shown_name,
 )
 
 if TYPE_CHECKING:
@@ -321,7 +322,7 @@ class Secrets(changes.ItemChanges):
 
     def not_found(self, name: str) -> NotFound:
         return NotFound(
-            f"There is no secret named '{name}'.",
+            f"There is no secret named {shown_name(name)}.",
             hint="knoxtui secret list shows the names in this vault.",
         )
 

@@ -201,3 +201,15 @@ def test_string_values_show_no_length(cli) -> None:
     assert code == 0 and "length" not in out and "24" not in out
     code, out, _err = cli("audit", "--sql", "SELECT details FROM secret_values", "--json")
     assert code == 0 and "length" not in out
+
+
+def test_a_value_given_as_a_name_on_the_command_line_is_not_echoed(cli) -> None:
+    value = cli.dir / "v.txt"
+    value.write_text("tok")
+    assert cli("secret", "add", "api", "--type", "string", "--value-file", str(value))[0] == 0
+    for argv in (("secret", "show", "sk_live_Pelican 0042"), ("route", "show", "Pass Word 1")):
+        code, out, err = cli(*argv)
+        assert code == 1
+        assert argv[2] not in out + err and "no valid name" in err
+    code, _out, err = cli("secret", "show", "missing-one")
+    assert code == 1 and "'missing-one'" in err  # a valid name is named as before
