@@ -37,6 +37,9 @@ ALLOWABLE_WITH_EXPIRED = frozenset({"expired", "not_yet_valid"})
 RESOLVE_PURPOSES = ("access", "reveal", "export")
 
 
+MAX_STRING_VALUE = 1024 * 1024  # bytes of UTF-8; as the CLI's --value-file limit
+
+
 class Secrets(changes.ItemChanges):
     """`vault.secrets`: one row per secret in `secrets`, one per environment in `secret_values`
     (metadata) and `value_blobs` (the value itself)."""
@@ -157,6 +160,14 @@ class Secrets(changes.ItemChanges):
                 f"The value of string secret '{name}' is empty.",
                 hint="Put the value in the file given to --value-file.",
                 code="empty_value",
+            )
+        if len(value) > MAX_STRING_VALUE or len(value.encode("utf-8")) > MAX_STRING_VALUE:
+            # Whatever the way in (CLI, console, import, pull): a 1 GB value took 3 GB of
+            # memory and ended in an InterfaceError (issue 11 item 5).
+            raise ValidationError(
+                f"The value of string secret '{name}' is longer than 1 MB, the limit.",
+                hint="A string secret holds an API key, a token or a CA bundle.",
+                code="value_too_long",
             )
         # A CA bundle is read here, once: listing and the expiry watch use these columns.
         details = cabundle.details_for(value, name)

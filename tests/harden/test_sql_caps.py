@@ -52,7 +52,7 @@ def test_limits_are_lifted_after_the_query(vault: Vault) -> None:
     """The vault's own connection stores certificates bigger than the query cap afterwards."""
     with pytest.raises(UsageError):
         vault.query("SELECT length(printf('%.*c', 2000000, 'x'))")
-    big = "x" * 3_000_000
+    big = "x" * 1_040_000  # past the query's 1,000,000-byte cap, within the 1 MiB value limit
     vault.add_string("big", big)
     assert vault.resolve("big", "default") == big
     assert vault.query("SELECT count(*) FROM secret_audit_log")[1][0][0] >= 3
@@ -61,3 +61,11 @@ def test_limits_are_lifted_after_the_query(vault: Vault) -> None:
 def test_the_native_handle_is_confirmed(vault: Vault) -> None:
     native = query._native(vault._conn)
     assert native is not None  # the LENGTH cap really applies on this build
+
+
+def test_a_string_value_over_1_mb_is_refused_by_the_vault(vault: Vault) -> None:
+    from knoxtui.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        vault.add_string("huge", "x" * (1024 * 1024 + 1))
+    assert caught.value.code == "value_too_long" and "x" * 20 not in caught.value.message
