@@ -139,7 +139,6 @@ def parse_json(raw: bytes | str) -> Any:
     return data
 
 
-STDIN_PATH = Path("-")
 MAX_STDIN_SECRET_BYTES = 64 * 1024  # a passphrase, never a file's worth
 
 

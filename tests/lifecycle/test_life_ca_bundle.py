@@ -183,3 +183,26 @@ def test_inventory_report_lists_the_bundle(tmp_path: Path, frozen_now: datetime)
     assert rows["client"]["kind"] == "certificate"
     assert "bank-ca" in render(report, "md")
     assert "BEGIN" not in render(report, "json")
+
+
+def test_control_characters_in_a_ca_name_never_reach_the_terminal(
+    tmp_path: Path, frozen_now: datetime, kdf: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CA whose name carries OSC 52 (clipboard write) and CSI 2J (clear screen): text output
+    shows them escaped; JSON keeps the exact string."""
+    evil = "Evil\x1b]52;c;QUJD\x07 CA\x1b[2J"
+    with make_vault(tmp_path / "v.db") as vault:
+        vault.add_string("evil-ca", ca_pem(evil, frozen_now, days_left=5))
+        vault.save_route(
+            "r", {"target_url": "https://x.example/", "ca_bundle_secret_id": "evil-ca"}
+        )
+    assert _main(tmp_path, "check") == 1
+    assert _main(tmp_path, "secret", "show", "evil-ca") == 0
+    assert _main(tmp_path, "secret", "list") == 0
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "\x1b" not in text and "\x07" not in text
+    assert "Evil\\x1b]52;c;QUJD\\x07 CA\\x1b[2J" in text
+    assert _main(tmp_path, "check", "--json") == 1
+    (row,) = json.loads(capsys.readouterr().out)["certificates"]
+    assert row["subject_cn"] == evil

@@ -228,3 +228,25 @@ async def test_copy_pem_of_a_bundle_copies_certificates_only(
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, InventoryScreen))
             app.copy_to_clipboard("")
+
+
+async def test_control_characters_in_a_ca_name_are_shown_escaped(
+    tmp_path: Path, frozen_now: object
+) -> None:
+    path = _vault(tmp_path)
+    with Vault.open(path, PASSPHRASE, kdf_iter=KDF_ITER) as vault:
+        vault.add_string("evil-ca", ca_pem("Evil\x1b]52;c;QUJD\x07 CA", days_left=5))
+    app = app_for(path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await unlock(pilot, PASSPHRASE)
+        app.open_secret("evil-ca")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.pause()
+        text = _tree_text(app.screen)
+        assert "\x1b" not in text and "Evil\\x1b]52;c;QUJD\\x07 CA" in text
+        await pilot.press("escape")
+        app.open_expiry()
+        await wait_for(pilot, lambda: isinstance(app.screen, ExpiryScreen))
+        await pilot.pause()
+        text = _tree_text(app.screen)
+        assert "\x1b" not in text and "Evil\\x1b]52" in text
