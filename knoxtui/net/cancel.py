@@ -109,13 +109,18 @@ class _Watchdog:
     def schedule(self, delay: float, callback: Callable[[], None]) -> int:
         with self._cond:
             ident = next(self._ids)
-            heapq.heappush(self._heap, (time.monotonic() + delay, ident, callback))
+            when = time.monotonic() + delay
+            # Wake the thread only when this deadline comes first: requests with the same
+            # timeout never do, so a request costs no thread switch.
+            sooner = not self._heap or when < self._heap[0][0]
+            heapq.heappush(self._heap, (when, ident, callback))
             self._live.add(ident)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="knoxtui-deadlines")
                 self._thread.daemon = True
                 self._thread.start()
-            self._cond.notify()
+            elif sooner:
+                self._cond.notify()
         return ident
 
     def cancel(self, ident: int) -> None:
