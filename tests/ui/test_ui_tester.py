@@ -335,11 +335,11 @@ async def test_request_history_opens_the_stored_run(lab_demo: DemoSession) -> No
         app.open_audit()
         await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
         await pilot.pause()
-        app.screen.query_one("#audit-tabs").active = "tab-requests"
+        await pilot.press("t")  # the Requests log, by key
         await pilot.pause()
         table = app.screen.query_one("#request-table", RecordTable)
-        table.focus()
-        await pilot.pause()
+        assert app.screen.query_one("#audit-tabs").active == "tab-requests"
+        assert app.focused is table
         assert table.records[0].key == newest.id  # newest first
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))

@@ -45,7 +45,8 @@ class AuditScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
         Binding("f5", "reload", "Reload"),
-        Binding("enter", "show", "Full entry"),
+        Binding("enter", "show", "Open"),
+        Binding("t", "switch_log", "Audit/Requests"),
     ]
 
     @property
@@ -143,6 +144,13 @@ class AuditScreen(Screen[None]):
         table = self.focused
         if isinstance(table, RecordTable):
             table.action_select()
+
+    def action_switch_log(self) -> None:
+        """t: the other log, its table focused (the tabs were only reachable by mouse)."""
+        tabs = self.query_one("#audit-tabs", TabbedContent)
+        tabs.active = "tab-requests" if tabs.active == "tab-audit" else "tab-audit"
+        table = "#request-table" if tabs.active == "tab-requests" else "#audit-table"
+        self.query_one(table, RecordTable).focus()
 
     def action_reload(self) -> None:
         self.reload()
