@@ -35,6 +35,8 @@ HEADLESS = [
     "knoxtui.vault",
     "knoxtui.vault.cabundle",
     "knoxtui.net",
+    "knoxtui.net.proxy",
+    "knoxtui.net.cancel",
     "knoxtui.routes",
     "knoxtui.remote",
     "knoxtui.cli",
