@@ -4,11 +4,14 @@ against the bare cost of cryptography loading the same three objects, in the sam
 Reference: two `load_pem_x509_certificate` calls and one `load_pem_private_key` with
 `unsafe_skip_rsa_key_validation=True`. The fully validated key load (OpenSSL 3's RSA check,
 cryptography issue 7236) is printed beside it. Goal: the unencrypted bundle, re-validated as on
-every keystroke of live validation, under 2x the reference.
+every keystroke of live validation, under 2x the reference; a bundle seen for the first time
+(every cache cleared) under 3x: fields are described lazily, when a view reads them.
 """
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable
 
 from cryptography import x509
@@ -34,15 +37,34 @@ def _material() -> tuple[list[bytes], bytes, bytes, bytes]:
     return certs, key, encrypted, b"".join(certs)
 
 
-def _cold(fn: Callable[[], object]) -> Callable[[], object]:
+def _clear_caches() -> None:
     from knoxtui.pki import certificate, key
 
-    def run() -> object:
-        key.clear_key_cache()
-        certificate._cache.clear()
-        return fn()
+    key.clear_key_cache()
+    certificate._cache.clear()
 
-    return run
+
+def _paired(
+    reference: Callable[[], object], fn: Callable[[], object], rounds: int, *, cold: bool = False
+) -> tuple[float, float]:
+    """Median per-call times of `reference` and `fn`, measured alternately call by call (the
+    machine's load drifts; alternating cancels it), `fn` after clearing every cache when `cold`
+    (the clearing itself, freeing the last round's objects, is not timed)."""
+    clock = time.perf_counter
+    ref_times: list[float] = []
+    fn_times: list[float] = []
+    reference()
+    fn()
+    for _ in range(rounds):
+        start = clock()
+        reference()
+        ref_times.append(clock() - start)
+        if cold:
+            _clear_caches()
+        start = clock()
+        fn()
+        fn_times.append(clock() - start)
+    return statistics.median(ref_times), statistics.median(fn_times)
 
 
 def main() -> None:
@@ -78,13 +100,13 @@ def main() -> None:
     assert load_bundle(plain_bundle).key_matches is True
     assert load_bundle(encrypted_bundle, passphrase="bench passphrase").key_matches is True
 
-    reference = median_seconds(bare_skip, repeat=9, number=200)
+    reference, warm = _paired(bare_skip, plain, 2000)
+    reference_cold, cold = _paired(bare_skip, plain, 1000, cold=True)
+    cold = cold * reference / reference_cold  # both ratios against the one reference
     full = median_seconds(bare_full, repeat=5, number=5)
     bare_enc = median_seconds(bare_encrypted, repeat=5, number=5)
-    warm = median_seconds(plain, repeat=9, number=200)
-    cold = median_seconds(_cold(plain), repeat=9, number=50)
     warm_enc = median_seconds(encrypted, repeat=9, number=200)
-    cold_enc = median_seconds(_cold(encrypted), repeat=5, number=5)
+    _ref, cold_enc = _paired(bare_skip, encrypted, 20, cold=True)
 
     print("typical bundle: leaf + intermediate + RSA-2048 key (PEM)")
     print(row("reference: cryptography, 2 certs + key, RSA check skipped", reference, reference))
@@ -92,13 +114,16 @@ def main() -> None:
     print(
         row("load_bundle unencrypted, re-validated (cached by hash)", warm, reference, "goal < 2x")
     )
-    print(row("load_bundle unencrypted, first sight (caches cleared)", cold, reference))
+    print(
+        row("load_bundle unencrypted, first sight (caches cleared)", cold, reference, "goal <= 3x")
+    )
     print(row("cryptography, 2 certs + encrypted key (PBKDF2), check skipped", bare_enc, reference))
     print(row("load_bundle encrypted, re-validated (cached by hash)", warm_enc, reference))
     print(row("load_bundle encrypted, first sight (caches cleared)", cold_enc, reference))
     print(
         f"  unencrypted re-validation: {warm / reference:.2f}x the bare skip-validation load "
         f"({'meets' if warm / reference < 2 else 'misses'} the 2x goal); "
-        f"first sight {cold / reference:.2f}x; full validation would be "
-        f"{full / reference:.0f}x"
+        f"first sight {cold / reference:.2f}x "
+        f"({'meets' if cold / reference <= 3 else 'misses'} the 3x goal); full validation would "
+        f"be {full / reference:.0f}x"
     )

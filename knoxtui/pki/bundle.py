@@ -472,7 +472,8 @@ def _judge_certificates(
     for index, info in enumerate(infos[:linked]):
         role = "certificate" if index == 0 else "chain certificate"
         status = info.status(now, thresholds)
-        until = f"{info.valid_until:%Y-%m-%d %H:%M} UTC"
+        # formatted by hand, and only when a message needs it (strftime costs ~10 µs)
+        until = _minute(info.valid_until) if status is not ExpiryStatus.VALID else ""
         days = info.days_remaining(now)
         if status is ExpiryStatus.EXPIRED:
             ago = -days if days < 0 else 0
@@ -554,6 +555,13 @@ def _judge_certificates(
             )
         )
     return found
+
+
+def _minute(moment: datetime) -> str:
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d} UTC"
+    )
 
 
 def _weak_private_key(key: LoadedKey) -> list[Finding]:

@@ -9,8 +9,7 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -27,6 +26,7 @@ from knoxtui.pki.expiry import (
     days_remaining,
     expiry_status,
 )
+from knoxtui.pki.lazy import lazy
 from knoxtui.pki.names import OID_NAMES
 from knoxtui.safetext import visible
 
@@ -114,31 +114,6 @@ def iso_z(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-class _Lazy:
-    """A cached attribute without functools.cached_property's lock (Python 3.11 takes an RLock
-    on every first read): computing twice in a race is harmless here, the values are equal."""
-
-    def __init__(self, function: Any) -> None:
-        self.function = function
-        self.name = function.__name__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        value = self.function(instance)
-        instance.__dict__[self.name] = value
-        return value
-
-
-if TYPE_CHECKING:
-    lazy = cached_property
-else:
-    lazy = _Lazy
-
-
 class CertificateInfo:
     """One certificate, described lazily: a field is computed (and kept) when first read, so a
     certificate seen for the first time costs little more than cryptography loading it; live
@@ -170,6 +145,11 @@ class CertificateInfo:
 
     def __repr__(self) -> str:
         return f"CertificateInfo({self.fingerprint_sha256[:23]}…)"
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        # pickled as its DER (the console validates in a child process): the fields computed so
+        # far hold objects that do not pickle, and are cheap to compute again
+        return certificate_from_der, (self.der,)
 
     # --- names -------------------------------------------------------------------------------
 
@@ -216,6 +196,9 @@ class CertificateInfo:
             return True
         if left and right and len(left) != len(right):
             return False
+        mine_name, their_name = self._names[mine], other._names[theirs]
+        if mine_name is not None and their_name is not None:
+            return bool(mine_name == their_name)  # values compared, string types aside
         return (self.subject, self.issuer)[mine] == (other.subject, other.issuer)[theirs]
 
     # --- serial, dates, keys -------------------------------------------------------------------

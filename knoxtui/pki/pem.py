@@ -9,7 +9,8 @@ import hashlib
 import re
 import textwrap
 from dataclasses import dataclass, field
-from functools import cached_property
+
+from knoxtui.pki.lazy import lazy
 
 _LABEL = re.compile(rb"[A-Z0-9][A-Z0-9 #/_-]{0,63}")
 _WHITESPACE = b" \t\n\r\x0b\x0c"
@@ -38,7 +39,7 @@ class PemBlock:
     headers: tuple[tuple[str, str], ...]
     payload: bytes = field(repr=False)
 
-    @cached_property
+    @lazy
     def der(self) -> bytes:
         try:
             return binascii.a2b_base64(self.payload, strict_mode=True)
@@ -47,14 +48,10 @@ class PemBlock:
                 "its base64 text is damaged (a character was changed or lost)"
             ) from None
 
-    @cached_property
+    @lazy
     def digest(self) -> bytes:
-        hasher = hashlib.sha256(self.label.encode())
-        for name, value in self.headers:
-            hasher.update(f"\n{name}:{value}".encode())
-        hasher.update(b"\n")
-        hasher.update(self.payload)
-        return hasher.digest()
+        head = self.label + "".join(f"\n{name}:{value}" for name, value in self.headers) + "\n"
+        return hashlib.sha256(head.encode() + self.payload).digest()
 
     @property
     def encrypted(self) -> bool:

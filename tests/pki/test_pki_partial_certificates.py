@@ -141,3 +141,14 @@ def test_pki_unreadable_name_is_marked_in_text_and_json(
     main(["inspect", str(path)])
     out = capsys.readouterr().out
     assert "(unreadable name)" in out and "non_strict_encoding" in out
+
+
+def test_pki_certificate_info_pickles_after_its_fields_were_read() -> None:
+    """The console validates in a child process and pickles the bundle back."""
+    import pickle
+
+    _root, _inter, leaf = f.pki()
+    info = load_bundle(leaf.cert_pem + leaf.chain_pem).leaf
+    assert info is not None and info.san and info.is_ca is False and info.subject
+    again = pickle.loads(pickle.dumps(info, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == info and again.subject == info.subject and again.san == info.san
