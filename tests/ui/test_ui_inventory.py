@@ -198,3 +198,44 @@ async def test_cursor_row_keeps_its_status_colour(demo_vault: Path) -> None:
         assert colours == {expired}
         cursor_bg = table.get_component_rich_style("record-table--cursor").bgcolor
         assert all(seg.style.bgcolor == cursor_bg for seg in cursor_line if seg.style)
+
+
+async def test_columns_refit_when_the_vertical_scrollbar_comes_or_goes() -> None:
+    """Rows added (or filtered away) change the vertical scrollbar without a resize: the widths
+    follow it, so the table never overflows sideways (Status cut off) and the snapshots do not
+    depend on whether the scrollbar was settled when the widths were first computed."""
+    columns = [
+        Column("name", "Name", min_width=8, priority=0),
+        Column("subject", "Subject", min_width=8, max_width=60, priority=5, grow=True),
+        Column("status", "Status", min_width=8, priority=1),
+    ]
+
+    def rows(count: int) -> list[Record]:
+        return [
+            Record(i, (f"n{i}", "s" * 80, "valid"), (i, i, i), search=f"n{i}") for i in range(count)
+        ]
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield RecordTable(columns)
+
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        table.set_records(rows(3))
+        await pilot.pause()
+
+        def fits() -> bool:
+            return table.virtual_size.width <= table.scrollable_content_region.width
+
+        def fills() -> bool:
+            return table.virtual_size.width == table.scrollable_content_region.width
+
+        assert not table.show_vertical_scrollbar and fills()
+        table.set_records(rows(40))  # a scrollbar appears; the size of the widget does not change
+        await wait_for(pilot, lambda: table.show_vertical_scrollbar)
+        await wait_for(pilot, fits)
+        assert not table.show_horizontal_scrollbar and fills()
+        table.set_filter("n5")  # one row: the scrollbar goes, the free width comes back
+        await wait_for(pilot, lambda: not table.show_vertical_scrollbar)
+        await wait_for(pilot, fills)

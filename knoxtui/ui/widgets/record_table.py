@@ -217,6 +217,11 @@ class RecordTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self._total_width, len(self._view) + 1)
         self.refresh()
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        # Rows added or filtered away bring or take the scrollbar without a resize: the width
+        # for the columns changed all the same.
+        self.on_resize()
+
     @property
     def hidden_columns(self) -> list[str]:
         """Keys of the columns hidden for lack of width."""
