@@ -101,7 +101,7 @@ def run_add(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         record = vault.save_route(args.name, config, replace=args.replace)
     if args.json:
-        emit_json(record.to_dict())
+        emit_json(_shown(record.to_dict()))
     else:
         refs = ", ".join(record.references) or "none"
         print(f"Saved route '{record.name}' (secrets used: {refs}).")
@@ -118,11 +118,39 @@ def _warn_insecure(config: object) -> None:
             "NOT verified on this route.",
             file=sys.stderr,
         )
+    if _literal_proxy_password(config):
+        print(
+            "knoxtui: warning: the proxy password is written in the route (shown as ***); store "
+            "it as a string secret and write http://user:{{secret:NAME}}@host:port instead.",
+            file=sys.stderr,
+        )
     if isinstance(config, dict) and _plaintext(config):
         print(
             "knoxtui: warning: the target is plain http://: nothing on this route is encrypted.",
             file=sys.stderr,
         )
+
+
+def _literal_proxy_password(config: object) -> bool:
+    from urllib.parse import urlsplit
+
+    from knoxtui import refs
+
+    proxy = config.get("proxy") if isinstance(config, dict) else None
+    if not isinstance(proxy, str):
+        return False
+    password = urlsplit(proxy).password
+    return bool(password) and refs.SECRET_REF.search(proxy.rpartition("@")[0]) is None
+
+
+def _shown(config: dict[str, object]) -> dict[str, object]:
+    """The config as shown: a proxy password written literally appears as *** (the user's
+    {{secret:NAME}} form is shown as written)."""
+    if not _literal_proxy_password(config):
+        return config
+    from knoxtui.net.proxy import redact
+
+    return {**config, "proxy": redact(str(config["proxy"]))}
 
 
 def _plaintext(config: object) -> bool:
@@ -137,7 +165,7 @@ def run_list(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         routes = vault.list_routes()
     if args.json:
-        emit_json([record.to_dict() for record in routes])
+        emit_json([_shown(record.to_dict()) for record in routes])
         return 0
     if not routes:
         import sys
@@ -165,10 +193,10 @@ def run_show(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         record = vault.get_route(args.name)
     if args.json:
-        emit_json(record.to_dict())
+        emit_json(_shown(record.to_dict()))
         return 0
     print(f"{record.name}  (id {record.id})")
-    print(json.dumps(dict(record.config), indent=2, sort_keys=True))
+    print(json.dumps(_shown(dict(record.config)), indent=2, sort_keys=True))
     _warn_insecure(record.config)
     return 0
 

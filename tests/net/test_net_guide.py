@@ -228,3 +228,30 @@ def test_cli_proxy_report_json_reproduction_and_no_password_anywhere(
         assert password not in where
     assert main([*args, "test", "via-proxy", "--proxy", "socks5://x:1"]) == 2
     assert "http://[user[:password]@]host:port" in capsys.readouterr().err
+
+
+def test_a_literal_proxy_password_is_never_shown(
+    world: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, args = world
+    config = tmp_path / "route.json"
+    config.write_text(
+        json.dumps(
+            {
+                "target_url": server.url,
+                "certificate_secret_id": "client_cert",
+                "proxy": "http://bob:Literal-Pw-77@127.0.0.1:9",
+            }
+        )
+    )
+    assert main([*args, "route", "add", "literal", "--config", str(config), "--json"]) == 0
+    added = capsys.readouterr()
+    assert "store it as a string secret" in added.err
+    for command in (["route", "show", "literal"], ["route", "show", "literal", "--json"]):
+        assert main([*args, *command]) == 0
+    assert main([*args, "route", "list", "--json"]) == 0
+    assert main([*args, "test", "literal", "--json"]) == 1  # nothing listens at the proxy
+    out = capsys.readouterr()
+    shown = added.out + added.err + out.out + out.err
+    assert "Literal-Pw-77" not in shown and "http://bob:***@127.0.0.1:9" in shown
+    assert '"code": "proxy_unreachable"' in out.out
