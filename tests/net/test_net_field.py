@@ -355,3 +355,22 @@ def test_connect_timeouts_name_the_server_or_the_proxy() -> None:
     assert direct.diagnosis.code == "timeout"
     assert "within 1 s (phase: TCP connect)" in direct.diagnosis.summary
     assert via.diagnosis.code == "timeout" and "(phase: proxy connect;" in via.diagnosis.summary
+
+
+@pytest.mark.skipif(nginx_path() is None, reason="nginx is not installed")
+def test_http2_through_a_proxy_tunnel(pki: Pki, tmp_path: Any) -> None:
+    from tests.net.proxies import TINYPROXY, tinyproxy
+
+    if TINYPROXY is None:
+        pytest.skip("tinyproxy is not installed")
+    ca = pki.client_root.cert_pem + pki.client_ca.cert_pem
+    with (
+        NginxServer(pki.server.chain_pem, pki.server.key_pem(), ca, http2=True) as nginx,
+        tinyproxy(tmp_path) as tp,
+    ):
+        result = run_route(
+            route(nginx.url + "/v1", http2=True, proxy=tp.url), "x", resolver(values(pki))
+        )
+    assert result.diagnosis.code == "ok" and result.http_version == "HTTP/2"
+    assert result.report.alpn == "h2" and len(tp.connects()) == 1
+    assert json.loads(result.body)["verify"] == "SUCCESS"
