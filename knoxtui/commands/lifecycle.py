@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -277,24 +276,6 @@ def _register_secret_export(sub: argparse._SubParsersAction) -> None:
 # ---- handlers -------------------------------------------------------------------------------
 
 
-def _elide_names(names: Sequence[str], width: int) -> str:
-    """`a, b, +3` — as many names as fit in `width`, then how many more."""
-    if not names:
-        return "-"
-    best = ""
-    for count in range(1, len(names) + 1):
-        rest = len(names) - count
-        text = ", ".join(names[:count]) + (f", +{rest}" if rest else "")
-        if len(text) > width:
-            break
-        best = text
-    if best:
-        return best
-    more = f" +{len(names) - 1}" if len(names) > 1 else ""
-    keep = max(1, width - len(more) - 1)
-    return names[0][:keep] + "…" + more
-
-
 def _print_check(report: ExpiryReport, width: int | None = None) -> None:
     """The expiry table, fitted to the terminal (100 columns when not one): the route and
     environment lists shrink to `a, b, +3` before anything else does."""
@@ -302,7 +283,7 @@ def _print_check(report: ExpiryReport, width: int | None = None) -> None:
     if not rows:
         print("No certificates or CA bundles in the vault.", file=sys.stderr)
         return
-    from knoxtui.lifecycle.expiry import status_word
+    from knoxtui.lifecycle.expiry import elide_names, status_word
 
     if width is None:
         width = shutil.get_terminal_size((100, 24)).columns
@@ -336,8 +317,8 @@ def _print_check(report: ExpiryReport, width: int | None = None) -> None:
         table.append(
             (
                 *cells,
-                _elide_names(row.routes, route_width),
-                _elide_names(row.breaks_environments, env_width),
+                elide_names(row.routes, route_width),
+                elide_names(row.breaks_environments, env_width),
             )
         )
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]

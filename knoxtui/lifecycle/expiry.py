@@ -38,6 +38,24 @@ def status_word(status: object) -> str:
     return STATUS_WORDS.get(str(status), str(status))
 
 
+def elide_names(names: Sequence[str], width: int) -> str:
+    """`a, b, +3` — as many names as fit in `width`, then how many more."""
+    if not names:
+        return "-"
+    best = ""
+    for count in range(1, len(names) + 1):
+        rest = len(names) - count
+        text = ", ".join(names[:count]) + (f", +{rest}" if rest else "")
+        if len(text) > width:
+            break
+        best = text
+    if best:
+        return best
+    more = f" +{len(names) - 1}" if len(names) > 1 else ""
+    keep = max(1, width - len(more) - 1)
+    return names[0][:keep] + "…" + more
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 

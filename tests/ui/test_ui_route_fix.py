@@ -38,3 +38,18 @@ def test_proxy_codes_open_the_proxy_field() -> None:
 def test_no_route_fix_for_what_is_fixed_elsewhere() -> None:
     for code in ("ok", "key_passphrase_wrong", "http_error", "server_cert_expired"):
         assert suggest_fix(_result(code), {}) is None
+
+
+def test_timing_phases_add_up_and_name_a_failure() -> None:
+    from knoxtui.ui.widgets.timing import timing_phases
+
+    done = timing_phases(
+        {"oauth2_ms": 10.0, "connect_ms": 2.0, "tls_handshake_ms": 5.0, "ttfb_ms": 3.0,
+         "total_ms": 12.0}
+    )  # fmt: skip
+    assert [label for label, _ in done] == [
+        "OAuth2 token", "DNS + connect", "TLS handshake", "first byte", "body + rest", "total"
+    ]  # fmt: skip
+    assert done[-1][1] == sum(ms for _, ms in done[:-1]) == 22.0
+    failed = timing_phases({"total_ms": 6.9})
+    assert failed == [("until failure", 6.9), ("total", 6.9)]

@@ -103,15 +103,24 @@ class ExpiryScreen(Screen[None]):
 
     def _row_label(self, row: Any, colour: str) -> Text:
         """One line (tree labels are single-line): name, days, routes, what breaks, retiring."""
+        from knoxtui.lifecycle.expiry import elide_names
+
         name_width, when_width = self._widths
+        # At a narrow terminal the lists shrink to "a, +3" so the CN and status stay in view.
+        room = max(16, self.size.width - name_width - when_width - 40) if self.size.width else 200
         text = Text()
         text.append(f"{row.secret}", style="bold")
         text.append(f" · {row.environment}".ljust(name_width - len(row.secret) + 2))
         text.append(self._when(row).ljust(when_width), style=colour)
-        text.append("  routes: " + (", ".join(row.routes) if row.routes else "none"))
+
+        def fitted(names: Any, width: int) -> str:
+            shown = elide_names(names, width)
+            return str(len(names)) if "…" in shown else shown  # a count beats a stump
+
+        text.append("  routes: " + (fitted(row.routes, room // 2) if row.routes else "none"))
         if row.breaks_environments:
             text.append(f"  {row.environments_label}: ")
-            text.append(", ".join(row.breaks_environments), style=colour)
+            text.append(fitted(row.breaks_environments, room // 2), style=colour)
         if row.secret_status:
             grace = f", grace until {row.grace_until:%Y-%m-%d}" if row.grace_until else ""
             text.append(f"  [{row.secret_status}{grace}]", style="italic")

@@ -29,7 +29,8 @@ def timing_phases(timings: Mapping[str, float | None]) -> list[tuple[str, float]
     if request_total is not None:
         rest = request_total - connect - tls - ttfb
         if rest >= 0.05:
-            phases.append(("body + rest", rest))
+            # after the first byte: the body; without one, the time until it failed
+            phases.append(("body + rest" if ttfb else "until failure", rest))
         total = oauth2 + request_total
     else:
         total = sum(ms for _label, ms in phases)
