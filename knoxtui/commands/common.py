@@ -120,23 +120,10 @@ def read_input_file(path: Path, what: str = "file", *, limit: int | None = None)
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """json.loads with a depth limit: nesting past MAX_JSON_DEPTH (or deep enough to exhaust
-    Python's recursion) is a JSONDecodeError like any other bad JSON."""
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    too_deep = json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", text, 0)
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise too_deep from None
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise too_deep
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return data
+    """JSON with a depth limit (knoxtui.limits): deep nesting is a JSONDecodeError."""
+    from knoxtui.limits import parse_json as parse
+
+    return parse(raw, max_depth=MAX_JSON_DEPTH)
 
 
 MAX_STDIN_SECRET_BYTES = 64 * 1024  # a passphrase, never a file's worth

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from knoxtui.limits import parse_json
 from knoxtui.net.diagnosis import Diagnosis
 from knoxtui.net.plan import OAuth2Plan, RequestPlan
 
@@ -174,7 +175,7 @@ def obtain_token(
             report=report,
         )
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = parse_json(body)  # depth-limited: a hostile token endpoint's nesting is bad JSON
     except (UnicodeDecodeError, json.JSONDecodeError):
         data = None
     if status >= 400 or not isinstance(data, dict) or not isinstance(data.get("access_token"), str):

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 from knoxtui import clock
 from knoxtui.errors import KnoxError
+from knoxtui.limits import parse_json
 from knoxtui.net import context as tls_context
 from knoxtui.net import handshake, proxy
 from knoxtui.net.cancel import Cancellation, SocketGuard, after
@@ -115,7 +116,8 @@ class RequestResult:
         content_type = dict((k.lower(), v) for k, v in self.headers).get("content-type", "")
         if "json" in content_type or text.lstrip().startswith(("{", "[")):
             try:
-                return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+                # Depth-limited: a server's deeply nested JSON is shown as text, no RecursionError.
+                return json.dumps(parse_json(text), indent=2, ensure_ascii=False)
             except ValueError:
                 pass
         return text

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from knoxtui.errors import UsageError
+from knoxtui.limits import parse_json
 from knoxtui.remote.errors import CasMismatch, RemoteAuthFailed, RemoteError, RemoteUnreachable
 from knoxtui.safetext import visible
 
@@ -159,7 +160,7 @@ class BaoClient:
         if status >= 400:
             raise self._http_error(method, path, response)
         try:
-            answer = response.json()
+            answer = parse_json(response.content)  # depth-limited (RecursionError is no ValueError)
         except ValueError:
             raise RemoteError(
                 f"The remote '{self.label}' answered {method} {path} with something that is not "
@@ -325,7 +326,7 @@ class BaoClient:
 
 def _errors(response: httpx.Response) -> list[str]:
     try:
-        body = response.json()
+        body = parse_json(response.content)
     except ValueError:
         return []
     errors = body.get("errors") if isinstance(body, dict) else None

@@ -34,6 +34,14 @@ class BundleReaderFailed(Exception):
     """The child ended without a result (crashed, or was killed from outside)."""
 
 
+class BundleNotPortable(Exception):
+    """The child read the input in time but its result could not be sent back (a type the pipe
+    does not know yet): reading it again in the thread costs no more than the child took."""
+
+
+_NOT_PORTABLE = 3
+
+
 def needs_process(data: bytes, key_data: bytes | None) -> bool:
     """True when reading may derive a key: anything but plain, unencrypted PEM."""
     return any(
@@ -60,6 +68,8 @@ class _Pickler(pickle.Pickler):
             x25519,
         )
 
+        if isinstance(obj, x509.ObjectIdentifier):
+            return _oid, (obj.dotted_string,)
         if isinstance(obj, x509.Certificate):
             return _certificate, (obj.public_bytes(serialization.Encoding.DER),)
         private = (
@@ -85,6 +95,12 @@ def _certificate(der: bytes) -> Any:
     from cryptography import x509
 
     return x509.load_der_x509_certificate(der)
+
+
+def _oid(dotted: str) -> Any:
+    from cryptography import x509
+
+    return x509.ObjectIdentifier(dotted)
 
 
 def _private_key(der: bytes) -> Any:
@@ -128,6 +144,8 @@ def load_bundle_bounded(
     finally:
         with _guard:
             _children.discard(child)
+    if child.returncode == _NOT_PORTABLE:
+        raise BundleNotPortable
     if child.returncode != 0 or not out:
         raise BundleReaderFailed(f"exit status {child.returncode}")
     return pickle.loads(out)  # our own child's answer
@@ -161,7 +179,10 @@ def _child() -> int:
     from knoxtui.ui import bundle_process as importable
 
     buffer = io.BytesIO()
-    importable._Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(bundle)
+    try:
+        importable._Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(bundle)
+    except (TypeError, pickle.PicklingError, AttributeError):
+        return _NOT_PORTABLE
     sys.stdout.buffer.write(buffer.getvalue())
     sys.stdout.buffer.flush()
     return 0

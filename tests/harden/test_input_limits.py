@@ -4,6 +4,7 @@ message with exit 1 or 2, never "internal error", never a hang."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -137,3 +138,49 @@ def test_a_fifo_at_the_vault_path_does_not_hang(tmp_path: Path, capsys) -> None:
     code = main(["secret", "list", "--vault", str(fifo), "--vault-passphrase-file", str(pass_file)])
     err = capsys.readouterr().err
     assert code == 2 and "not a regular file" in err
+
+
+def test_a_servers_deeply_nested_json_is_shown_not_a_crash(knox, tmp_path: Path) -> None:
+    """A real TLS server on 127.0.0.1 answering 100,000 nested arrays (to the API and to the
+    OAuth2 token request): `knoxtui test` reports, never "internal error"."""
+    from hostile import hostile_client
+
+    from knoxtui.net.tls_server import ServerRequest, ServerResponse, TlsServer
+    from knoxtui.ui.screens.tester import pretty_body
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    material = hostile_client()
+
+    def handler(_request: ServerRequest) -> ServerResponse:
+        return ServerResponse(200, deep)
+
+    with TlsServer(
+        handler, cert_chain_pem=material.cert_pem, key_pem=material.key_pem, verify="none"
+    ) as server:
+        route = knox.dir / "deep-route.json"
+        route.write_text(
+            json.dumps({"target_url": server.url + "/x", "tls_reject_unauthorized": False})
+        )
+        assert knox("route", "add", "deep", "--config", str(route))[0] == 0
+        code, err = knox("test", "deep")
+        assert code == 0, err
+        oauth = knox.dir / "deep-oauth.json"
+        oauth.write_text(
+            json.dumps(
+                {"token_url": server.url + "/token", "client_id": "a", "client_secret": "b-Sec-1"}
+            )
+        )
+        assert knox("secret", "add", "tok", "--type", "oauth2", "--config", str(oauth))[0] == 0
+        route.write_text(
+            json.dumps(
+                {
+                    "target_url": server.url + "/x",
+                    "oauth2_secret_id": "tok",
+                    "tls_reject_unauthorized": False,
+                }
+            )
+        )
+        assert knox("route", "add", "deep2", "--config", str(route))[0] == 0
+        code, err = knox("test", "deep2")
+        assert code == 1, err  # oauth2_token_failed: the answer is no token (and no crash)
+    assert pretty_body(deep, "application/json").startswith("[[[")

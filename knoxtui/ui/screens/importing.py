@@ -30,6 +30,7 @@ from textual.widgets import (
 )
 
 from knoxtui import refs
+from knoxtui.limits import parse_json
 from knoxtui.ui.plain import plain
 from knoxtui.ui.widgets.checklist import CheckLine, Checklist, console_hint, lines_for_bundle
 from knoxtui.ui.widgets.masked_text_area import MaskedTextArea
@@ -353,6 +354,8 @@ class ImportScreen(Screen[bool]):
                 return Validation(generation, [_too_slow_line(limit)], False)
             except bundle_process.BundleReaderFailed:
                 return Validation(generation, [_reader_failed_line()], False)
+            except bundle_process.BundleNotPortable:
+                bundle = load_bundle(data, **options)  # it finished in time in the child
         else:
             bundle = load_bundle(data, **options)
         lines.extend(lines_for_bundle(bundle))
@@ -423,7 +426,7 @@ class ImportScreen(Screen[bool]):
         if not text.strip():
             return Validation(generation, [], False)
         try:
-            data = json.loads(text)
+            data = parse_json(text)  # depth-limited: deep nesting is a clear error line
         except json.JSONDecodeError as exc:
             return Validation(
                 generation,

@@ -29,6 +29,7 @@ from textual.widgets import (
 )
 
 from knoxtui import refs
+from knoxtui.limits import parse_json
 from knoxtui.routes.route import plaintext_config
 from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.dialogs import ConfirmModal
@@ -406,7 +407,7 @@ class RouteEditScreen(Screen[bool]):
     def _config_to_json(self) -> None:
         area = self.query_one("#route-json", TextArea)
         try:
-            if json.loads(area.text or "null") == self.config:
+            if parse_json(area.text or "null") == self.config:
                 return
         except json.JSONDecodeError:
             pass
@@ -493,7 +494,7 @@ class RouteEditScreen(Screen[bool]):
     @on(TextArea.Changed, "#route-json")
     def _json_changed(self, event: TextArea.Changed) -> None:
         try:
-            data = json.loads(event.text_area.text or "{}")
+            data = parse_json(event.text_area.text or "{}")  # depth-limited
         except json.JSONDecodeError as exc:
             self.json_error = f"JSON: line {exc.lineno}: {exc.msg}"
             self.check()

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
+from knoxtui.limits import parse_json
 from knoxtui.safetext import visible
 from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.routes import INSECURE_BANNER, insecure
@@ -47,7 +48,8 @@ def pretty_body(body: bytes, content_type: str) -> str:
     text = body.decode("utf-8", "replace")
     if "json" in content_type or text.lstrip().startswith(("{", "[")):
         try:
-            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            # Depth-limited: a server's deeply nested JSON crashed the console (RecursionError).
+            return json.dumps(parse_json(text), indent=2, ensure_ascii=False)
         except ValueError:
             pass
     return text
