@@ -4,6 +4,7 @@ material appears only as placeholders (<key-file>, <secret:NAME>, <token>)."""
 from __future__ import annotations
 
 import shlex
+from urllib.parse import unquote
 
 from knoxtui import refs
 from knoxtui.net import proxy
@@ -66,6 +67,10 @@ def reproduction_commands(plan: RequestPlan) -> dict[str, str]:
     ]
     if via is not None and via.used:
         s_client += ["-proxy", f"{via.host}:{via.port}"]
+        user = proxy.proxy_user_placeholder(via)
+        if user:  # user:<proxy-password>, the user as in the URL (percent-encoded)
+            name, _, secret = user.rpartition(":")
+            s_client += ["-proxy_user", unquote(name), "-proxy_pass", f"pass:{secret}"]
     if plan.identity is not None:
         s_client += ["-cert", "<cert-file>", "-key", "<key-file>"]
     if plan.ca_bundle_pem:

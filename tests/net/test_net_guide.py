@@ -196,6 +196,12 @@ def test_cli_proxy_report_json_reproduction_and_no_password_anywhere(
         assert data["proxy"]["source"] == "route"
         curl = data["reproduce"]["curl"]
         assert f"-x http://127.0.0.1:{tp.port} --proxy-user 'alice:<proxy-password>'" in curl
+        # openssl's reproduction authenticates too (without, tinyproxy answers 407)
+        s_client = data["reproduce"]["openssl"]
+        assert (
+            f"-proxy 127.0.0.1:{tp.port} -proxy_user alice -proxy_pass 'pass:<proxy-password>'"
+            in (s_client)
+        )
         assert main([*args, "test", "via-proxy"]) == 0
         text = capsys.readouterr()
         assert f"Proxy    http://alice:***@127.0.0.1:{tp.port} (route" in text.out
