@@ -20,7 +20,7 @@ from typing import Any
 from knoxtui.agent import location
 from knoxtui.errors import UsageError
 
-TIMEOUT_SECONDS = 2.0
+TIMEOUT_SECONDS = 3.0  # well above the agent's own per-request limit
 MAX_REPLY = 64 * 1024
 HAS_PEERCRED = hasattr(socket, "SO_PEERCRED")
 
