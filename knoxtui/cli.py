@@ -117,7 +117,7 @@ def add_vault_options(parser: argparse.ArgumentParser) -> None:
 # the console"); the command line says only its own.
 _CONSOLE_PARTS = (
     (re.compile(r" on the command line, (?:or )?[^.;()]*? in the console"), ""),
-    (re.compile(r", or the passphrase field\)"), ")"),
+    (re.compile(r", or the (?:passphrase|key file) field\)"), ")"),
     (re.compile(r", or paste both\)"), ")"),
 )
 

@@ -79,6 +79,25 @@ def test_each_interface_names_its_own_way() -> None:
             "Give the certificate too (paste both, or name the key file), or put both in one PEM "
             "file.",
         ),
+        "Give the key too (--key F, or the key file field), or export a .p12/.pfx that "
+        "includes the private key.": (
+            "Give the key too (--key F), or export a .p12/.pfx that includes the private key.",
+            "Give the key too in the Separate key file field, or export a .p12/.pfx that "
+            "includes the private key.",
+        ),
+        "Give the keystore password (--key-passphrase-file F, or the passphrase field); if the "
+        "key entry has its own password, give that too (--entry-passphrase-file F).": (
+            "Give the keystore password (--key-passphrase-file F); if the key entry has its own "
+            "password, give that too (--entry-passphrase-file F).",
+            "Give the keystore password in the Key passphrase field; if the key entry has its own "
+            "password, give that too (the import screen has no field for it: knoxtui secret add "
+            "with --entry-passphrase-file F).",
+        ),
+        "Give the key entry's password too (--entry-passphrase-file F; keytool's -keypass).": (
+            "Give the key entry's password too (--entry-passphrase-file F; keytool's -keypass).",
+            "Give the key entry's password too (the import screen has no field for it: knoxtui "
+            "secret add with --entry-passphrase-file F; keytool's -keypass).",
+        ),
     }
     for hint, (cli, console) in hints.items():
         assert command_line_hint(hint) == cli

@@ -55,6 +55,12 @@ _COMMAND_LINE_PARTS = (
         r"\1",
     ),
     (re.compile(r"\(FILE with --key F, or paste both\)"), "(paste both, or name the key file)"),
+    (re.compile(r" \(--key F, or the key file field\)"), " in the Separate key file field"),
+    # a Java keystore entry's own password has no field on the import screen
+    (
+        re.compile(r"\(--entry-passphrase-file F"),
+        "(the import screen has no field for it: knoxtui secret add with --entry-passphrase-file F",
+    ),
 )
 
 
