@@ -24,6 +24,9 @@ from knoxtui.agent.memory import LockedKey, disable_core_dumps
 MAX_REQUEST = 4096
 REQUEST_TIMEOUT = 1.0  # a client of ours sends its one line at once; a silent one waits no longer
 SECRET_ENV = ("KNOXTUI_VAULT_PASSPHRASE",)
+# How often an idle agent checks that its socket is still there (an agent nobody can reach, its
+# socket deleted or replaced by a second `agent start`, exits instead of keeping the key).
+WATCH_SECONDS = 2.0
 
 
 class Agent:
@@ -58,9 +61,11 @@ class Agent:
             if remaining <= 0:
                 return "idle"
             try:
-                ready, _, _ = select.select([self.listener], [], [], remaining)
+                ready, _, _ = select.select([self.listener], [], [], min(remaining, WATCH_SECONDS))
             except InterruptedError:
                 continue
+            if not self.reachable():
+                return "socket_gone"  # removed or replaced: nobody can ask us any more
             if not ready:
                 continue
             try:
@@ -72,6 +77,12 @@ class Agent:
             if reason:
                 return reason
         return "stopped"
+
+    def reachable(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == self.inode
+        except OSError:
+            return False
 
     def handle(self, conn: socket.socket) -> str | None:
         conn.settimeout(REQUEST_TIMEOUT)

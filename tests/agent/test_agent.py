@@ -150,6 +150,20 @@ def test_a_stale_key_is_never_written_with(session: Session) -> None:
         assert [s.name for s in vault.list_secrets()] == ["api-token"]
 
 
+def test_an_agent_whose_socket_is_gone_exits(session: Session) -> None:
+    """Nobody can reach it any more (socket deleted, or replaced by another agent's): it wipes
+    the key and exits instead of holding it until the idle lock."""
+    pid = session.start()["pid"]
+    location.socket_path(session.vault).unlink()
+    assert session.wait_gone(pid)
+    first = session.start()["pid"]
+    sock = location.socket_path(session.vault)
+    sock.rename(sock.with_name("moved-away.sock"))  # the next start sees no agent and binds anew
+    second = session.start()["pid"]
+    assert session.wait_gone(first)
+    assert alive(second) and session.status()["pid"] == second
+
+
 def test_sigkill_leaves_a_stale_socket_that_the_next_start_replaces(session: Session) -> None:
     pid = session.start()["pid"]
     os.kill(pid, signal.SIGKILL)
