@@ -356,11 +356,11 @@ def _load(
 
 
 def _unique(certificates: list[CertificateInfo]) -> list[CertificateInfo]:
-    seen: set[str] = set()
+    seen: set[bytes] = set()
     out = []
     for cert in certificates:
-        if cert.fingerprint_sha256 not in seen:
-            seen.add(cert.fingerprint_sha256)
+        if cert.digest not in seen:
+            seen.add(cert.digest)
             out.append(cert)
     return out
 

@@ -114,6 +114,14 @@ def iso_z(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+# Tag bytes of string types cryptography decodes only when a name is read (T61String,
+# VideotexString, GraphicString, VisibleString, GeneralString, UniversalString, BMPString).
+_LAZY_STRING_TAGS = frozenset(b"\x14\x15\x19\x1a\x1b\x1c\x1e")
+
+
+_STRING_TAGS = frozenset(b"\x0c\x12\x13\x14\x15\x16\x19\x1a\x1b\x1c\x1e")
+
+
 class CertificateInfo:
     """One certificate, described lazily: a field is computed (and kept) when first read, so a
     certificate seen for the first time costs little more than cryptography loading it; live
@@ -124,24 +132,25 @@ class CertificateInfo:
     can be read and listed in `problems` (a `non_strict_encoding` warning), never an exception.
     `der` is the certificate as given: fingerprint and PEM are of those bytes."""
 
-    __slots__ = ("__dict__", "_lenient", "certificate", "der", "fingerprint_sha256")
+    __slots__ = ("__dict__", "_lenient", "certificate", "der", "digest")
 
     def __init__(
         self, certificate: x509.Certificate, der_bytes: bytes, digest: bytes, lenient: str = ""
     ) -> None:
         self.certificate = certificate
         self.der = der_bytes
-        self.fingerprint_sha256 = colon_hex(digest)
+        self.digest = digest  # SHA-256 of `der`
         self._lenient = lenient  # what was patched for cryptography to read it, if anything
 
+    @lazy
+    def fingerprint_sha256(self) -> str:
+        return colon_hex(self.digest)
+
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, CertificateInfo)
-            and other.fingerprint_sha256 == self.fingerprint_sha256
-        )
+        return isinstance(other, CertificateInfo) and other.digest == self.digest
 
     def __hash__(self) -> int:
-        return hash(self.fingerprint_sha256)
+        return hash(self.digest)
 
     def __repr__(self) -> str:
         return f"CertificateInfo({self.fingerprint_sha256[:23]}…)"
@@ -158,9 +167,29 @@ class CertificateInfo:
         return _name_or_none(self.certificate, "subject"), _name_or_none(self.certificate, "issuer")
 
     @lazy
+    def _head(self) -> tuple[int | None, bytes, bytes, bytes]:
+        """(serial, subject DER, issuer DER, SPKI DER), read in one walk of the DER."""
+        return der.certificate_head(self.der) or (None, b"", b"", b"")
+
+    @property
     def _raw_names(self) -> tuple[bytes, bytes]:
         """(subject, issuer) as DER, for comparing names without decoding them."""
-        return der.certificate_names(self.der) or (b"", b"")
+        return self._head[1], self._head[2]
+
+    @lazy
+    def _names_readable(self) -> bool:
+        """Whether both names decode, parsing them only when their DER holds a byte that could
+        be a string type cryptography decodes on access (T61String and kin): names are checked
+        on every first sight, and parsing them costs more than loading the certificate."""
+        subject, issuer = self._raw_names
+        try:
+            if _LAZY_STRING_TAGS.isdisjoint(
+                der.name_string_tags(subject) | der.name_string_tags(issuer)
+            ):
+                return True
+        except (der.DerError, IndexError):
+            pass
+        return None not in self._names
 
     @lazy
     def subject(self) -> str:
@@ -194,8 +223,16 @@ class CertificateInfo:
         left, right = self._raw_names[mine], other._raw_names[theirs]
         if left and left == right:
             return True
-        if left and right and len(left) != len(right):
-            return False
+        if left and right:
+            if len(left) != len(right):
+                return False
+            # the same text in another string type differs only in tag bytes; any other
+            # difference (a value) settles it without decoding either name
+            for a, b in zip(left, right, strict=True):
+                if a != b:
+                    if not (a in _STRING_TAGS and b in _STRING_TAGS):
+                        return False
+                    break
         mine_name, their_name = self._names[mine], other._names[theirs]
         if mine_name is not None and their_name is not None:
             return bool(mine_name == their_name)  # values compared, string types aside
@@ -209,7 +246,7 @@ class CertificateInfo:
 
     @lazy
     def _serial(self) -> int:
-        value = der.certificate_serial(self.der)
+        value = self._head[0]
         return value if value is not None else self.certificate.serial_number
 
     @lazy
@@ -345,11 +382,12 @@ class CertificateInfo:
         found: list[str] = []
         if self._lenient:
             found.append(f"it is not strict DER ({self._lenient})")
-        subject, issuer = self._names
-        if subject is None:
-            found.append("its subject is an unreadable name")
-        if issuer is None:
-            found.append("its issuer is an unreadable name")
+        if not self._names_readable:
+            subject, issuer = self._names
+            if subject is None:
+                found.append("its subject is an unreadable name")
+            if issuer is None:
+                found.append("its issuer is an unreadable name")
         if self._serial <= 0:
             found.append("its serial number is not positive (RFC 5280 forbids it)")
         found.extend(self._validity[2])

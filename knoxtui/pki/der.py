@@ -3,7 +3,7 @@ third-party ASN.1 library (pki may import only the stdlib and cryptography)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SEQUENCE = 0x30
 SET = 0x31
@@ -23,8 +23,7 @@ class DerError(ValueError):
     """The bytes are not well-formed DER."""
 
 
-@dataclass(frozen=True)
-class Tlv:
+class Tlv(NamedTuple):
     tag: int
     value: bytes
     end: int  # offset just after this element in the buffer it was read from
@@ -449,3 +448,65 @@ def _strict(item: Tlv, fixes: set[str], depth: int, *, in_extension: bool) -> by
         parts = [parts[0], parts[2]]
     body = b"".join(_strict(p, fixes, depth + 1, in_extension=in_extension) for p in parts)
     return encode(item.tag, body)
+
+
+def _header(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the element at `pos`, without copying it."""
+    tag = data[pos]
+    first = data[pos + 1]
+    pos += 2
+    if first & 0x80:
+        count = first & 0x7F
+        if not 0 < count <= 4:
+            raise DerError("bad length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    else:
+        length = first
+    end = pos + length
+    if end > len(data) or tag & 0x1F == 0x1F:
+        raise DerError("truncated")
+    return tag, pos, end
+
+
+def certificate_head(certificate: bytes) -> tuple[int | None, bytes, bytes, bytes] | None:
+    """(serial, subject DER, issuer DER, SPKI DER) of a certificate in one walk of its TBS
+    (written for speed: it runs for every certificate seen), or None when it cannot be walked."""
+    try:
+        _tag, start, _end = _header(certificate, 0)
+        _tag, pos, tbs_end = _header(certificate, start)
+        spans: list[tuple[int, int, int, int]] = []
+        while len(spans) < 7 and pos < tbs_end:
+            tag, content, end = _header(certificate, pos)
+            spans.append((tag, pos, content, end))
+            pos = end
+        if spans and spans[0][0] == CONTEXT_0:
+            spans = spans[1:]
+        serial_tag, _, serial_start, serial_end = spans[0]
+        raw = certificate[serial_start:serial_end]
+        number = int.from_bytes(raw, "big", signed=True) if raw and serial_tag == INTEGER else None
+        issuer, subject, spki = spans[2], spans[4], spans[5]
+        return (
+            number,
+            certificate[subject[1] : subject[3]],
+            certificate[issuer[1] : issuer[3]],
+            certificate[spki[1] : spki[3]],
+        )
+    except (DerError, IndexError):
+        return None
+
+
+def name_string_tags(name: bytes) -> set[int]:
+    """The string types (tags) of every attribute value in a Name's DER, read without decoding
+    (fast: it runs for every certificate seen). Raises DerError."""
+    tags: set[int] = set()
+    _tag, pos, end = _header(name, 0)
+    while pos < end:
+        _tag, rdn, rdn_end = _header(name, pos)
+        while rdn < rdn_end:
+            _tag, atv, atv_end = _header(name, rdn)
+            _tag, _start, oid_end = _header(name, atv)
+            tags.add(name[oid_end])
+            rdn = atv_end
+        pos = rdn_end
+    return tags
