@@ -419,11 +419,12 @@ def _strict(item: Tlv, fixes: set[str], depth: int, *, in_extension: bool) -> by
         fixes.add("BOOLEAN TRUE not written as FF")
         return encode(0x01, b"\xff")
     if item.tag == PRINTABLE_STRING and not set(item.value) <= _PRINTABLE:
+        fixes.add("a PrintableString holding other characters")
         try:
             item.value.decode("utf-8")
         except UnicodeDecodeError:
-            return encode(item.tag, item.value)
-        fixes.add("a PrintableString holding other characters")
+            # OpenSSL shows such bytes one by one, as Latin-1
+            return encode(UTF8_STRING, item.value.decode("latin-1").encode("utf-8"))
         return encode(UTF8_STRING, item.value)
     if item.tag == 0x04 and item.value[:1] in (b"\x30", b"\x31", b"\x03"):
         try:

@@ -63,6 +63,7 @@ def cases() -> dict[str, tuple[bytes, str]]:
     nonminimal = b"\x30\x81" + bytes([len(_cn(0x0C, b"x")) - 2]) + _cn(0x0C, b"x")[2:]
     return {
         "printable_utf8": (_variant(4, _cn(0x13, "café".encode())), "PrintableString"),
+        "printable_latin1": (_variant(4, _cn(0x13, b"caf\xe9")), "PrintableString"),
         "t61": (_variant(4, _cn(0x14, b"caf\xe9")), "subject is an unreadable name"),
         "year0": (
             _variant(3, seq(tlv(0x18, b"00000101000000Z"), tlv(0x18, b"20300101000000Z"))),
