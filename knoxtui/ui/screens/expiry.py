@@ -107,7 +107,7 @@ class ExpiryScreen(Screen[None]):
 
         name_width, when_width = self._widths
         # At a narrow terminal the lists shrink to "a, +3" so the CN and status stay in view.
-        room = max(16, self.size.width - name_width - when_width - 40) if self.size.width else 200
+        room = max(16, self.size.width - name_width - when_width - 30) if self.size.width else 200
         text = Text()
         text.append(f"{row.secret}", style="bold")
         text.append(f" · {row.environment}".ljust(name_width - len(row.secret) + 2))
@@ -117,10 +117,11 @@ class ExpiryScreen(Screen[None]):
             shown = elide_names(names, width)
             return str(len(names)) if "…" in shown else shown  # a count beats a stump
 
-        text.append("  routes: " + (fitted(row.routes, room // 2) if row.routes else "none"))
+        route_room = room * 3 // 5
+        text.append("  routes: " + (fitted(row.routes, route_room) if row.routes else "none"))
         if row.breaks_environments:
             text.append(f"  {row.environments_label}: ")
-            text.append(fitted(row.breaks_environments, room // 2), style=colour)
+            text.append(fitted(row.breaks_environments, room - route_room), style=colour)
         if row.secret_status:
             grace = f", grace until {row.grace_until:%Y-%m-%d}" if row.grace_until else ""
             text.append(f"  [{row.secret_status}{grace}]", style="italic")
@@ -134,7 +135,9 @@ class ExpiryScreen(Screen[None]):
     @staticmethod
     def _when(row: Any) -> str:
         days = row.days_remaining
-        left = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
+        n = abs(days)
+        unit = "day" if n == 1 else "days"
+        left = f"{n} {unit} left" if days >= 0 else f"expired {n} {unit} ago"
         return f"{left} (until {row.valid_until:%Y-%m-%d})"
 
     # -- navigation ---------------------------------------------------------------------------

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 FORM_FIELDS = (
     ("target_url", "Target URL", "https://api.bank.example/v1"),
     ("certificate_secret_id", "Client certificate secret", "a certificate secret"),
-    ("ca_bundle_secret_id", "CA bundle secret (server trust)", "optional: a string secret"),
+    ("ca_bundle_secret_id", "CA bundle secret for server trust", "optional: a string secret"),
     ("oauth2_secret_id", "OAuth2 secret", "optional: an oauth2 secret"),
     ("tls_servername", "TLS server name (SNI) override", "optional"),
     ("proxy", "Proxy", "empty: HTTPS_PROXY/NO_PROXY as curl reads them; none: direct"),
@@ -273,22 +273,23 @@ class RouteEditScreen(Screen[bool]):
                     placeholder="a-z 0-9 _ . - (e.g. partner-api)",
                 )
                 for key, label, placeholder in FORM_FIELDS:
-                    yield Label(label)
+                    # the key beside the words: diagnoses and the raw JSON name the key
+                    yield Label(f"{label} ({key})")
                     kind = CompletingInput if key in SECRET_FIELD_TYPES else Input
                     yield kind(id=f"f-{key}", placeholder=placeholder)
-                yield Label("Method")
+                yield Label("Method (method)")
                 yield Select(
                     [(m, m) for m in METHODS], id="f-method", allow_blank=False, value="GET"
                 )
-                yield Label("Headers (Name: value, one per line; {{secret:NAME}} allowed)")
+                yield Label("Headers (headers: Name: value per line; {{secret:NAME}} allowed)")
                 yield TextArea(id="f-headers", soft_wrap=True)
-                yield Label("Timeouts in seconds")
+                yield Label("Timeouts in seconds (timeout_seconds, connect_timeout_seconds)")
                 with Horizontal(id="timeouts"):
                     for key, placeholder in NUMBER_FIELDS:
                         yield Input(id=f"f-{key}", placeholder=placeholder, type="number")
                 for key, label in FLAG_FIELDS:
                     yield Checkbox(f"{label} ({key})", id=f"f-{key}")
-                yield Label("TLS versions (minimum, maximum)")
+                yield Label("TLS versions (tls_min_version, tls_max_version)")
                 with Horizontal(id="versions"):
                     yield Select(
                         VERSIONS,
