@@ -55,7 +55,7 @@ class Record:
     def __post_init__(self) -> None:
         # Cells hold names, subjects, descriptions, log rows: drawn as segments, so a raw ESC
         # would reach the terminal. Controls are made visible once, here.
-        if any(has_controls(cell) for cell in self.cells):
+        if any(has_controls(str(cell)) for cell in self.cells):
             object.__setattr__(self, "cells", tuple(visible(cell) for cell in self.cells))
 
 
