@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
 from textual.widgets import Button, Input, Select, TextArea
 from ui_helpers import app_for, unlock, wait_for
@@ -89,6 +90,30 @@ async def test_audit_screen_lists_filters_and_verifies(demo_vault: Path) -> None
         shown = [n for n in app._notifications if n.title == "Entry"]
         assert shown and "Secret: psd2-qwac" in shown[-1].message
         assert table.records[table.cursor_row].cells[-1] in shown[-1].message
+
+
+@pytest.mark.parametrize("size", [(160, 45), (100, 30)])
+async def test_audit_operation_column_gives_way_last(
+    demo_vault: Path, size: tuple[int, int]
+) -> None:
+    """The long Detail column gives way first: the operation is never cut ('route_cr…' at 160
+    columns, where Detail ran to the screen's edge anyway)."""
+    app = app_for(demo_vault)
+    async with app.run_test(size=size) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, AuditScreen) and bool(app.screen.query("#audit-table")),
+        )
+        table = app.screen.query_one("#audit-table", RecordTable)
+        app.screen.query_one("#audit-filter", Input).value = "route_create"
+        await wait_for(pilot, lambda: 0 < table.row_count < len(table.all_records))
+        await pilot.pause()
+        header = table.render_line(0).text
+        row = table.render_line(1).text
+        assert "Operation" in header and "Detail" in header, header
+        assert "route_create " in row, row
 
 
 async def _import(pilot, kind: str, text: str) -> ImportScreen:

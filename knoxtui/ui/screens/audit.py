@@ -17,25 +17,27 @@ from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
 
+# Narrow, columns give way by priority (higher first; Column.priority): the long Detail and
+# Outcome tails first (enter shows the whole entry), the time and what happened never.
 AUDIT_COLUMNS = (
-    Column("at", "When (UTC)", 19, 19),
-    Column("operation", "Operation", 9, 12),
-    Column("secret", "Secret", 8, 30),
-    Column("type", "Type", 6, 11),
-    Column("environment", "Environment", 8, 14),
-    Column("by", "By", 4, 16),
-    Column("host", "Host", 4, 18),
-    Column("detail", "Detail", 6, 80),
+    Column("at", "When (UTC)", 19, 19, priority=0),
+    Column("operation", "Operation", 12, 20, priority=1),
+    Column("secret", "Secret", 8, 30, priority=3),
+    Column("type", "Type", 6, 11, priority=6),
+    Column("environment", "Environment", 8, 14, priority=5),
+    Column("by", "By", 4, 16, priority=7),
+    Column("host", "Host", 4, 18, priority=8),
+    Column("detail", "Detail", 20, 80, priority=9),
 )
 REQUEST_COLUMNS = (
-    Column("at", "When (UTC)", 19, 19),
-    Column("route", "Route", 6, 24),
-    Column("environment", "Environment", 8, 14),
-    Column("method", "Method", 6, 7),
-    Column("status", "Status", 6, 6, justify="right"),
-    Column("outcome", "Outcome", 7, 32),
-    Column("certificate", "Certificate", 8, 26),
-    Column("ms", "ms", 5, 9, justify="right"),
+    Column("at", "When (UTC)", 19, 19, priority=0),
+    Column("route", "Route", 6, 24, priority=1),
+    Column("environment", "Environment", 8, 14, priority=5),
+    Column("method", "Method", 6, 7, priority=6),
+    Column("status", "Status", 6, 6, justify="right", priority=2),
+    Column("outcome", "Outcome", 7, 32, priority=3),
+    Column("certificate", "Certificate", 8, 26, priority=7),
+    Column("ms", "ms", 5, 9, justify="right", priority=4),
 )
 _TONE = {"reveal": "warning", "export": "warning", "delete": "expired", "access": "plain"}
 
