@@ -74,3 +74,21 @@ async def test_create_vault_complaint_goes_once_the_field_is_filled(tmp_path: Pa
         await pilot.press(*"ab cd")
         await pilot.pause()
         assert str(error.render()) == ""
+
+
+async def test_lock_while_the_inventory_is_still_mounting_does_not_crash(demo_vault: Path) -> None:
+    """ctrl+l right after unlocking: the inventory sets its sub-title while the app switches
+    away; Textual's header then looked for its title widget after it was gone (NoMatches)."""
+    from knoxtui.vault import Vault
+
+    for turns in range(6):
+        app = app_for(demo_vault)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_for(pilot, lambda app=app: app.screen.query("#passphrase"))
+            app.vault_opened(Vault.open(app.vault_path, "demo", kdf_iter=app.kdf_iter))
+            for _ in range(turns):
+                await pilot.pause(0)
+            await pilot.press("ctrl+l")
+            await wait_for(pilot, lambda app=app: isinstance(app.screen, UnlockScreen))
+            assert app.vault is None
+        assert app.return_code in (None, 0), f"crashed after {turns} turns"

@@ -9,9 +9,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from knoxtui.ui.plain import plain
+from knoxtui.ui.widgets.header import Header
 from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
 
 if TYPE_CHECKING:

@@ -14,12 +14,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tree
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
 
 from knoxtui.safetext import visible
 from knoxtui.ui.inventory_model import STATUS_LABELS
 from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.dialogs import ConfirmModal, PromptModal
+from knoxtui.ui.widgets.header import Header
 
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp

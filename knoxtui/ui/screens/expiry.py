@@ -10,10 +10,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Footer, Static, Tree
 
 from knoxtui.safetext import visible
 from knoxtui.ui.inventory_model import STATUS_LABELS
+from knoxtui.ui.widgets.header import Header
 
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp

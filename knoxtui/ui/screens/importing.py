@@ -21,7 +21,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     Footer,
-    Header,
     Input,
     Label,
     Select,
@@ -33,6 +32,7 @@ from knoxtui import refs
 from knoxtui.limits import parse_json
 from knoxtui.ui.plain import plain
 from knoxtui.ui.widgets.checklist import CheckLine, Checklist, console_hint, lines_for_bundle
+from knoxtui.ui.widgets.header import Header
 from knoxtui.ui.widgets.masked_text_area import MaskedTextArea
 from knoxtui.ui.widgets.path_suggester import PathSuggester
 

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from knoxtui.errors import KnoxError
 from knoxtui.ui.inventory_model import (
@@ -21,6 +21,7 @@ from knoxtui.ui.inventory_model import (
     inventory_records,
     status_counts,
 )
+from knoxtui.ui.widgets.header import Header
 from knoxtui.ui.widgets.record_table import RecordTable
 
 if TYPE_CHECKING:

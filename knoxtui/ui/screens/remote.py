@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from knoxtui.errors import KnoxError
+from knoxtui.ui.widgets.header import Header
 from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
 
 if TYPE_CHECKING:

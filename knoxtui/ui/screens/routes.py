@@ -20,7 +20,6 @@ from textual.widgets import (
     Checkbox,
     DataTable,
     Footer,
-    Header,
     Input,
     Label,
     Select,
@@ -34,6 +33,7 @@ from knoxtui.routes.route import plaintext_config
 from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.dialogs import ConfirmModal
 from knoxtui.ui.widgets.completing_input import CompletingInput
+from knoxtui.ui.widgets.header import Header
 
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from knoxtui.ui.plain import plain
+from knoxtui.ui.widgets.header import Header
 from knoxtui.ui.widgets.timing import timing_bars, timing_phases
 
 if TYPE_CHECKING:

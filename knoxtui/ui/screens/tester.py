@@ -16,13 +16,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from knoxtui.limits import parse_json
 from knoxtui.safetext import visible
 from knoxtui.ui.plain import plain
 from knoxtui.ui.screens.routes import INSECURE_BANNER, insecure
 from knoxtui.ui.widgets.checklist import console_hint
+from knoxtui.ui.widgets.header import Header
 
 if TYPE_CHECKING:
     from knoxtui.ui.app import KnoxApp
