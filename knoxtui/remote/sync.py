@@ -202,8 +202,7 @@ def push(
                 upstream,
                 message=f"{_kind_label(kind)} '{name}' has a newer version on remote "
                 f"'{remote.name}' (version {upstream}; {seen}); nothing was written.",
-                hint=f"Pull it first (knoxtui pull {name} --remote {remote.name}), then push "
-                "again; --theirs on the pull keeps the remote's copy.",
+                hint=_conflict_way_out(name, remote.name),
                 code="cas_mismatch",
             )
         return Outcome(name, kind, "pushed", version)
@@ -228,6 +227,14 @@ def push(
             # What was written is marked above; the rest waits for the server (exit 2).
             raise lost[0]
     return outcomes + sent
+
+
+def _conflict_way_out(name: str, remote: str) -> str:
+    """Changed here and upstream: a plain pull is refused as well, so say both real ways."""
+    return (
+        f"Keep the remote's copy: knoxtui pull {name} --remote {remote} --theirs. To keep "
+        "yours, pull with --theirs, make your change again, then push."
+    )
 
 
 # ---------------------------------------------------------------------- pull
@@ -267,8 +274,7 @@ def pull(
                         message=f"{_kind_label(kind)} '{name}' changed here and on remote "
                         f"'{remote.name}' (version {upstream.get(name)}); the local copy was "
                         "kept.",
-                        hint=f"Keep the remote's copy with --theirs (knoxtui pull {name} "
-                        f"--remote {remote.name} --theirs), or push yours after a pull.",
+                        hint=_conflict_way_out(name, remote.name),
                         code="conflict",
                     )
                 )

@@ -159,12 +159,16 @@ def test_concurrent_change_is_refused_by_check_and_set_with_upstream_intact(
     code, _out, err = knox_a("push", "shared_token")
     assert code == 1
     assert "'shared_token'" in err and "version 2" in err and "nothing was written" in err
+    # the way out is real: a pull alone is refused too (conflict), so the hint never says
+    # "pull, then push again"; it names --theirs and how to keep one's own change
+    assert "then push again" not in err and "--theirs" in err and "make your change again" in err
     upstream = _upstream(bao, prefix, "secrets", "shared_token")
     assert upstream["metadata"]["version"] == 2
     assert upstream["data"]["environments"]["default"]["value"] == "bob's"
 
     code, _, err = knox_a("pull", "shared_token")
     assert code == 1 and "--theirs" in err
+    assert "push yours after a pull" not in err and "make your change again" in err
     assert alice.resolve("shared_token", "default") == "alice's"
     assert knox_a("pull", "shared_token", "--theirs")[0] == 0
     assert alice.resolve("shared_token", "default") == "bob's"
