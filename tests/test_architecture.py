@@ -123,6 +123,7 @@ def test_pki_imports_only_stdlib_cryptography_and_leaves() -> None:
         "knoxtui.paths",
         "knoxtui.refs",
         "knoxtui.safetext",
+        "knoxtui.lazy",
     }
     assert set(eval(out[0])) <= allowed
     assert eval(out[1]) == []

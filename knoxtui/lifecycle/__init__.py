@@ -4,8 +4,9 @@ the CLI (knoxtui.commands.lifecycle) and the TUI call these functions."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from knoxtui.lazy import exports
 
 if TYPE_CHECKING:
     from knoxtui.lifecycle.expiry import ExpiryReport, ExpiryRow, expiry_report
@@ -46,13 +47,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [

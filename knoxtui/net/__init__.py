@@ -3,8 +3,9 @@ diagnosis. It receives decrypted material in memory and never imports the vault 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from knoxtui.lazy import exports
 
 if TYPE_CHECKING:
     from knoxtui.net.context import build_context, clear_cache
@@ -52,13 +53,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [

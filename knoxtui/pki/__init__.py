@@ -5,8 +5,9 @@ See /work/notes/PKI_API.md for the contract; `load_bundle` is the entry point.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from knoxtui.lazy import exports
 
 if TYPE_CHECKING:
     from knoxtui.pki.bundle import CertificateBundle, load_bundle
@@ -38,13 +39,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [

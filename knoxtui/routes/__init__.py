@@ -3,8 +3,9 @@ into a request plan (DESIGN.md §2). The vault is reached only through a resolve
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from knoxtui.lazy import exports
 
 if TYPE_CHECKING:
     from knoxtui.routes.resolution import Resolver, plan_request, prepare, run_route
@@ -26,13 +27,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [
