@@ -110,6 +110,10 @@ def test_snapshot_import_live_validation(shot_app, snap_compare, demo_vault: Pat
             lambda: screen.result is not None and screen.result.generation == screen.generation,
         )
         # Focus decides whether the text area draws its cursor: fix it (not the worker's timing).
+        # Blinking goes off before the focus: a blink (every 0.5 s) between the focus and
+        # steady() left a cursor-less line in the text area's line cache, whose key ignores the
+        # cursor once blinking is off (drawn or not by timing; failed under load).
+        steady(app)
         screen.query_one("#pem", TextArea).focus(scroll_visible=False)
         screen.query_one("#import-form").scroll_home(animate=False)
         await pilot.pause()
