@@ -304,7 +304,7 @@ def diagnose(
         )
     verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if verify is not None:
-        return _diagnose_verify(plan, report, verify)
+        return _diagnose_verify(plan, report, verify, now)
     alert = report.alert.name if report.alert and report.alert.direction == "received" else None
     alert = alert or (alert_in_text(text) if report.alert is None else None)
     if alert:
@@ -519,8 +519,24 @@ def _diagnose_alert(
     )
 
 
+def _expired_bundle_ca(plan: RequestPlan, report: HandshakeReport, now: datetime) -> Any:
+    """The expired CA certificate of the route's bundle that the server's chain leads to (or
+    None): OpenSSL says 'certificate has expired' for any certificate of the path."""
+    if not plan.ca_bundle_pem:
+        return None
+    from cryptography import x509
+
+    try:
+        cas = x509.load_pem_x509_certificates(plan.ca_bundle_pem)
+    except ValueError:
+        return None
+    issuers = {c.certificate.issuer for c in report.server_chain}
+    expired = [ca for ca in cas if ca.not_valid_after_utc <= now]
+    return next((ca for ca in expired if ca.subject in issuers), None)
+
+
 def _diagnose_verify(
-    plan: RequestPlan, report: HandshakeReport, error: ssl.SSLCertVerificationError
+    plan: RequestPlan, report: HandshakeReport, error: ssl.SSLCertVerificationError, now: datetime
 ) -> Diagnosis:
     leaf = report.server_chain[0] if report.server_chain else None
     message = error.verify_message or str(error)
@@ -545,6 +561,28 @@ def _diagnose_verify(
             if dns_names
             else "Set tls_servername on the route to the name in the server's certificate.",
         )
+    if error.verify_code == _X509_EXPIRED and (leaf is None or leaf.valid_until > now):
+        sent = next((c for c in report.server_chain[1:] if c.valid_until <= now), None)
+        if sent is not None:
+            return Diagnosis(
+                "server_cert_expired",
+                "server",
+                f"We rejected the server's chain: the CA certificate it sends ({sent.subject}) "
+                f"expired on {sent.valid_until:%Y-%m-%d}; its own certificate is valid.",
+                "Tell the API provider: their server must send the CA's current certificate.",
+            )
+        ours = _expired_bundle_ca(plan, report, now)
+        if ours is not None:
+            return Diagnosis(
+                "ca_bundle_unusable",
+                "config",
+                f"The route's CA bundle holds the CA certificate {ours.subject.rfc4514_string()} "
+                f"that expired on {ours.not_valid_after_utc:%Y-%m-%d}; the server's certificate "
+                "is valid.",
+                "Replace the CA bundle secret's value (ca_bundle_secret_id) with the CA's current "
+                "certificate (from the API provider, or the chain the openssl s_client "
+                "reproduction prints).",
+            )
     if error.verify_code == _X509_EXPIRED:
         until = f" on {leaf.valid_until:%Y-%m-%d}" if leaf else ""
         subject = leaf.subject if leaf else "the server"

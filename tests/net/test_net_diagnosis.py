@@ -192,6 +192,58 @@ def test_server_cert_expired(pki: Pki) -> None:
     assert result.report.server_chain[0].valid_until < now
 
 
+def _ca_again(ca: Any, days_from: int, days_to: int) -> Any:
+    """The CA's certificate made again: same name, key and issuer, other dates (a bundle or a
+    server that kept an old copy of the CA)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    now = clock.now()
+    signer = ca.parent or ca
+    return (
+        x509.CertificateBuilder()
+        .subject_name(ca.certificate.subject)
+        .issuer_name(signer.certificate.subject)
+        .public_key(ca.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + timedelta(days=days_from))
+        .not_valid_after(now + timedelta(days=days_to))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(signer.key, hashes.SHA256())
+    )
+
+
+def test_an_expired_ca_in_the_route_bundle_is_ours_to_fix(pki: Pki) -> None:
+    """OpenSSL says 'certificate has expired' whichever certificate of the path expired: when it
+    is the CA in the route's bundle, the server's certificate is fine and the fix is ours (was:
+    'the server's certificate expired on <a date a year ahead>; tell the API provider')."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    expired_ca = _ca_again(pki.server_ca, -400, -2).public_bytes(Encoding.PEM).decode()
+    with pyopenssl_server(pki) as server:
+        result = run(server.url, values(pki, ca=expired_ca))
+    d = result.diagnosis
+    assert (d.code, d.side) == ("ca_bundle_unusable", "config"), d
+    assert "Test Server Root CA" in d.summary and "expired on" in d.summary
+    assert "CA bundle" in (d.fix or "") and "API provider" not in d.summary
+    # an expired leaf is still the server's (test_server_cert_expired)
+
+
+def test_an_expired_intermediate_the_server_sends_is_named(pki: Pki) -> None:
+    from dataclasses import replace
+
+    from knoxtui.lab import Authority
+
+    issuing = Authority("Test Server Issuing CA", parent=pki.server_ca)
+    leaf = issuing.issue("api.bank.test", dns_names=("api.bank.test",), ip_addresses=("127.0.0.1",))
+    stale = replace(leaf, chain=(_ca_again(issuing, -400, -2),))
+    with pyopenssl_server(pki, server_cert=stale) as server:
+        result = run(server.url, values(pki))
+    d = result.diagnosis
+    assert (d.code, d.side) == ("server_cert_expired", "server"), d
+    assert "Test Server Issuing CA" in d.summary and "its own certificate is valid" in d.summary
+
+
 def test_hostname_mismatch_and_servername_override(pki: Pki) -> None:
     seen: list[str | None] = []
 
