@@ -535,6 +535,28 @@ def _expired_bundle_ca(plan: RequestPlan, report: HandshakeReport, now: datetime
     return next((ca for ca in expired if ca.subject in issuers), None)
 
 
+def _bundle_namesake(plan: RequestPlan, top: Any) -> Any:
+    """A CA of the route's bundle named as the top of the server's chain's issuer that did not
+    sign it (another key), or None."""
+    if not plan.ca_bundle_pem:
+        return None
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        cas = x509.load_pem_x509_certificates(plan.ca_bundle_pem)
+    except ValueError:
+        return None
+    for ca in cas:
+        if ca.subject != top.certificate.issuer:
+            continue
+        try:
+            top.certificate.verify_directly_issued_by(ca)
+        except (ValueError, TypeError, InvalidSignature):
+            return ca  # named so, but it did not sign the chain
+    return None
+
+
 def _diagnose_verify(
     plan: RequestPlan, report: HandshakeReport, error: ssl.SSLCertVerificationError, now: datetime
 ) -> Diagnosis:
@@ -613,6 +635,16 @@ def _diagnose_verify(
         fix = (
             "Only if the API provider confirms its fingerprint: store that certificate itself "
             "(the openssl s_client reproduction prints it) as the route's CA bundle."
+        )
+    elif top is not None and _bundle_namesake(plan, top) is not None:
+        summary = (
+            f"We rejected the server's certificate: the route's CA bundle holds a CA named "
+            f"{missing}, but with another key than the one that signed the server's chain (a "
+            f"re-issued CA?) ({message})."
+        )
+        fix = (
+            f"Replace the bundle's certificate of '{missing}' with the CA's current one (from "
+            "the API provider) in the CA bundle secret (ca_bundle_secret_id)."
         )
     else:
         summary = (

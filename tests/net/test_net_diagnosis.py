@@ -229,6 +229,20 @@ def test_an_expired_ca_in_the_route_bundle_is_ours_to_fix(pki: Pki) -> None:
     # an expired leaf is still the server's (test_server_cert_expired)
 
 
+def test_a_ca_of_the_same_name_with_another_key_is_called_so(pki: Pki) -> None:
+    """A re-keyed CA: the bundle holds a CA of the issuer's very name, so 'its issuer is not in
+    the route's CA bundle' read wrong to the user looking at the bundle."""
+    from knoxtui.lab import Authority
+
+    namesake = Authority("Test Server Root CA").cert_pem.decode()
+    with pyopenssl_server(pki) as server:
+        result = run(server.url, values(pki, ca=namesake))
+    d = result.diagnosis
+    assert (d.code, d.side) == ("server_cert_untrusted", "server"), d
+    assert "another key" in d.summary and "Test Server Root CA" in d.summary
+    assert "not in the route's CA bundle" not in d.summary
+
+
 def test_an_expired_intermediate_the_server_sends_is_named(pki: Pki) -> None:
     from dataclasses import replace
 
