@@ -54,7 +54,7 @@ class PbeError(ValueError):
 
 
 class UnsupportedScheme(PbeError):
-    """The parameters name a scheme not decrypted here (RC2, RC4, ...)."""
+    """The parameters name a scheme not decrypted here (RC4, DES, ...)."""
 
 
 # --- DER writing -----------------------------------------------------------------------------
@@ -186,8 +186,8 @@ def strengthen_pkcs12_mac(pfx: bytes, password: bytes, iterations: int) -> bytes
 
 def decrypt(algorithm: der.Tlv, password: bytes | None, data: bytes) -> bytes:
     """Decrypt `data` with the AlgorithmIdentifier `algorithm` (PBES2 with PBKDF2 and AES, or a
-    PKCS#12 PBE with 3DES). Work factors must have been checked by the caller. PbeError when the
-    scheme is not one of these or the padding shows a wrong password."""
+    PKCS#12 PBE with 3DES or RC2). Work factors must have been checked by the caller. PbeError
+    when the scheme is not one of these or the padding shows a wrong password."""
     try:
         parts = der.children(algorithm.value)
         scheme = der.decode_oid(parts[0].value)
@@ -202,11 +202,39 @@ def decrypt(algorithm: der.Tlv, password: bytes | None, data: bytes) -> bytes:
             if size == 16:
                 key += key[:8]
             return _cbc(_triple_des(key), iv, data, 64)
+        if scheme in (OID_PBE_SHA1_RC2_40, OID_PBE_SHA1_RC2_128):
+            # what `openssl pkcs12 -export -legacy` (and older Windows/Java) encrypt the
+            # certificate safe with: decrypted here so the bags inside are checked before
+            # cryptography derives anything
+            salt_item, count_item = der.children(parts[1].value)[:2]
+            count = int.from_bytes(count_item.value, "big")
+            size = 5 if scheme == OID_PBE_SHA1_RC2_40 else 16
+            key = pkcs12_kdf("sha1", password, salt_item.value, 1, count, size)
+            iv = pkcs12_kdf("sha1", password, salt_item.value, 2, count, 8)
+            return _rc2_cbc(key, iv, data)
     except (der.DerError, IndexError, ValueError) as exc:
         if isinstance(exc, PbeError):
             raise
         raise UnsupportedScheme("malformed encryption parameters") from None
     raise UnsupportedScheme(f"scheme {scheme}")
+
+
+def _rc2_cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
+    """RC2-CBC (RFC 2268, effective key bits = the key's length) with PKCS#7 padding. OpenSSL 3
+    has RC2 only in its legacy provider and cryptography exposes none: pycryptodomex's (already
+    installed for pyjks) is used."""
+    from Cryptodome.Cipher import ARC2
+
+    if not data or len(data) % 8:
+        raise PbeError("wrong password or damaged data")
+    # effective_keylen is a documented keyword the stubs leave out
+    cipher = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8)  # type: ignore[call-arg]
+    plain = cipher.decrypt(data)
+    try:
+        unpadder = padding.PKCS7(64).unpadder()
+        return unpadder.update(plain) + unpadder.finalize()
+    except ValueError:
+        raise PbeError("wrong password or damaged data") from None
 
 
 def _triple_des(key: bytes) -> algorithms.BlockCipherAlgorithm:

@@ -463,7 +463,7 @@ def _read_pkcs12(data: bytes, passphrase: str | bytes | None, found: Material, w
             _excessive(found, what, str(exc))
             return
         except pbe.UnsupportedScheme:
-            opened = None  # a scheme we do not decrypt ourselves (RC2): cryptography will
+            opened = None  # a scheme we do not decrypt ourselves (RC4): cryptography will
         except pbe.PbeError:
             continue
         except pfx.PfxError:

@@ -160,6 +160,62 @@ def test_pki_hostile_pkcs12_in_a_plain_safe_and_the_reasonable_twin() -> None:
     assert "passphrase_required" not in codes(reasonable)
 
 
+def _rc2_safe(safe_contents: bytes, password: bytes | None, key_size: int) -> bytes:
+    """An EncryptedData ContentInfo as `openssl pkcs12 -export -legacy` writes its certificate
+    safe: pbeWithSHA1And40BitRC2-CBC (key_size 5) or ...128BitRC2-CBC (16), 2,048 rounds of the
+    PKCS#12 KDF; the RC2 encryption done by the openssl command line (legacy provider)."""
+    salt = os.urandom(8)
+    key = pbe.pkcs12_kdf("sha1", password, salt, 1, 2048, key_size)
+    iv = pbe.pkcs12_kdf("sha1", password, salt, 2, 2048, 8)
+    cipher = "-rc2-40-cbc" if key_size == 5 else "-rc2-cbc"
+    ciphertext = subprocess.run(
+        ["openssl", "enc", cipher, "-K", key.hex(), "-iv", iv.hex(), "-provider", "legacy",
+         "-provider", "default"],
+        input=safe_contents, capture_output=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    scheme = pbe.OID_PBE_SHA1_RC2_40 if key_size == 5 else pbe.OID_PBE_SHA1_RC2_128
+    algorithm = seq(oid(scheme), seq(octets(salt), integer(2048)))
+    encrypted_content_info = seq(oid("1.2.840.113549.1.7.1"), algorithm, tlv(0x80, ciphertext))
+    return seq(oid("1.2.840.113549.1.7.6"), tlv(0xA0, seq(integer(0), encrypted_content_info)))
+
+
+@pytest.mark.parametrize("key_size", [5, 16])
+def test_pki_hostile_pkcs12_inside_a_legacy_rc2_safe_is_refused(key_size: int) -> None:
+    """The legacy (RC2) outer safe is decrypted here too, so the 2,000,000,000-iteration key bag
+    inside it is seen before cryptography derives anything (it hung here before)."""
+    contents = seq(_shrouded_bag(2_000_000_000))
+    for password, given in ((None, None), (b"", None), (b"legacy pass", "legacy pass")):
+        hostile = _pfx(_rc2_safe(contents, password, key_size))
+        bundle = load_bundle(hostile, passphrase=given)
+        assert codes(bundle) == ["unsupported_key_encryption"], password
+        assert "2,000,000,000 PBKDF2 iterations" in bundle.findings[0].message
+    # a wrong password opens nothing, and hands nothing to cryptography
+    wrong = load_bundle(_pfx(_rc2_safe(contents, b"right", key_size)), passphrase="wrong")
+    assert codes(wrong) == ["wrong_passphrase"]
+
+
+def test_pki_openssl_legacy_pkcs12_reads_through_the_rc2_safe(tmp_path: Path) -> None:
+    """What `openssl pkcs12 -export -legacy` writes (certificates in an RC2-40 safe, the key in a
+    3DES bag) reads as before, the certificates from the safe decrypted here."""
+    from knoxtui.pki import pfx
+
+    _root, intermediate, leaf = pki()
+    (tmp_path / "leaf.pem").write_bytes(leaf.cert_pem + intermediate.cert_pem)
+    (tmp_path / "key.pem").write_bytes(leaf.key_pem())
+    openssl(
+        "pkcs12", "-export", "-legacy", "-in", "leaf.pem", "-inkey", "key.pem",
+        "-out", "legacy.p12", "-passout", f"pass:{PASSPHRASE}", cwd=tmp_path,
+    )  # fmt: skip
+    data = (tmp_path / "legacy.p12").read_bytes()
+    parsed = pfx.parse(data)
+    opened = pfx.open_safes(parsed, PASSPHRASE.encode())
+    assert len(opened.certificates) == 2 and len(opened.shrouded) == 1
+    bundle = load_bundle(data, passphrase=PASSPHRASE)
+    assert bundle.valid and bundle.key_matches is True
+    assert codes(load_bundle(data)) == ["passphrase_required"]
+    assert codes(load_bundle(data, passphrase="wrong")) == ["wrong_passphrase"]
+
+
 # --- class 4: a malformed PKCS#12 is not a password problem ------------------------------------
 
 
