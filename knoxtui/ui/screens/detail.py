@@ -32,9 +32,10 @@ def _tab_id(environment: str) -> str:
     return "env-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in environment)
 
 
-# The footer holds ~130 columns: related keys share one label there; `?` spells each one out.
+# The footer holds 88 columns at a 100-column terminal (the palette key takes the rest): related
+# keys share one label there, rare ones (rename, delete) are left to `?` and the palette.
 COPY_KEYS = Binding.Group("Copy", compact=False)
-VALUE_KEYS = Binding.Group("Env value", compact=False)
+VALUE_KEYS = Binding.Group("Env", compact=False)
 LIFECYCLE_KEYS = Binding.Group("Lifecycle", compact=False)
 
 
@@ -49,6 +50,7 @@ class DetailScreen(Screen[None]):
             "copy_revealed",
             "Copy value",
             tooltip="copy the revealed value (cleared after 30 s)",
+            group=COPY_KEYS,
         ),
         Binding(
             "f",
@@ -86,8 +88,8 @@ class DetailScreen(Screen[None]):
             tooltip="remove this environment's value",
             group=VALUE_KEYS,
         ),
-        Binding("n", "rename", "Rename"),
-        Binding("d", "delete", "Delete"),
+        Binding("n", "rename", "Rename", show=False),
+        Binding("d", "delete", "Delete", show=False),
         Binding("c", "renew", "Renew", group=LIFECYCLE_KEYS),
         Binding("A", "attach", "Attach", show=False),  # pending keys, not this secret
         Binding("o", "rotate", "Rotate", group=LIFECYCLE_KEYS),

@@ -40,22 +40,30 @@ class SummaryBar(Widget):
         return self.text
 
 
+# The footer holds 88 columns at a 100-column terminal (the palette key takes the rest): related
+# keys share one label there; `?` spells each one out.
+SORT_KEYS = Binding.Group("Sort", compact=False)
+TEAM_KEYS = Binding.Group("Team", compact=False)
+
+
 class InventoryScreen(Screen[None]):
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("i", "import", "Import"),
         Binding("enter", "open", "Detail"),
-        Binding("s", "sort_next", "Sort"),
-        Binding("S", "sort_reverse", "Reverse"),
+        Binding("s", "sort_next", "Sort", tooltip="sort by the next column", group=SORT_KEYS),
+        Binding("S", "sort_reverse", "Reverse", tooltip="reverse the sort order", group=SORT_KEYS),
         Binding("r", "routes", "Routes"),
         Binding("a", "audit", "Audit"),
         Binding("e", "expiry", "Expiry"),
         Binding("f5", "reload", "Reload", show=False),  # rarely needed: changes are noticed
         # Team sync: shown only when the vault has a remote (knoxtui remote add).
-        Binding("p", "push", "Push"),
-        Binding("P", "pull", "Pull"),
-        Binding("t", "remote", "Team"),
+        Binding("p", "push", "Push", tooltip="push this secret to the remote", group=TEAM_KEYS),
+        Binding("P", "pull", "Pull", tooltip="pull this secret from the remote", group=TEAM_KEYS),
+        Binding(
+            "t", "remote", "Team", tooltip="the remote screen: status, push, pull", group=TEAM_KEYS
+        ),
     ]
     AUTO_FOCUS = "#inventory-table"
 

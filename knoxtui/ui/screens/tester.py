@@ -56,22 +56,48 @@ def pretty_body(body: bytes, content_type: str) -> str:
     return text
 
 
+# The footer holds 88 columns at a 100-column terminal (the palette key takes the rest): related
+# keys share one label there; `?` spells each one out.
+COPY_AS_KEYS = Binding.Group("Copy as", compact=False)
+BODY_KEYS = Binding.Group("Body", compact=False)
+
+
 class TesterScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+enter", "send", "Send", show=False, priority=True),
-        Binding("ctrl+y", "copy_curl", "Copy curl", priority=True),
-        Binding("ctrl+o", "copy_openssl", "Copy openssl", priority=True),
+        Binding(
+            "ctrl+y",
+            "copy_curl",
+            "curl",
+            tooltip="copy the request as a curl command",
+            priority=True,
+            group=COPY_AS_KEYS,
+        ),
+        Binding(
+            "ctrl+o",
+            "copy_openssl",
+            "openssl",
+            tooltip="copy the handshake as an openssl s_client command",
+            priority=True,
+            group=COPY_AS_KEYS,
+        ),
         Binding("ctrl+c", "cancel_request", "Cancel", show=False, priority=True),
         Binding("ctrl+r", "focus_response", "Response", priority=True),
-        Binding("ctrl+f", "fix_in_route", "Fix in route", priority=True),
+        Binding(
+            "ctrl+f",
+            "fix_in_route",
+            "Fix",
+            tooltip="fix the route as the diagnosis says (opens the route editor)",
+            priority=True,
+        ),
         # Keys of the response pane (only while it has the focus: the form has text fields).
-        Binding("v", "toggle_raw", "Raw/pretty"),
-        Binding("slash", "search", "Search"),
+        Binding("v", "toggle_raw", "Raw/pretty", tooltip="raw or pretty body", group=BODY_KEYS),
+        Binding("slash", "search", "Search", tooltip="search the body", group=BODY_KEYS),
         Binding("n", "next_match", "Next match", show=False),
-        Binding("c", "copy_body", "Copy body"),
-        Binding("w", "save_body", "Save body"),
+        Binding("c", "copy_body", "Copy body", tooltip="copy the body", group=BODY_KEYS),
+        Binding("w", "save_body", "Save body", tooltip="save the body to a file", group=BODY_KEYS),
     ]
 
     class Finished(Message, bubble=False):
