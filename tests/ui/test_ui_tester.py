@@ -207,6 +207,84 @@ async def test_rehearsal_shows_old_and_new_side_by_side(lab_demo: DemoSession) -
         assert app.vault.get_route("lab-ok").config["certificate_secret_id"] == "lab-client"
 
 
+async def test_rehearsal_shows_progress_and_the_dialog_closes_while_it_runs(
+    lab_demo: DemoSession, tmp_path: Path
+) -> None:
+    """'k of N' while rehearsing: lab-ok's two runs end, a route whose server holds the TLS
+    handshake keeps the rehearsal going; Esc closes the dialog then, and the runs still under
+    way end without troubling the app once the server lets go."""
+    import shutil
+    import socket
+    import threading
+
+    from textual.widgets import Button, SelectionList
+
+    from knoxtui.ui.screens.lifecycle import RotateModal
+
+    held: list[socket.socket] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def hold() -> None:  # accepts and says nothing: the handshake waits
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    copy = tmp_path / "lab.knox"
+    shutil.copy2(lab_demo.vault_path, copy)
+    app = app_for(copy, clock=None)
+    try:
+        async with app.run_test(size=(150, 50)) as pilot:
+            await unlock(pilot)
+            config = dict(app.vault.get_route("lab-ok").config)
+            config["target_url"] = f"https://127.0.0.1:{listener.getsockname()[1]}/hello"
+            app.vault.save_route("lab-hang", config)
+            app.open_rotate("lab-client", "lab-client-2")
+            await wait_for(pilot, lambda: isinstance(app.screen, RotateModal))
+            await pilot.pause()
+            modal = app.screen
+            routes = modal.query_one("#rotate-routes", SelectionList)
+            routes.deselect("lab-untrusted")
+            routes.deselect("lab-insecure")
+            await wait_for(
+                pilot,
+                lambda: (
+                    "lab-insecure"
+                    in str(modal.query_one("#rotate-plan", Static).render()).partition("Untouched")[
+                        2
+                    ]
+                ),
+            )
+            modal.query_one("#rotate-rehearse", Button).press()
+
+            def progress() -> str:
+                return str(modal.query_one("#rotate-rehearsal", Static).render())
+
+            await wait_for(pilot, lambda: "2 of 4 runs (2 route(s)" in progress(), seconds=20)
+            assert modal.rehearsal is None and len(held) >= 1
+            workers = [w for w in modal.workers if w.group == "rehearse"]
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, RotateModal))
+            stop.set()
+            for connection in held:
+                connection.close()
+            await wait_for(pilot, lambda: all(w.is_finished for w in workers), seconds=30)
+            await pilot.pause()
+            assert app.is_running and app.vault is not None
+            assert app.vault.get_route("lab-ok").config["certificate_secret_id"] == "lab-client"
+    finally:
+        stop.set()
+        holder.join(timeout=5)
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
 async def test_t_sends_at_once_and_back_keeps_the_route(lab_demo: DemoSession) -> None:
     """`t` on a route fires the request without ctrl+s; esc comes back to that same row."""
     from textual.widgets import DataTable

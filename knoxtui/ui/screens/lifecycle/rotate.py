@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import (
     Button,
@@ -18,6 +19,7 @@ from textual.widgets import (
     SelectionList,
     Static,
 )
+from textual.worker import get_current_worker
 
 from knoxtui.ui.screens.dialogs import ConfirmModal
 from knoxtui.ui.screens.lifecycle.base import LifecycleModal
@@ -34,6 +36,11 @@ class RotateModal(LifecycleModal):
             super().__init__()
             self.rehearsal = rehearsal
             self.error = error
+
+    class Progress(Message, bubble=False):
+        def __init__(self, environment: str, done: int, total: int) -> None:
+            super().__init__()
+            self.environment, self.done, self.total = environment, done, total
 
     def __init__(self, old: str, new: str | None = None) -> None:
         super().__init__()
@@ -178,9 +185,32 @@ class RotateModal(LifecycleModal):
         )
         self.rehearse_in(str(env), self.chosen_routes)
 
+    def on_rotate_modal_progress(self, message: Progress) -> None:
+        """'k of N' while the rehearsal runs (on the app's thread; the dialog may be closed)."""
+        if not self.is_attached or self.rehearsal is not None:
+            return
+        environment, done, total = message.environment, message.done, message.total
+        try:
+            widget = self.query_one("#rotate-rehearsal", Static)
+        except NoMatches:
+            return
+        widget.update(
+            f"Rehearsing with {self.old} and with {self.new} in {environment}: "
+            f"{done} of {total} runs ({total // 2} route(s), each with OLD and with NEW)…"
+            "  Esc closes; runs under way finish in the background."
+        )
+
     @work(thread=True, exclusive=True, group="rehearse")
     def rehearse_in(self, environment: str, routes: tuple[str, ...]) -> None:
         from knoxtui.lifecycle.rotation import rehearse
+
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            # post_message is thread-safe and never waits for the app: a busy or closing app
+            # does not hold the rehearsal up (call_from_thread would block this thread).
+            if not worker.is_cancelled:
+                self.post_message(self.Progress(environment, done, total))
 
         try:
             found = rehearse(
@@ -189,6 +219,7 @@ class RotateModal(LifecycleModal):
                 self.new or "",
                 environment,
                 routes=routes,
+                progress=progress,
             )
         except Exception as exc:
             self.post_message(self.Rehearsed(None, exc))
@@ -295,3 +326,7 @@ class RotateModal(LifecycleModal):
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        # Closed while rehearsing: no more progress; the runs under way end by their timeouts.
+        self.workers.cancel_group(self, "rehearse")
