@@ -52,6 +52,8 @@ class CertificateBundle:
     now: datetime
     thresholds: ExpiryThresholds
     key_found: bool = False  # a key was in the input, even if it could not be decrypted
+    # a Java keystore's private-key entries (aliases, sorted): the console offers the choice
+    key_aliases: tuple[str, ...] = ()
 
     @property
     def leaf(self) -> CertificateInfo | None:
@@ -352,6 +354,7 @@ def _load(
         now=now,
         thresholds=thresholds,
         key_found=key_found or chosen is not None,
+        key_aliases=tuple(main.key_aliases),
     )
 
 

@@ -79,6 +79,7 @@ def read_keystore(
         return
     entries = store.private_keys
     trusted = store.certs
+    found.key_aliases = sorted(entries)
     if not entries:
         found.ordered = False
         for entry in trusted.values():

@@ -80,6 +80,7 @@ class Material:
     leaf: CertificateInfo | None = None
     notes: set[str] = field(default_factory=set)
     crls: int = 0  # certificate revocation lists seen (next to certificates: mentioned)
+    key_aliases: list[str] = field(default_factory=list)  # a Java keystore's private-key entries
 
 
 def read(

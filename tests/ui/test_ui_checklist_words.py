@@ -90,13 +90,15 @@ def test_each_interface_names_its_own_way() -> None:
             "Give the keystore password (--key-passphrase-file F); if the key entry has its own "
             "password, give that too (--entry-passphrase-file F).",
             "Give the keystore password in the Key passphrase field; if the key entry has its own "
-            "password, give that too (the import screen has no field for it: knoxtui secret add "
-            "with --entry-passphrase-file F).",
+            "password, give that too (in the Entry password field).",
         ),
         "Give the key entry's password too (--entry-passphrase-file F; keytool's -keypass).": (
             "Give the key entry's password too (--entry-passphrase-file F; keytool's -keypass).",
-            "Give the key entry's password too (the import screen has no field for it: knoxtui "
-            "secret add with --entry-passphrase-file F; keytool's -keypass).",
+            "Give the key entry's password too (in the Entry password field; keytool's -keypass).",
+        ),
+        "Name it with --alias ALIAS (keytool -list shows the entries).": (
+            "Name it with --alias ALIAS (keytool -list shows the entries).",
+            "Choose it in the Keystore entry list (keytool -list shows the entries).",
         ),
     }
     for hint, (cli, console) in hints.items():

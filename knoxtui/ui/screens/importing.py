@@ -30,6 +30,7 @@ from textual.widgets import (
 
 from knoxtui import refs
 from knoxtui.limits import parse_json
+from knoxtui.safetext import visible
 from knoxtui.ui.plain import plain
 from knoxtui.ui.widgets.checklist import CheckLine, Checklist, console_hint, lines_for_bundle
 from knoxtui.ui.widgets.header import Header
@@ -106,6 +107,7 @@ class ImportScreen(Screen[bool]):
         self._known_names: set[str] = set()
         self._suggested_name = ""
         self._create_when_checked = False
+        self._aliases: tuple[str, ...] = ()  # the keystore entries the alias list offers
 
     @property
     def knox(self) -> KnoxApp:
@@ -149,6 +151,17 @@ class ImportScreen(Screen[bool]):
                     )
                     yield Label("Key passphrase (when the key or .p12 is encrypted)")
                     yield Input(placeholder="key passphrase", password=True, id="key-passphrase")
+                    with Vertical(id="keystore-fields"):
+                        # shown for a Java keystore: which private-key entry, and its password
+                        with Vertical(id="keystore-alias-fields"):
+                            yield Label("Keystore entry (it holds several private keys)")
+                            yield Select[str]([], prompt="choose the entry", id="keystore-alias")
+                        yield Label(
+                            "Entry password (when the key entry's differs from the store's)"
+                        )
+                        yield Input(
+                            placeholder="key entry password", password=True, id="entry-passphrase"
+                        )
                     yield Checkbox(
                         "Keep it even if expired or not yet valid (marked in the inventory)",
                         id="allow-expired",
@@ -175,6 +188,7 @@ class ImportScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         self._apply_type(self.preset_type)
+        self.query_one("#keystore-fields").display = False
         # Focusing the text area scrolls the form past the Type field and the paste label.
         self.call_after_refresh(self._show_form_top)
 
@@ -206,7 +220,8 @@ class ImportScreen(Screen[bool]):
         self.schedule_validation()
 
     @on(TextArea.Changed, "#pem")
-    @on(Input.Changed, "#file, #key-file, #key-passphrase")
+    @on(Input.Changed, "#file, #key-file, #key-passphrase, #entry-passphrase")
+    @on(Select.Changed, "#keystore-alias")
     def _input_changed(self) -> None:
         self._update_mask()
         self.schedule_validation()
@@ -237,6 +252,7 @@ class ImportScreen(Screen[bool]):
         file = self.query_one("#file", Input).value.strip()
         key_file = self.query_one("#key-file", Input).value.strip()
         passphrase = self.query_one("#key-passphrase", Input).value
+        keystore = self._keystore_choice()
         vault = self.knox.vault
         # Read on this thread: the vault connection belongs to the UI thread.
         self._known_names = (
@@ -244,18 +260,47 @@ class ImportScreen(Screen[bool]):
             if vault is not None and self.secret_type == "oauth2"
             else set()
         )
-        self.run_validation(self.generation, self.secret_type, pem, file, key_file, passphrase)
+        self.run_validation(
+            self.generation, self.secret_type, pem, file, key_file, passphrase, keystore
+        )
+
+    def _keystore_choice(self) -> dict[str, str | None]:
+        """The Java keystore entry chosen in the list and its own password (when shown)."""
+        if not self.query_one("#keystore-fields").display:
+            return {}
+        alias = self.query_one("#keystore-alias", Select).value
+        entry = self.query_one("#entry-passphrase", Input).value
+        return {
+            "alias": alias if isinstance(alias, str) else None,
+            "entry_passphrase": entry or None,
+        }
 
     @work(thread=True, exclusive=True, group="import-validate")
     def run_validation(
-        self, generation: int, kind: str, pem: str, file: str, key_file: str, passphrase: str
+        self,
+        generation: int,
+        kind: str,
+        pem: str,
+        file: str,
+        key_file: str,
+        passphrase: str,
+        keystore: dict[str, str | None] | None = None,
     ) -> None:
         self.post_message(
-            self.Validated(self._validate(generation, kind, pem, file, key_file, passphrase))
+            self.Validated(
+                self._validate(generation, kind, pem, file, key_file, passphrase, keystore)
+            )
         )
 
     def _validate(
-        self, generation: int, kind: str, pem: str, file: str, key_file: str, passphrase: str
+        self,
+        generation: int,
+        kind: str,
+        pem: str,
+        file: str,
+        key_file: str,
+        passphrase: str,
+        keystore: dict[str, str | None] | None = None,
     ) -> Validation:
         if kind == "string":
             if not pem.strip():
@@ -343,6 +388,7 @@ class ImportScreen(Screen[bool]):
             "now": self.knox.now(),
             "thresholds": self.knox.thresholds,
             "require_key": True,  # a client certificate for mTLS is useless without its key
+            **(keystore or {}),
         }
         if bundle_process.needs_process(data, key_data):
             # A key derivation holds the GIL: in a child, killed at the time limit, so the
@@ -499,6 +545,7 @@ class ImportScreen(Screen[bool]):
             )
         else:
             await checklist.show(result.lines)
+        self._show_keystore_fields(result.bundle)
         name = self.query_one("#name", Input)
         if result.suggested_name and not self._name_touched and not self.preset_name:
             self._suggested_name = result.suggested_name
@@ -507,6 +554,27 @@ class ImportScreen(Screen[bool]):
         if self._create_when_checked:
             self._create_when_checked = False
             self.action_create()
+
+    def _show_keystore_fields(self, bundle: Any) -> None:
+        """A Java keystore shows its entry password field, and with several private-key
+        entries the list of their aliases (a choice kept while it is still in the file)."""
+        is_keystore = bundle is not None and bundle.format in ("jks", "jceks")
+        fields = self.query_one("#keystore-fields")
+        if not is_keystore:
+            # another file: the keystore's choice no longer applies
+            fields.display = False
+            return
+        fields.display = True
+        aliases = tuple(bundle.key_aliases)
+        self.query_one("#keystore-alias-fields").display = len(aliases) > 1
+        select = self.query_one("#keystore-alias", Select)
+        if aliases != self._aliases:
+            self._aliases = aliases
+            chosen = select.value
+            with select.prevent(Select.Changed):
+                select.set_options((visible(a), a) for a in aliases)
+                if isinstance(chosen, str) and chosen in aliases:
+                    select.value = chosen
 
     # -- create -------------------------------------------------------------------------------
     def _name_problem(self) -> str | None:

@@ -56,11 +56,9 @@ _COMMAND_LINE_PARTS = (
     ),
     (re.compile(r"\(FILE with --key F, or paste both\)"), "(paste both, or name the key file)"),
     (re.compile(r" \(--key F, or the key file field\)"), " in the Separate key file field"),
-    # a Java keystore entry's own password has no field on the import screen
-    (
-        re.compile(r"\(--entry-passphrase-file F"),
-        "(the import screen has no field for it: knoxtui secret add with --entry-passphrase-file F",
-    ),
+    # a Java keystore: the entry's own password and the choice of entry have fields here
+    (re.compile(r"\(--entry-passphrase-file F"), "(in the Entry password field"),
+    (re.compile(r"Name it with --alias ALIAS"), "Choose it in the Keystore entry list"),
 )
 
 
