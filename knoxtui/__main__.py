@@ -1,3 +1,3 @@
-from knoxtui.cli import main
+from knoxtui.agent.warm import main
 
 raise SystemExit(main())

@@ -42,6 +42,8 @@ HEADLESS = [
     "knoxtui.cli",
     "knoxtui.agent.client",
     "knoxtui.agent.server",
+    "knoxtui.agent.warm",
+    "knoxtui.agent.worker",
 ]
 
 
@@ -63,7 +65,8 @@ def test_pyopenssl_only_where_needed(module: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["knoxtui.pki", "knoxtui.net", "knoxtui.routes", "knoxtui.agent.server"]
+    "module",
+    ["knoxtui.pki", "knoxtui.net", "knoxtui.routes", "knoxtui.agent.server", "knoxtui.agent.warm"],
 )
 def test_only_vault_touches_sqlcipher(module: str) -> None:
     if not _exists(module):
@@ -143,12 +146,14 @@ def test_cli_parser_is_cheap() -> None:
     assert not set(json.loads(out)) & {"textual", "rich", "httpx", "sqlcipher3", "OpenSSL"}
 
 
-def test_agent_client_is_standard_library_only() -> None:
-    """Every command imports the agent client before opening a vault: it must cost nothing."""
+@pytest.mark.parametrize("module", ["knoxtui.agent.client", "knoxtui.agent.warm"])
+def test_agent_client_is_standard_library_only(module: str) -> None:
+    """Every command imports the agent client before opening a vault, and the `knoxtui` entry
+    (the warm worker's thin client) before deciding where to run: they must cost nothing."""
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
-        "import knoxtui.agent.client\n"
+        f"import {module}\n"
         "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "print(sorted(new - set(sys.stdlib_module_names) - {'knoxtui'}))\n"
     )

@@ -66,6 +66,14 @@ class LockedKey:
             raise RuntimeError("the key was wiped")
         return self._page[: self._size].hex()
 
+    def unmap(self) -> None:
+        """In a forked child: unmap the page without zeroing it (the anonymous mapping is shared
+        with the agent, whose key it still is)."""
+        if not self._wiped:
+            self._wiped = True
+            self.mlocked = False
+            self._page.close()
+
     def wipe(self) -> None:
         if self._wiped:
             return

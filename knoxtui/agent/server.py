@@ -10,6 +10,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import time
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from knoxtui.agent.client import peer_uid
 from knoxtui.agent.memory import LockedKey, disable_core_dumps
 
 MAX_REQUEST = 4096
+MAX_RUN_REQUEST = 1024 * 1024  # a command to run warm: its argv and environment
 REQUEST_TIMEOUT = 1.0  # a client of ours sends its one line at once; a silent one waits no longer
 SECRET_ENV = ("KNOXTUI_VAULT_PASSPHRASE",)
 # How often an idle agent checks that its socket is still there (an agent nobody can reach, its
@@ -52,6 +54,8 @@ class Agent:
         self.last_used = time.monotonic()
         self.keys_served = 0
         self.refused_peers = 0
+        self.warm_runs = 0
+        self.children: set[int] = set()
         self.running = True
 
     def serve(self) -> str:
@@ -64,6 +68,7 @@ class Agent:
                 ready, _, _ = select.select([self.listener], [], [], min(remaining, WATCH_SECONDS))
             except InterruptedError:
                 continue
+            self.reap()
             if not self.reachable():
                 return "socket_gone"  # removed or replaced: nobody can ask us any more
             if not ready:
@@ -90,10 +95,15 @@ class Agent:
             if peer_uid(conn) != os.getuid():
                 self.refused_peers += 1
                 return None  # closed without a word
-            request = self._read(conn)
+            request, fds = self._read(conn)
         except (OSError, ValueError):
             return None
         op = request.get("op") if isinstance(request, dict) else None
+        if op == "run":
+            self.run(conn, request, fds)
+            return None
+        for fd in fds:  # descriptors only come with a command to run
+            os.close(fd)
         reply: dict[str, Any]
         stop: str | None = None
         if op == "key":
@@ -116,16 +126,95 @@ class Agent:
         del reply
         return stop
 
-    def _read(self, conn: socket.socket) -> Any:
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(MAX_REQUEST)
+    def _read(self, conn: socket.socket) -> tuple[Any, list[int]]:
+        """One request, and the descriptors sent with it (only a command to run has them: its
+        stdin, stdout and stderr). A JSON line (key, status, lock), or a command to run: b"W",
+        a 4-byte length and the request in marshal (knoxtui.agent.warm, which must stay cheap;
+        the peer was checked to be this user, who could ask for the key itself anyway)."""
+        data, fds, _flags, _addr = socket.recv_fds(conn, MAX_REQUEST, 3)
+        try:
+            if data[:1] == b"W":
+                return self._read_run(conn, data), fds
+            while data and not data.endswith(b"\n"):
+                chunk = conn.recv(MAX_REQUEST)
+                if not chunk:
+                    break
+                data += chunk
+                if len(data) > MAX_REQUEST:
+                    raise ValueError("request too long")
+            return json.loads(data or b"null"), fds
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+
+    def _read_run(self, conn: socket.socket, data: bytes) -> dict[str, Any]:
+        import marshal
+
+        while len(data) < 5:
+            chunk = conn.recv(5 - len(data))
             if not chunk:
-                break
+                raise ValueError("request cut short")
             data += chunk
-            if len(data) > MAX_REQUEST:
-                raise ValueError("request too long")
-        return json.loads(data or b"null")
+        (size,) = struct.unpack("!I", data[1:5])
+        if size > MAX_RUN_REQUEST:
+            raise ValueError("request too long")
+        body = data[5:]
+        while len(body) < size:
+            chunk = conn.recv(min(65536, size - len(body)))
+            if not chunk:
+                raise ValueError("request cut short")
+            body += chunk
+        request = marshal.loads(body)
+        if not _valid_run(request):
+            raise ValueError("not a command to run")
+        return {"op": "run", **request}
+
+    def run(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        """A command to run warm: a forked child becomes it (knoxtui.agent.worker)."""
+        try:
+            if request.get("vault") != self.vault or len(fds) != 3:
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"REFUSED\n")
+                return
+            from knoxtui.agent import worker
+
+            pid = os.fork()
+            if pid == 0:
+                worker.run_child(conn, fds, request, self.forget)  # never returns
+            self.children.add(pid)
+            self.warm_runs += 1
+            self.last_used = time.monotonic()
+        finally:
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def forget(self) -> None:
+        """In a warm child: drop the agent's listener and its mapping of the key page (shared
+        with the agent: unmapped, not zeroed)."""
+        self.key.unmap()
+        with contextlib.suppress(OSError):
+            self.listener.close()
+
+    def reap(self) -> None:
+        for pid in list(self.children):
+            with contextlib.suppress(ChildProcessError):
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+            self.children.discard(pid)
+
+    def stop_children(self) -> None:
+        """Locking ends every warm command at once (their client says so)."""
+        self.reap()
+        for pid in self.children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in self.children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.children.clear()
 
     def status(self) -> dict[str, Any]:
         left = max(0.0, self.last_used + self.idle_seconds - time.monotonic())
@@ -137,6 +226,8 @@ class Agent:
             "idle_minutes": self.idle_seconds / 60,
             "locks_in_seconds": round(left, 1),
             "keys_served": self.keys_served,
+            "warm_runs": self.warm_runs,
+            "warm_running": len(self.children),
             "refused_peers": self.refused_peers,
             "key_in_locked_memory": self.key.mlocked,
             "core_dumps_disabled": self.hardening.get("rlimit_core", False),
@@ -144,6 +235,7 @@ class Agent:
         }
 
     def close(self) -> None:
+        self.stop_children()
         self.key.wipe()
         with contextlib.suppress(OSError):
             self.listener.close()
@@ -151,6 +243,26 @@ class Agent:
         with contextlib.suppress(OSError):
             if os.stat(self.path).st_ino == self.inode:
                 self.path.unlink()
+
+
+def _valid_run(request: Any) -> bool:
+    """The shape knoxtui.agent.warm sends: strings where strings go, nothing else."""
+
+    def strings(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+    return (
+        isinstance(request, dict)
+        and isinstance(request.get("vault"), str)
+        and strings(request.get("argv"))
+        and isinstance(request.get("cwd"), str)
+        and isinstance(request.get("umask"), int)
+        and isinstance(request.get("env"), dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in request["env"].items())
+        and isinstance(request.get("streams"), list)
+        and len(request["streams"]) == 3
+        and all(strings(pair) and len(pair) == 2 for pair in request["streams"])
+    )
 
 
 def bind(vault_path: Path) -> tuple[socket.socket, Path]:
@@ -220,6 +332,13 @@ def spawn(vault_path: Path, key: bytearray, idle_seconds: float) -> int:
         signal.signal(signal.SIGTERM, _terminate)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        from knoxtui.agent import worker
+
+        worker.preimport()  # once, before serving: every warm command starts from here
+        import gc
+
+        gc.collect()
+        gc.freeze()  # what is imported stays out of the children's collections (and COW copies)
         try:
             agent.serve()
         finally:
