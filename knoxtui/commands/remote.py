@@ -362,26 +362,19 @@ def _print_outcomes(outcomes: list[Outcome], remote: str, verb: str) -> None:
 def csr_sign(args: argparse.Namespace) -> Any:
     """`knoxtui csr sign NAME --remote R --role ROLE`: the AttachResult of the signed cert."""
     from knoxtui.commands.common import open_vault
-    from knoxtui.lifecycle.renewal import attach_certificate
-    from knoxtui.remote import pki, session
+    from knoxtui.remote import pki
 
     with open_vault(args) as vault:
         remote = pick_remote(vault, args.remote)
-        pending = vault.get_pending_key(args.name)
-        with session.connect(vault, remote) as client:
-            signed = pki.sign_csr(client, remote, pending.csr_pem, args.role, args.ttl)
-        with vault.batch():
-            result = attach_certificate(
-                vault,
-                args.name,
-                signed.certificate_pem,
-                chain_data=signed.chain_pem,
-                secret_name=args.secret,
-                environment=args.env,
-            )
-            vault.remotes.record_issued(
-                remote.name, remote.pki_mount, signed.serial, result.secret, result.environment
-            )
+        result, signed = pki.sign_and_attach(
+            vault,
+            remote,
+            args.name,
+            args.role,
+            args.ttl,
+            secret_name=args.secret,
+            environment=args.env,
+        )
     print(
         f"Signed by remote '{remote.name}' ({remote.pki_mount}, role {_shown(args.role)}), "
         f"serial {signed.serial}.",

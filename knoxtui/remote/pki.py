@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from knoxtui.errors import ValidationError
+from knoxtui.errors import KnoxError, ValidationError
 from knoxtui.remote.client import BaoClient
 from knoxtui.remote.errors import RemoteError
 
 if TYPE_CHECKING:
+    from knoxtui.lifecycle.renewal import AttachResult
     from knoxtui.vault import Vault
     from knoxtui.vault.remotes import IssuedCertificate, RemoteRecord
 
@@ -75,3 +76,52 @@ def issued_records(vault: Vault, name: str) -> list[IssuedCertificate]:
 
 def revoke(client: BaoClient, record: IssuedCertificate) -> None:
     client.pki_revoke(record.pki_mount, vault_serial(record.serial))
+
+
+def issuing_remote(vault: Vault, name: str) -> IssuedCertificate | None:
+    """The latest unrevoked record of a remote's PKI signing a certificate of secret `name` (any
+    environment) whose remote is still configured; None when no remote signed one here."""
+    try:
+        secret = vault.get_secret(name)
+    except KnoxError:
+        return None
+    serials = [v.certificate.serial for v in secret.values if v.certificate is not None]
+    known = {r.name for r in vault.remotes.all()}
+    found = [
+        r for r in vault.remotes.issued(serials) if r.revoked_at is None and r.remote_name in known
+    ]
+    return found[-1] if found else None
+
+
+def sign_and_attach(
+    vault: Vault,
+    remote: RemoteRecord,
+    pending_name: str,
+    role: str,
+    ttl: str | None = None,
+    *,
+    secret_name: str | None = None,
+    environment: str | None = None,
+) -> tuple[AttachResult, SignedCertificate]:
+    """Send pending key `pending_name`'s CSR (never the key) to `remote`'s PKI under `role`,
+    attach what comes back (as `csr attach` does) and record the serial as issued by `remote`
+    (what `retire --revoke` reads). Nothing is stored when the signing fails."""
+    from knoxtui.lifecycle.renewal import attach_certificate
+    from knoxtui.remote import session
+
+    pending = vault.get_pending_key(pending_name)
+    with session.connect(vault, remote) as client:
+        signed = sign_csr(client, remote, pending.csr_pem, role, ttl)
+    with vault.batch():
+        result = attach_certificate(
+            vault,
+            pending_name,
+            signed.certificate_pem,
+            chain_data=signed.chain_pem,
+            secret_name=secret_name,
+            environment=environment,
+        )
+        vault.remotes.record_issued(
+            remote.name, remote.pki_mount, signed.serial, result.secret, result.environment
+        )
+    return result, signed

@@ -132,3 +132,71 @@ async def test_without_a_remote_the_sync_keys_are_hidden(alice: Vault) -> None:
         assert screen.check_action("push", ()) is False
         assert screen.check_action("remote", ()) is False
         assert screen.query_one(RecordTable).columns[-1].label == "Status"
+
+
+async def test_renew_dialog_signs_with_the_remote_that_issued_the_certificate(
+    bao: BaoServer, prefix: str, alice: Vault, knox_a, tmp_path: Path
+) -> None:
+    """Issue 13: a certificate the team's PKI signed is renewed there from the renew dialog: the
+    new key stays in this vault, only the CSR goes out; a wrong role says so and keeps the key."""
+    from test_remote_pki import _csr_new
+    from test_remote_sync import _add_remote
+    from textual.widgets import Button, Input
+
+    from knoxtui.remote.pki import vault_serial
+    from knoxtui.ui.screens.lifecycle import RenewModal
+
+    _add_remote(knox_a, bao, prefix)
+    _csr_new(knox_a, "team_cert", tmp_path, "--subject", "CN=knox-team-client,O=Knox Team")
+    assert knox_a("csr", "sign", "team_cert", "--remote", "team", "--role", "client")[0] == 0
+    old_serial = alice.get_secret("team_cert").values[0].certificate.serial
+    alice.close()
+    app = _app(Path(alice.path))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await _unlock(pilot, app)
+        app.open_renew("team_cert")
+        await _wait(pilot, lambda: isinstance(app.screen, RenewModal))
+        modal = app.screen
+        await pilot.pause()
+        modal.query_one("#generate", Button).press()
+        await _wait(pilot, lambda: modal.pending is not None)
+        await pilot.pause()
+        sign = modal.query_one("#csr-sign", Button)
+        assert sign.display and "team" in str(sign.label)
+        assert "Sign with remote 'team'" in str(modal.query_one("#csr-sign-label").render())
+
+        # Failure twin: a role the PKI does not have is named; the pending key stays.
+        modal.query_one("#csr-role", Input).value = "no-such-role"
+        sign.press()
+        await _wait(pilot, lambda: "not signed" in _status(modal).lower())
+        assert [p.name for p in app.vault.list_pending_keys()] == [modal.pending.name]
+
+        modal.query_one("#csr-role", Input).value = "client"
+        sign.press()
+        await _wait(pilot, lambda: "Signed by remote 'team'" in _status(modal), seconds=30)
+        new_name = modal.pending.name
+        assert app.vault.list_pending_keys() == []
+        meta = app.vault.get_secret(new_name).values[0].certificate
+        assert meta.issuer_cn == "Knox Team Test Root" and meta.has_private_key
+        assert meta.serial != old_serial
+        issued = app.vault.remotes.issued([meta.serial])
+        assert [(r.remote_name, r.secret_name) for r in issued] == [("team", new_name)]
+        upstream = bao.call("GET", f"pki/cert/{vault_serial(meta.serial)}")
+        assert "BEGIN CERTIFICATE" in upstream["data"]["certificate"]
+        await pilot.press("escape")
+        await _wait(pilot, lambda: not isinstance(app.screen, RenewModal))
+
+        # A new key that renews nothing the remote signed: the CSR file only, no remote offer.
+        app.push_screen(RenewModal())
+        await _wait(pilot, lambda: isinstance(app.screen, RenewModal))
+        modal = app.screen
+        await pilot.pause()
+        modal.query_one("#csr-subject", Input).value = "CN=elsewhere"
+        modal.query_one("#generate", Button).press()
+        await _wait(pilot, lambda: modal.pending is not None)
+        await pilot.pause()
+        assert not modal.query_one("#csr-sign-row").display
+
+
+def _status(modal) -> str:
+    return str(modal.query_one(".lc-status").render())

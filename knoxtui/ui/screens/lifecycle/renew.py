@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -37,12 +38,21 @@ class RenewModal(LifecycleModal):
             self.pending = pending
             self.error = error
 
+    class Signed(Message, bubble=False):
+        def __init__(self, result: Any, serial: str = "", error: Exception | None = None) -> None:
+            super().__init__()
+            self.result = result
+            self.serial = serial
+            self.error = error
+
     def __init__(self, like: str | None = None, environment: str | None = None) -> None:
         super().__init__()
         self.like = like
         self.like_environment = environment
         self.pending: Any = None
         self.kept_sans: tuple[str, ...] = ()
+        self.issuer: Any = None  # the remote's record of signing `like` (issue 13)
+        self.signed: Any = None
 
     def compose(self) -> ComposeResult:
         yield Footer(compact=True)  # this dialog's keys, not the screen's underneath
@@ -72,6 +82,10 @@ class RenewModal(LifecycleModal):
                 yield TextArea(id="csr-pem", read_only=True)
                 yield Label("Save the CSR to")
                 yield Input(id="csr-path", suggester=PathSuggester((".csr", ".pem")))
+                with Horizontal(id="csr-sign-row"):
+                    yield Label("", id="csr-sign-label")
+                    yield Input(id="csr-role", placeholder="role")
+                    yield Button("Sign", id="csr-sign", variant="primary")
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Copy", id="csr-copy")
                     yield Button("Save to file", id="csr-save", variant="primary")
@@ -79,6 +93,7 @@ class RenewModal(LifecycleModal):
 
     def on_mount(self) -> None:
         self.query_one("#csr-result").display = False
+        self._find_issuer()
         name = self.like or "client"
         self.query_one("#csr-name", Input).value = f"{name}_{self.knox.now().year + 1}"
         meta = self._like_meta()
@@ -96,6 +111,25 @@ class RenewModal(LifecycleModal):
             if kept in KEY_TYPES:
                 self.query_one("#csr-key-type", Select).value = kept
         self.query_one("#csr-subject", Input).focus()
+
+    def _find_issuer(self) -> None:
+        """The remote whose PKI signed the certificate renewed here, if any: its offer to sign
+        the new CSR is shown next to saving the CSR file."""
+        from knoxtui.remote.pki import issuing_remote
+        from knoxtui.safetext import visible
+
+        vault = self.knox.vault
+        self.issuer = (
+            None if vault is None or self.like is None else issuing_remote(vault, self.like)
+        )
+        self.query_one("#csr-sign-row").display = self.issuer is not None
+        if self.issuer is not None:
+            remote = visible(self.issuer.remote_name)
+            mount = visible(self.issuer.pki_mount)
+            self.query_one("#csr-sign-label", Label).update(
+                Text(f"Sign with remote '{remote}' ({mount}), role ")
+            )
+            self.query_one("#csr-sign", Button).label = Text(f"Sign with {remote}")
 
     def _like_meta(self) -> Any:
         from knoxtui.errors import KnoxError
@@ -171,7 +205,71 @@ class RenewModal(LifecycleModal):
             "(palette: Attach certificate).",
             ok=True,
         )
-        self.query_one("#csr-save", Button).focus()
+        if self.issuer is not None:
+            self._status(
+                Text(
+                    f"Pending key '{pending.name}' ({pending.key_type}) kept in the vault, "
+                    f"encrypted (passphrase {stored}). '{self.like}' was signed by remote "
+                    f"'{self.issuer.remote_name}': sign this CSR there (the key stays here), or "
+                    "save it for another CA."
+                ),
+                ok=True,
+            )
+            self.query_one("#csr-role", Input).focus()
+        else:
+            self.query_one("#csr-save", Button).focus()
+
+    @on(Button.Pressed, "#csr-sign")
+    def _sign(self) -> None:
+        role = self.query_one("#csr-role", Input).value.strip()
+        if self.pending is None or self.issuer is None or self.signed is not None:
+            return
+        if not role:
+            self._status("Type the PKI role to sign with (the remote's admin knows it).", ok=False)
+            return
+        self.query_one("#csr-sign", Button).disabled = True
+        self._status(Text(f"Sending the CSR to remote '{self.issuer.remote_name}'…"))
+        self.sign(self.pending.name, self.issuer.remote_name, role)
+
+    @work(thread=True, exclusive=True, group="csr")
+    def sign(self, pending: str, remote_name: str, role: str) -> None:
+        from knoxtui.remote.pki import sign_and_attach
+
+        vault = self.knox.vault
+        try:
+            if vault is None:
+                raise RuntimeError("locked")
+            remote = vault.remotes.get(remote_name)
+            result, signed = sign_and_attach(vault, remote, pending, role)
+        except Exception as exc:
+            self.post_message(self.Signed(None, error=exc))
+            return
+        self.post_message(self.Signed(result, signed.serial))
+
+    def on_renew_modal_signed(self, message: Signed) -> None:
+        from knoxtui.safetext import visible
+
+        self.query_one("#csr-sign", Button).disabled = False
+        if message.result is None:
+            self._error(message.error or Exception(), "Not signed")
+            text = getattr(message.error, "message", None) or "Unexpected error."
+            self._status(
+                Text(f"Not signed: {visible(text)} The pending key stays in the vault."), ok=False
+            )
+            return
+        result, remote = message.result, self.issuer.remote_name
+        self.signed = result
+        self.query_one("#csr-sign-row").display = False
+        self._status(
+            Text(
+                f"Signed by remote '{visible(remote)}', serial {message.serial}; stored as "
+                f"secret '{visible(result.secret)}' ({visible(result.environment)}), valid until "
+                f"{result.valid_until:%Y-%m-%d}. Next: rotate the routes to it (o)."
+            ),
+            ok=True,
+        )
+        self.knox.secrets_changed()
+        self.query_one("#csr-close", Button).focus()
 
     @on(Button.Pressed, "#csr-save")
     def _save(self) -> None:
