@@ -559,13 +559,13 @@ class ImportScreen(Screen[bool]):
         """A Java keystore shows its entry password field, and with several private-key
         entries the list of their aliases (a choice kept while it is still in the file)."""
         is_keystore = bundle is not None and bundle.format in ("jks", "jceks")
+        aliases = tuple(bundle.key_aliases) if is_keystore else ()
         fields = self.query_one("#keystore-fields")
-        if not is_keystore:
-            # another file: the keystore's choice no longer applies
+        if not aliases:
+            # another file, or a truststore (no key entry): no choice applies
             fields.display = False
             return
         fields.display = True
-        aliases = tuple(bundle.key_aliases)
         self.query_one("#keystore-alias-fields").display = len(aliases) > 1
         select = self.query_one("#keystore-alias", Select)
         if aliases != self._aliases:
