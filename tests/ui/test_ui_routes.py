@@ -284,3 +284,67 @@ async def test_routes_list_at_100_columns_keeps_the_check_and_oauth2(demo_vault:
         table = app.screen.query_one(DataTable)
         assert table.virtual_size.width <= 100
         assert str(table.get_row("partner-oauth")[4]).endswith("…")
+
+
+async def test_home_and_end_move_the_cursor_in_every_table(demo_vault: Path) -> None:
+    """End goes to the last row and Home to the first: the routes table (a DataTable, where they
+    only scrolled sideways), the inventory and the audit log."""
+    from textual.widgets import DataTable
+
+    from knoxtui.ui.screens.audit import AuditScreen
+    from knoxtui.ui.widgets.record_table import RecordTable
+
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one(RecordTable)
+        assert len(table.records) > 2 and table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == len(table.records) - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0
+
+        config = dict(app.vault.get_route("bank-accounts").config)
+        for name in ("copy-1", "copy-2", "copy-3"):
+            app.vault.save_route(name, config)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RoutesScreen))
+        await pilot.pause()
+        routes = app.screen.query_one("#routes-table", DataTable)
+        assert app.focused is routes and routes.row_count > 2 and routes.cursor_row == 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert routes.cursor_row == routes.row_count - 1
+        await pilot.press("home")
+        await pilot.pause()
+        assert routes.cursor_row == 0
+        await pilot.press("escape")
+        await pilot.pause()
+
+        app.open_audit()
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        await pilot.pause(0.2)
+        log = app.screen.query_one("#audit-table", RecordTable)
+        assert app.focused is log and len(log.records) > 2
+        await pilot.press("end")
+        assert log.cursor_row == len(log.records) - 1
+        await pilot.press("home")
+        assert log.cursor_row == 0
+        await pilot.press("escape")
+        await pilot.pause()
+
+        from textual.widgets import Tree
+
+        from knoxtui.ui.screens.expiry import ExpiryScreen
+
+        app.open_expiry()
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ExpiryScreen) and app.screen.report is not None
+        )
+        await pilot.pause()
+        tree = app.screen.query_one("#expiry-tree", Tree)
+        tree.focus()
+        await pilot.press("end")
+        assert tree.cursor_line == tree.last_line > 0
+        await pilot.press("home")
+        assert tree.cursor_line == 0

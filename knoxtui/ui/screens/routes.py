@@ -98,6 +98,16 @@ def insecure(config: Any) -> bool:
     return isinstance(config, dict) and config.get("tls_reject_unauthorized") is False
 
 
+class RouteTable(DataTable[Any]):
+    """The routes list: Home and End go to the first and last route, as in the other tables
+    (DataTable's own Home/End only scroll sideways; ctrl+Home/End stay as they were)."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
+    ]
+
+
 class RoutesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -117,7 +127,7 @@ class RoutesScreen(Screen[None]):
         yield Header()
         yield Static("", id="routes-banner", classes="banner-danger")
         yield Static("enter edit · t test · n new · d delete", id="routes-help")
-        yield DataTable(id="routes-table", cursor_type="row", zebra_stripes=True)
+        yield RouteTable(id="routes-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
