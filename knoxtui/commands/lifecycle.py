@@ -362,8 +362,7 @@ def _check(args: argparse.Namespace) -> int:
                     f"{'expired' if row.days_remaining < 0 else 'expires'} "
                     f"{row.valid_until:%Y-%m-%d}; routes that break: {', '.join(row.routes)}. "
                     "Get the new CA certificate from the server's operator and replace the value "
-                    f"(knoxtui secret add {row.secret} --type string --value-file F --replace, "
-                    "or R on the secret in the console).",
+                    f"(knoxtui secret add {row.secret} --type string --value-file F --replace).",
                     file=sys.stderr,
                 )
     return 0 if report.ok else 1
