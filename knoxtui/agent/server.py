@@ -23,7 +23,6 @@ from knoxtui.agent.client import peer_uid
 from knoxtui.agent.memory import LockedKey, disable_core_dumps
 
 MAX_REQUEST = 4096
-MAX_RUN_REQUEST = 1024 * 1024  # a command to run warm: its argv and environment
 REQUEST_TIMEOUT = 1.0  # a client of ours sends its one line at once; a silent one waits no longer
 SECRET_ENV = ("KNOXTUI_VAULT_PASSPHRASE",)
 # How often an idle agent checks that its socket is still there (an agent nobody can reach, its
@@ -128,13 +127,13 @@ class Agent:
 
     def _read(self, conn: socket.socket) -> tuple[Any, list[int]]:
         """One request, and the descriptors sent with it (only a command to run has them: its
-        stdin, stdout and stderr). A JSON line (key, status, lock), or a command to run: b"W",
-        a 4-byte length and the request in marshal (knoxtui.agent.warm, which must stay cheap;
-        the peer was checked to be this user, who could ask for the key itself anyway)."""
-        data, fds, _flags, _addr = socket.recv_fds(conn, MAX_REQUEST, 3)
+        stdin, stdout and stderr). A JSON line (key, status, lock), or a command to run
+        (knoxtui.agent.warm): b"W" and the vault's name, read here; the rest (argv, environment)
+        is read by the forked child only."""
+        data, fds, _flags, _addr = socket.recv_fds(conn, 5, 3)
         try:
             if data[:1] == b"W":
-                return self._read_run(conn, data), fds
+                return {"op": "run", "vault": self._read_vault(conn, data)}, fds
             while data and not data.endswith(b"\n"):
                 chunk = conn.recv(MAX_REQUEST)
                 if not chunk:
@@ -148,27 +147,12 @@ class Agent:
                 os.close(fd)
             raise
 
-    def _read_run(self, conn: socket.socket, data: bytes) -> dict[str, Any]:
-        import marshal
-
-        while len(data) < 5:
-            chunk = conn.recv(5 - len(data))
-            if not chunk:
-                raise ValueError("request cut short")
-            data += chunk
+    def _read_vault(self, conn: socket.socket, data: bytes) -> str:
+        data += _read_exactly(conn, 5 - len(data))
         (size,) = struct.unpack("!I", data[1:5])
-        if size > MAX_RUN_REQUEST:
-            raise ValueError("request too long")
-        body = data[5:]
-        while len(body) < size:
-            chunk = conn.recv(min(65536, size - len(body)))
-            if not chunk:
-                raise ValueError("request cut short")
-            body += chunk
-        request = marshal.loads(body)
-        if not _valid_run(request):
-            raise ValueError("not a command to run")
-        return {"op": "run", **request}
+        if size > MAX_REQUEST:
+            raise ValueError("vault name too long")
+        return _read_exactly(conn, size).decode("utf-8", "surrogateescape")
 
     def run(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
         """A command to run warm: a forked child becomes it (knoxtui.agent.worker)."""
@@ -181,7 +165,7 @@ class Agent:
 
             pid = os.fork()
             if pid == 0:
-                worker.run_child(conn, fds, request, self.forget)  # never returns
+                worker.run_child(conn, fds, self.forget)  # never returns
             self.children.add(pid)
             self.warm_runs += 1
             self.last_used = time.monotonic()
@@ -217,6 +201,7 @@ class Agent:
         self.children.clear()
 
     def status(self) -> dict[str, Any]:
+        self.reap()
         left = max(0.0, self.last_used + self.idle_seconds - time.monotonic())
         return {
             "pid": os.getpid(),
@@ -245,7 +230,17 @@ class Agent:
                 self.path.unlink()
 
 
-def _valid_run(request: Any) -> bool:
+def _read_exactly(conn: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(min(65536, size - len(data)))
+        if not chunk:
+            raise ValueError("request cut short")
+        data += chunk
+    return data
+
+
+def valid_run(request: Any) -> bool:
     """The shape knoxtui.agent.warm sends: strings where strings go, nothing else."""
 
     def strings(value: Any) -> bool:
@@ -253,7 +248,6 @@ def _valid_run(request: Any) -> bool:
 
     return (
         isinstance(request, dict)
-        and isinstance(request.get("vault"), str)
         and strings(request.get("argv"))
         and isinstance(request.get("cwd"), str)
         and isinstance(request.get("umask"), int)

@@ -28,7 +28,10 @@ _GLOBAL_WITH_VALUE = ("--vault", "--vault-passphrase-file")
 MAX_SOCKET_PATH = 100  # as knoxtui.agent.location
 MAX_REPLY = 4096
 EXIT_LOST = 1  # the child ended without an exit code (the agent locked, or it was killed)
-MAGIC = b"W"  # a warm request: b"W", 4-byte big-endian length, marshal of the request
+# A warm request: b"W", the vault (4-byte big-endian length, UTF-8), then the rest (length,
+# marshal). The agent reads only the vault; the forked child reads the rest, so the client's
+# environment (passphrases, proxy passwords) never passes through the agent's own memory.
+MAGIC = b"W"
 
 
 def command_and_vault(argv: list[str]) -> tuple[str | None, str | None]:
@@ -183,7 +186,6 @@ def _request(argv: list[str], vault: str) -> bytes:
         for s in (sys.stdin, sys.stdout, sys.stderr)
     ]
     request = {
-        "vault": vault,
         "argv": argv,
         "cwd": os.getcwd(),
         "env": dict(os.environ),
@@ -191,7 +193,8 @@ def _request(argv: list[str], vault: str) -> bytes:
         "streams": streams,
     }
     body = marshal.dumps(request)
-    return MAGIC + _struct.pack("!I", len(body)) + body
+    name = vault.encode("utf-8", "surrogateescape")
+    return MAGIC + _struct.pack("!I", len(name)) + name + _struct.pack("!I", len(body)) + body
 
 
 def _exchange(sock: object, argv: list[str], vault: str) -> int | None:
@@ -215,7 +218,10 @@ def _exchange(sock: object, argv: list[str], vault: str) -> int | None:
         return None
     sock.settimeout(None)
 
+    forwarded: list[int] = []
+
     def forward(signum: int, frame: object) -> None:
+        forwarded.append(signum)
         word = {_signal.SIGINT: b"INT\n", _signal.SIGHUP: b"HUP\n"}.get(signum, b"TERM\n")
         try:  # noqa: SIM105 - contextlib is one more import
             sock.sendall(word)
@@ -247,12 +253,13 @@ def _exchange(sock: object, argv: list[str], vault: str) -> int | None:
     finally:
         for signum, handler in previous.items():
             _signal.signal(signum, handler)
-    return _outcome(data)
+    return _outcome(data, forwarded[-1] if forwarded else None)
 
 
-def _outcome(data: bytes) -> int | None:
+def _outcome(data: bytes, signum: int | None = None) -> int | None:
     """What the agent and its child said: START pid, then EXIT n (done) or LOCAL (run here);
-    REFUSED or nothing before START: run here; START and then nothing: it was stopped."""
+    REFUSED or nothing before START: run here; START and then nothing: it was stopped (by the
+    signal we passed on: 128 + its number, as a shell says; else by its agent locking)."""
     lines = data.splitlines()
     if not lines or lines[0] == b"REFUSED" or not lines[0].startswith(b"START "):
         return None
@@ -264,6 +271,8 @@ def _outcome(data: bytes) -> int | None:
                 return int(line[5:])
             except ValueError:
                 break
+    if signum is not None:
+        return 128 + signum
     sys.stderr.write(
         "knoxtui: the command was stopped: its agent locked (or was stopped) while it ran.\n"
     )

@@ -68,12 +68,32 @@ def _no_prompt(*args: Any, **kwargs: Any) -> str:
     raise NeedsTerminal
 
 
-def run_child(conn: socket.socket, fds: list[int], request: dict[str, Any], close: Any) -> None:
+def read_request(conn: socket.socket) -> dict[str, Any]:
+    """The rest of a warm request (after the vault's name): argv, cwd, umask, environment and
+    the client's stream encodings, in marshal (knoxtui.agent.warm must stay cheap; the peer is
+    this user, checked by SO_PEERCRED, who could ask the agent for the key itself anyway)."""
+    import marshal
+    import struct
+
+    from knoxtui.agent.server import _read_exactly, valid_run
+
+    conn.settimeout(3.0)
+    (size,) = struct.unpack("!I", _read_exactly(conn, 4))
+    if size > MAX_RUN_REQUEST:
+        raise ValueError("request too long")
+    request = marshal.loads(_read_exactly(conn, size))
+    if not valid_run(request):
+        raise ValueError("not a command to run")
+    return dict(request)
+
+
+def run_child(conn: socket.socket, fds: list[int], close: Any) -> None:
     """In the forked child: become the client's command and never return."""
     code = 1
     started = False
     try:
         close()  # the listener and the key page: nothing of the agent's stays in the child
+        request = read_request(conn)
         for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -226,6 +226,41 @@ def test_sigint_ends_the_child(session: Session) -> None:
     assert session.status()["warm_running"] == 0 or _settles(session)
 
 
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_the_child_ends_with_its_client(session: Session, how: str) -> None:
+    """SIGTERM is passed on (exit 143, as in-process); a client killed outright leaves no
+    child running either (it sees its connection close)."""
+    from tests.net.proxies import SilentListener
+
+    with SilentListener() as silent:
+        from knoxtui.vault import Vault
+
+        with Vault.open(session.vault, PASSPHRASE, kdf_iter=KDF) as vault:
+            vault.save_route("hang", {"target_url": silent.url.replace("http", "https")})
+        session.start()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WARM, str(KDF), "test", "hang"],
+            env=session.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while silent.accepted == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert session.status()["warm_running"] == 1
+            proc.send_signal(getattr(signal, how))
+            _out, err = proc.communicate(timeout=20)
+        finally:
+            proc.kill()
+        assert _settles(session), "the child outlived its client"
+    if how == "SIGTERM":
+        assert proc.returncode == 143, err
+        assert "agent locked" not in err
+
+
 def _settles(session: Session) -> bool:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -424,3 +459,54 @@ def test_the_entry_imports_almost_nothing_before_deciding(session: Session) -> N
     assert code_ == 0
     heavy = {"json", "socket", "pathlib", "hashlib", "argparse", "knoxtui.cli", "enum", "re"}
     assert not heavy & set(new), new
+
+
+def _memory_holds(pid: int, needles: list[bytes]) -> list[bytes]:
+    """The needles found in the readable memory of a process (root, or ptrace allowed)."""
+    found: set[bytes] = set()
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if not perms.startswith("r"):
+                continue
+            start, end = (int(x, 16) for x in span.split("-"))
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except (OSError, OverflowError, ValueError):
+                continue
+            found.update(needle for needle in needles if needle in data)
+    return sorted(found)
+
+
+def test_the_agent_keeps_no_environment_and_no_decrypted_value(session: Session) -> None:
+    """A warm run's environment (a passphrase, a proxy password) is read by the child only, and
+    what it decrypts (here a private key, exported) dies with it: the agent's memory holds
+    neither afterwards."""
+    from knoxtui.lab import Authority
+    from knoxtui.pki import load_bundle
+    from knoxtui.vault import Vault
+
+    issued = Authority("Warm Memory CA").issue("memory", client=True)
+    with Vault.open(session.vault, PASSPHRASE, kdf_iter=KDF) as vault:
+        vault.add_certificate("mem-cert", load_bundle(issued.chain_pem, key_data=issued.key_pem()))
+    pid = session.start()["pid"]
+    try:
+        _memory_holds(pid, [b"probe"])
+    except OSError:
+        pytest.skip("cannot read the agent's memory here (needs root or ptrace)")
+    marker = "proxy-password-5f1c9e0b2d"
+    out = session.root / "out.pem"
+    done = warm(
+        session, "secret", "export", "mem-cert", "--format", "pem", "--out", str(out),
+        "--insecure-plaintext-key",
+        HTTPS_PROXY=f"http://user:{marker}@127.0.0.1:9", KNOXTUI_VAULT_PASSPHRASE=marker,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert served(session) == 1
+    exported = out.read_text()
+    key_part = exported[exported.index("PRIVATE KEY-----") :]
+    needles = [line.encode() for line in key_part.splitlines()[1:-1] if len(line) > 40]
+    assert needles
+    vault = str(session.vault.resolve()).encode()  # the scan works: what the agent read is seen
+    assert _memory_holds(pid, [marker.encode(), vault, *needles]) == [vault]
