@@ -598,3 +598,34 @@ async def test_the_proxy_used_is_shown(
             head = str(screen.query_one("#response-head", Static).render())
             assert f"Proxy {tp.url} (env: HTTPS_PROXY is set)" in head
         assert len(tp.connects()) == 1
+
+
+async def test_a_proxy_diagnosis_names_the_consoles_ways_only(
+    lab_demo: DemoSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The domain's fix names every way (route key, environment, command-line flag); the
+    tester shows the ones this screen has, never --proxy / --no-proxy / --timeout."""
+    from knoxtui.ui.widgets.checklist import console_hint
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")  # nothing listens on port 1
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 50)) as pilot:
+        await unlock(pilot)
+        screen = await _run(pilot, "lab-ok")
+        assert screen.result.diagnosis.code == "proxy_unreachable"
+        assert "--no-proxy" in (screen.result.diagnosis.fix or "")  # the CLI's words, kept
+        shown = str(screen.query_one("#diagnosis", Static).render())
+        assert "NO_PROXY" in shown and 'proxy "none"' in shown
+        assert "--no-proxy" not in shown and "--proxy" not in shown
+    for domain, console in {
+        "Check the proxy address (the route's proxy key, --proxy, or HTTPS_PROXY) and that it "
+        "is reachable from here; --no-proxy goes direct.": "Check the proxy address (the "
+        "route's proxy key, or HTTPS_PROXY) and that it is reachable from here.",
+        "or go direct where a direct path exists (NO_PROXY, --no-proxy).": "or go direct where "
+        "a direct path exists (NO_PROXY).",
+        "retry with a longer --timeout, and tell the API provider if it persists.": "retry with "
+        "a longer timeout_seconds, and tell the API provider if it persists.",
+        "raise timeout_seconds / connect_timeout_seconds (or --timeout) for a slow link.": "raise "
+        "timeout_seconds / connect_timeout_seconds for a slow link.",
+    }.items():
+        assert console_hint(domain) == console

@@ -441,6 +441,7 @@ class TesterScreen(Screen[None]):
         if side and side != "none":
             text.append(f" ({side} side)")
         text.append(f": {visible(summary, multiline=True)}")
+        fix = console_hint(fix)
         if fix:
             text.append(f"\n→ {visible(fix, multiline=True)}", style="not bold")
         if code != "ok" and self.fix is not None:

@@ -56,6 +56,11 @@ _COMMAND_LINE_PARTS = (
     ),
     (re.compile(r"\(FILE with --key F, or paste both\)"), "(paste both, or name the key file)"),
     (re.compile(r" \(--key F, or the key file field\)"), " in the Separate key file field"),
+    # the request's fixes: the route editor and the environment are the console's ways
+    (re.compile(r"; --no-proxy goes direct"), ""),
+    (re.compile(r", --(?:no-)?proxy(?=[,)])"), ""),
+    (re.compile(r" \(or --timeout\)"), ""),
+    (re.compile(r"a longer --timeout\b"), "a longer timeout_seconds"),
     # a Java keystore: the entry's own password and the choice of entry have fields here
     (re.compile(r"\(--entry-passphrase-file F"), "(in the Entry password field"),
     (re.compile(r"Name it with --alias ALIAS"), "Choose it in the Keystore entry list"),
