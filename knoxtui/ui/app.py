@@ -84,6 +84,7 @@ class KnoxApp(App[None]):
         self._themes_ready = False
         self._last_activity = time.monotonic()
         self.secrets_version = 0  # bumped by every screen that changes secrets
+        self.remote_choice: str | None = None  # picked on the remote screen (several remotes)
         self._data_version = 0  # the vault file's change counter seen last (other processes)
         self.vault_poll_seconds = 2.0  # how often to look (one PRAGMA, no file read)
         self.clip = clipboard.Clipboard(self)

@@ -200,3 +200,81 @@ async def test_renew_dialog_signs_with_the_remote_that_issued_the_certificate(
 
 def _status(modal) -> str:
     return str(modal.query_one(".lc-status").render())
+
+
+async def test_remote_screen_picks_the_remote_when_there_are_several(
+    bao: BaoServer, prefix: str, alice: Vault
+) -> None:
+    """Two remotes: the remote screen offers both, shows the one picked, and push from the
+    inventory then goes to that one (it used the first, by name, whatever was picked)."""
+    from textual.widgets import Select
+
+    from knoxtui.remote import session, sync
+
+    alice.add_string("api_key", "v1")
+    alice.remotes.add(
+        RemoteRecord("alpha", bao.url, prefix=prefix + "-a"),
+        RemoteCredentials(token=bao.extra["team_token"]),
+    )
+    alice.remotes.add(
+        RemoteRecord("beta", bao.url, prefix=prefix + "-b"),
+        RemoteCredentials(token=bao.extra["team_token"]),
+    )
+    beta = alice.remotes.get("beta")
+    with session.connect(alice, beta) as client:
+        sync.push(alice, beta, client)  # in sync on beta, local only on alpha
+    alice.add_string("second", "v2")
+    alice.close()
+    app = _app(Path(alice.path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await _unlock(pilot, app)
+        await pilot.press("t")
+        await _wait(pilot, lambda: isinstance(app.screen, RemoteScreen))
+        screen = app.screen
+        assert isinstance(screen, RemoteScreen)
+        await _wait(pilot, lambda: screen.state == "ready")
+        pick = screen.query_one("#remote-pick", Select)
+        assert pick.display and pick.value == "alpha"
+        assert "Remote 'alpha'" in str(screen.query_one("#remote-line").render())
+        rows = {r.key[1]: r.cells[2] for r in screen.table.records}
+        assert rows["api_key"] == "local only"
+
+        await pilot.press("m")  # the picker opens; pick by value below
+        await pilot.pause()
+        assert pick.expanded and pick.has_focus_within
+        await pilot.press("escape")
+        pick.value = "beta"
+        await _wait(
+            pilot,
+            lambda: (
+                screen.state == "ready"
+                and "Remote 'beta'" in str(screen.query_one("#remote-line").render())
+            ),
+        )
+        rows = {r.key[1]: r.cells[2] for r in screen.table.records}
+        assert rows["api_key"] == "in sync" and rows["second"] == "local only"
+
+        # The inventory's push goes to the remote picked.
+        await pilot.press("escape")
+        await _wait(pilot, lambda: isinstance(app.screen, InventoryScreen))
+        table = app.screen.query_one(RecordTable)
+        table.cursor_row = next(i for i, r in enumerate(table.records) if r.key[0] == "second")
+        await pilot.press("p")
+        await _wait(pilot, lambda: _cells(app).get("second", ("",))[-1] == "in sync")
+        upstream = bao.call("GET", f"secret/data/{prefix}-b/secrets/second")["data"]
+        assert upstream["metadata"]["version"] == 1
+
+
+async def test_remote_screen_with_one_remote_shows_no_picker(
+    bao: BaoServer, prefix: str, alice: Vault
+) -> None:
+    _remote(alice, bao, prefix)
+    alice.close()
+    app = _app(Path(alice.path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await _unlock(pilot, app)
+        await pilot.press("t")
+        await _wait(pilot, lambda: isinstance(app.screen, RemoteScreen))
+        screen = app.screen
+        await _wait(pilot, lambda: screen.state == "ready")
+        assert not screen.query_one("#remote-pick").display

@@ -148,7 +148,7 @@ class InventoryScreen(Screen[None]):
         """States from the vault's remote, in a thread worker (offline never blocks the list)."""
         from knoxtui.ui.screens.remote import first_remote
 
-        remote = first_remote(vault)
+        remote = first_remote(vault, self.knox.remote_choice)
         had, self._has_remote = self._has_remote, remote is not None
         if had != self._has_remote:
             self.refresh_bindings()
@@ -201,7 +201,7 @@ class InventoryScreen(Screen[None]):
         from knoxtui.ui.screens.remote import first_remote, sync_items, tell_outcomes
 
         vault, record = self.knox.vault, self.table.current
-        remote = first_remote(vault) if vault is not None else None
+        remote = first_remote(vault, self.knox.remote_choice) if vault is not None else None
         if vault is None or remote is None or record is None:
             return
         name = record.key[0]

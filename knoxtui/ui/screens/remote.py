@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Select, Static
 
 from knoxtui.errors import KnoxError
+from knoxtui.safetext import visible
 from knoxtui.ui.widgets.header import Header
 from knoxtui.ui.widgets.record_table import Column, Record, RecordTable
 
@@ -72,9 +74,12 @@ def with_remote_badges(records: list[Record], states: dict[str, str]) -> list[Re
     return out
 
 
-def first_remote(vault: Vault) -> RemoteRecord | None:
+def first_remote(vault: Vault, preferred: str | None = None) -> RemoteRecord | None:
+    """The remote named `preferred` (the one picked on the remote screen) while it exists, else
+    the first by name; None when the vault has no remote."""
     remotes = vault.remotes.all()
-    return remotes[0] if remotes else None
+    chosen = [r for r in remotes if r.name == preferred] or remotes
+    return chosen[0] if chosen else None
 
 
 def remote_status(vault: Vault, remote: RemoteRecord) -> list[ItemStatus]:
@@ -137,13 +142,15 @@ def status_records(items: list[ItemStatus]) -> list[Record]:
 
 
 class RemoteScreen(Screen[None]):
-    """Status of every secret and route against the vault's (first) remote."""
+    """Status of every secret and route against one remote: the first by name, or the one picked
+    (#remote-pick, shown when the vault has several; the inventory's push and pull follow it)."""
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("p", "push", "Push"),
         Binding("P", "pull", "Pull"),
         Binding("f5", "refresh", "Refresh"),
+        Binding("m", "pick_remote", "Remote", tooltip="pick another remote (several configured)"),
     ]
     AUTO_FOCUS = "#remote-table"
 
@@ -160,6 +167,7 @@ class RemoteScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         self.sub_title = "Team sync"
         yield Header()
+        yield Select[str]([], id="remote-pick", prompt="remote")
         yield Static("", id="remote-line")
         table = RecordTable(REMOTE_COLUMNS, id="remote-table")
         table.sort_column = 0
@@ -176,7 +184,8 @@ class RemoteScreen(Screen[None]):
     def _line(self, text: str) -> None:
         from rich.text import Text
 
-        self.query_one("#remote-line", Static).update(Text(text))
+        # remote names, URLs and a server's error text: controls made visible, never markup
+        self.query_one("#remote-line", Static).update(Text(visible(text)))
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -185,7 +194,8 @@ class RemoteScreen(Screen[None]):
         vault = self.knox.vault
         if vault is None:
             return
-        self.remote = first_remote(vault)
+        self.remote = first_remote(vault, self.knox.remote_choice)
+        self._offer_remotes(vault)
         if self.remote is None:
             self.state = "none"
             self._line(
@@ -199,6 +209,35 @@ class RemoteScreen(Screen[None]):
         self.run_worker(
             lambda: self._fetch(vault, remote), thread=True, exclusive=True, group="remote"
         )
+
+    def _offer_remotes(self, vault: Vault) -> None:
+        pick = self.query_one("#remote-pick", Select)
+        names = [r.name for r in vault.remotes.all()]
+        pick.display = len(names) > 1
+        self.refresh_bindings()
+        if pick.display:
+            with self.prevent(Select.Changed):
+                pick.set_options([(visible(n), n) for n in names])
+                if self.remote is not None:
+                    pick.value = self.remote.name
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_remote":
+            return bool(self.query("#remote-pick")) and self.query_one("#remote-pick").display
+        return True
+
+    def action_pick_remote(self) -> None:
+        pick = self.query_one("#remote-pick", Select)
+        pick.focus()
+        pick.expanded = True
+
+    @on(Select.Changed, "#remote-pick")
+    def _picked(self, event: Select.Changed) -> None:
+        if event.value is Select.BLANK or (self.remote and event.value == self.remote.name):
+            return
+        self.knox.remote_choice = str(event.value)
+        self.knox.secrets_changed()  # the inventory's Remote column follows on return
+        self.action_refresh()
 
     def _fetch(self, vault: Vault, remote: RemoteRecord) -> None:
         try:
