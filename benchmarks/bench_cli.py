@@ -223,13 +223,14 @@ def _report(
         if reference:
             print(row("curl --cert --key, one request (reference)", reference, reference))
         met = reference is not None and test <= 10 * reference
-        goal = f"goal <= 10x curl: {'met' if met else 'NOT met'}"
+        # The goals are whole-process wall times (the warm child's CPU is not the client's).
+        goal = f"goal <= 10x curl: {'met' if met else 'NOT met'}" if index == 0 else ""
         print(row("knoxtui test ROUTE --json, agent, warm worker", test, reference, goal))
         print(row("knoxtui test ROUTE --json, agent, in-process", cold["test"][index], reference))
         print(
             row("knoxtui test ROUTE --json, without (real KDF)", without["test"][index], reference)
         )
-        goal = f"goal <= 0.15 s: {'met' if listing <= 0.15 else 'NOT met'}"
+        goal = f"goal <= 0.15 s: {'met' if listing <= 0.15 else 'NOT met'}" if index == 0 else ""
         print(row(f"knoxtui secret list --json ({SECRETS:,}), warm worker", listing, None, goal))
         print(
             row(f"knoxtui secret list --json ({SECRETS:,}), agent, in-process", cold["list"][index])
