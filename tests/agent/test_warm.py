@@ -510,3 +510,45 @@ def test_the_agent_keeps_no_environment_and_no_decrypted_value(session: Session)
     assert needles
     vault = str(session.vault.resolve()).encode()  # the scan works: what the agent read is seen
     assert _memory_holds(pid, [marker.encode(), vault, *needles]) == [vault]
+
+
+def test_a_prompt_on_a_terminal_runs_the_command_in_process(session: Session) -> None:
+    """The warm child has no terminal: a command that would ask on one (a key passphrase, stdin
+    a terminal) is handed back, and the client runs it in-process, where the prompt works."""
+    import pty
+    import select
+
+    from knoxtui.lab import Authority
+
+    issued = Authority("Warm Prompt CA").issue("prompted", client=True)
+    cert, key = session.root / "cert.pem", session.root / "key.pem"
+    cert.write_bytes(issued.cert_pem)
+    key.write_bytes(issued.key_pem(b"key pass"))
+    session.start()
+    master, slave = pty.openpty()
+    env = session.env()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WARM, str(KDF), "inspect", str(cert), "--key", str(key), "--json"],
+        env=env,
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=slave,  # the prompt goes there
+        start_new_session=True,  # the pty is not its controlling terminal: getpass uses stdin
+    )
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"assphrase" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                seen += os.read(master, 1024)
+        assert b"assphrase" in seen, seen
+        os.write(master, b"key pass\n")
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert proc.returncode == 0, seen
+    assert json.loads(out)["key_matches"] is True  # the typed passphrase opened the key
+    assert served(session) == 1  # offered warm, handed back, run here
