@@ -629,3 +629,31 @@ async def test_a_proxy_diagnosis_names_the_consoles_ways_only(
         "timeout_seconds / connect_timeout_seconds for a slow link.",
     }.items():
         assert console_hint(domain) == console
+
+
+async def test_a_stored_runs_fix_names_the_consoles_ways_only(
+    lab_demo: DemoSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request history shows the stored fix in the console's words, as the tester does."""
+    from knoxtui.ui.screens.audit import AuditScreen
+    from knoxtui.ui.screens.run import RunScreen
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")  # nothing listens on port 1
+    app = app_for(lab_demo.vault_path, clock=None)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await unlock(pilot)
+        screen = await _run(pilot, "lab-ok")
+        assert screen.result.diagnosis.code == "proxy_unreachable"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, tester.TesterScreen))
+        app.open_audit()
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen))
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.pause()
+        shown = str(app.screen.query_one("#run-diagnosis", Static).render())
+        assert "proxy_unreachable" in shown and "NO_PROXY" in shown
+        assert "--no-proxy" not in shown and "--proxy" not in shown

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from knoxtui.ui.plain import plain
+from knoxtui.ui.widgets.checklist import console_hint
 from knoxtui.ui.widgets.header import Header
 from knoxtui.ui.widgets.timing import timing_bars, timing_phases
 
@@ -114,7 +115,7 @@ class RunScreen(Screen[None]):
             text.append_text(plain(diagnosis["summary"]))
         if diagnosis.get("fix"):
             text.append("\n→ ")
-            text.append_text(plain(diagnosis["fix"]))
+            text.append_text(plain(console_hint(diagnosis["fix"]) or ""))
         if not details:
             text.append(
                 "\n(only the log row was kept for this run: it was made before the request "
