@@ -97,6 +97,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             parser.add_argument(
                 "--theirs", action="store_true", help="in a conflict, keep the remote's copy"
             )
+        else:
+            parser.add_argument(
+                "--ours",
+                action="store_true",
+                help="in a conflict, write your copy over the remote's current version "
+                "(named items only; a write by someone else meanwhile is still refused)",
+            )
         parser.add_argument("--json", action="store_true")
         add_vault_options(parser)
         parser.set_defaults(handler=run_push if verb == "push" else run_pull)
@@ -317,14 +324,21 @@ def run_pull(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace, verb: str) -> int:
     from knoxtui.commands.common import emit_json, open_vault
+    from knoxtui.errors import UsageError
     from knoxtui.remote import session, sync
 
     items = _items(args)
+    ours = verb == "push" and args.ours
+    if ours and items is None:
+        raise UsageError(
+            "--ours overwrites the remote's copy: name the items, not --all.",
+            hint="knoxtui remote status shows which items are in conflict.",
+        )
     with open_vault(args) as vault:
         remote = pick_remote(vault, args.remote)
         with session.connect(vault, remote) as client:
             if verb == "push":
-                outcomes = sync.push(vault, remote, client, items)
+                outcomes = sync.push(vault, remote, client, items, ours=ours)
             else:
                 outcomes = sync.pull(vault, remote, client, items, theirs=args.theirs)
     refused = [o for o in outcomes if o.refused]

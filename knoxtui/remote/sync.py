@@ -142,10 +142,17 @@ def push(
     client: BaoClient,
     items: list[str] | None = None,
     *,
+    ours: bool = False,
     workers: int = MAX_CONCURRENCY,
 ) -> list[Outcome]:
     """Push the named items (or, with None, every local item that changed since its last sync
-    or was never pushed). Each write uses check-and-set; a refused one leaves upstream intact."""
+    or was never pushed). Each write uses check-and-set; a refused one leaves upstream intact.
+
+    `ours` (named items only, after the user has seen the conflict): write the local copy over
+    the upstream's. The cas is the upstream's current version read just before the write, so a
+    third writer in between is still refused; the audit row names the version overwritten."""
+    if ours and items is None:
+        raise ValueError("push ours takes named items")
     marks = vault.remotes.marks(remote.name)
     digests = {kind: vault.remotes.digests(kind) for kind in layout.KINDS}
     outcomes: list[Outcome] = []
@@ -168,7 +175,7 @@ def push(
             )
             continue
         mark = marks.get((kind, name))
-        if mark is not None and mark.local_digest == digests[kind][name]:
+        if mark is not None and mark.local_digest == digests[kind][name] and not ours:
             if items is not None:
                 outcomes.append(Outcome(name, kind, "unchanged", mark.upstream_version))
             continue
@@ -182,12 +189,23 @@ def push(
 
     lost: list[KnoxError] = []  # the server went away: stop sending, keep what was written
 
+    overwrote: dict[tuple[str, str], int] = {}  # ours: the upstream version each one replaced
+
     def send(job: tuple[str, str, dict[str, Any], int]) -> Outcome:
         kind, name, data, cas = job
         path = layout.item_path(remote.prefix, kind, name)
         if lost:
             return Outcome(name, kind, "refused", message=f"'{name}' not sent.", code="not_sent")
         try:
+            if ours:
+                cas = client.kv_current_version(remote.kv_mount, path) or 0
+                mark = marks.get((kind, name))
+                if (
+                    mark is not None
+                    and mark.local_digest == digests[kind][name]
+                    and mark.upstream_version == cas
+                ):
+                    return Outcome(name, kind, "unchanged", cas)
             version = client.kv_write(remote.kv_mount, path, data, cas=cas)
         except RemoteUnreachable as exc:
             lost.append(exc)
@@ -205,6 +223,8 @@ def push(
                 hint=_conflict_way_out(name, remote.name),
                 code="cas_mismatch",
             )
+        if ours and cas:
+            overwrote[(kind, name)] = cas
         return Outcome(name, kind, "pushed", version)
 
     sent: list[Outcome] = []
@@ -221,7 +241,13 @@ def push(
                     for r in results
                     if r.action == "pushed" and r.kind == kind
                 ]
-                vault.remotes.mark_many(remote.name, kind, pushed, operation="push")
+                vault.remotes.mark_many(
+                    remote.name,
+                    kind,
+                    pushed,
+                    operation="push",
+                    overwrote={n: v for (k, n), v in overwrote.items() if k == kind},
+                )
         sent.extend(results)
         if lost:
             # What was written is marked above; the rest waits for the server (exit 2).
@@ -232,8 +258,8 @@ def push(
 def _conflict_way_out(name: str, remote: str) -> str:
     """Changed here and upstream: a plain pull is refused as well, so say both real ways."""
     return (
-        f"Keep the remote's copy: knoxtui pull {name} --remote {remote} --theirs. To keep "
-        "yours, pull with --theirs, make your change again, then push."
+        f"Keep the remote's copy: knoxtui pull {name} --remote {remote} --theirs; or keep "
+        f"yours over it: knoxtui push {name} --remote {remote} --ours."
     )
 
 

@@ -318,9 +318,16 @@ class RemoteStore:
         self.mark_many(remote, kind, [(name, version)], operation=operation)
 
     def mark_many(
-        self, remote: str, kind: str, items: list[tuple[str, int]], *, operation: str
+        self,
+        remote: str,
+        kind: str,
+        items: list[tuple[str, int]],
+        *,
+        operation: str,
+        overwrote: dict[str, int] | None = None,
     ) -> None:
-        """`mark` for many items of one kind in one write (one digest query for all)."""
+        """`mark` for many items of one kind in one write (one digest query for all).
+        `overwrote`: name -> the upstream version a `push --ours` wrote over (named in the row)."""
         if kind not in SYNC_KINDS:
             raise ValueError(kind)
         if not items:
@@ -355,12 +362,15 @@ class RemoteStore:
             direction = "to" if operation == "push" else "from"
             for name, version in items:
                 secret_id, secret_type = ids.get(name, (None, "route"))
+                detail = f"{kind} '{name}' {direction} remote '{remote}', version {version}"
+                if overwrote and name in overwrote:
+                    detail += f" (--ours: overwrote version {overwrote[name]})"
                 self._vault.trail.record(
                     operation,
                     secret_id=secret_id,
                     secret_name=name,
                     secret_type=secret_type,
-                    detail=f"{kind} '{name}' {direction} remote '{remote}', version {version}",
+                    detail=detail,
                 )
 
     def forget(self, remote: str, kind: str, name: str) -> None:

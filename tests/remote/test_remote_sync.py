@@ -161,18 +161,97 @@ def test_concurrent_change_is_refused_by_check_and_set_with_upstream_intact(
     assert "'shared_token'" in err and "version 2" in err and "nothing was written" in err
     # the way out is real: a pull alone is refused too (conflict), so the hint never says
     # "pull, then push again"; it names --theirs and how to keep one's own change
-    assert "then push again" not in err and "--theirs" in err and "make your change again" in err
+    assert "then push again" not in err and "--theirs" in err and "--ours" in err
     upstream = _upstream(bao, prefix, "secrets", "shared_token")
     assert upstream["metadata"]["version"] == 2
     assert upstream["data"]["environments"]["default"]["value"] == "bob's"
 
     code, _, err = knox_a("pull", "shared_token")
     assert code == 1 and "--theirs" in err
-    assert "push yours after a pull" not in err and "make your change again" in err
+    assert "push yours after a pull" not in err and "--ours" in err
     assert alice.resolve("shared_token", "default") == "alice's"
     assert knox_a("pull", "shared_token", "--theirs")[0] == 0
     assert alice.resolve("shared_token", "default") == "bob's"
     assert _status(knox_a)["shared_token"]["state"] == "in_sync"
+
+
+def _conflict(bao: BaoServer, prefix: str, alice: Vault, bob: Vault, knox_a, knox_b) -> None:
+    """shared_token: version 2 upstream is bob's, alice changed hers since version 1."""
+    alice.add_string("shared_token", "first")
+    _add_remote(knox_a, bao, prefix)
+    _add_remote(knox_b, bao, prefix)
+    assert knox_a("push", "--all")[0] == 0
+    assert knox_b("pull", "--all")[0] == 0
+    bob.add_string("shared_token", "bob's", replace=True)
+    assert knox_b("push", "shared_token")[0] == 0
+    alice.add_string("shared_token", "alice's", replace=True)
+    assert _status(knox_a)["shared_token"]["state"] == "conflict"
+
+
+def test_push_ours_writes_over_the_upstream_and_keeps_theirs_in_history(
+    bao: BaoServer, prefix: str, alice: Vault, bob: Vault, knox_a, knox_b
+) -> None:
+    _conflict(bao, prefix, alice, bob, knox_a, knox_b)
+    code, _, err = knox_a("push", "--all", "--ours")
+    assert code == 2 and "--ours" in err and "name the items" in err
+
+    code, out, err = knox_a("push", "shared_token", "--ours", "--json")
+    assert code == 0, err
+    assert json.loads(out) == [
+        {
+            "name": "shared_token",
+            "kind": "secret",
+            "action": "pushed",
+            "version": 3,
+            "message": None,
+            "code": None,
+        }
+    ]
+    upstream = _upstream(bao, prefix, "secrets", "shared_token")
+    assert upstream["metadata"]["version"] == 3
+    assert upstream["data"]["environments"]["default"]["value"] == "alice's"
+    # bob's version is still in the KV history
+    old = bao.call("GET", f"secret/data/{prefix}/secrets/shared_token?version=2")["data"]
+    assert old["data"]["environments"]["default"]["value"] == "bob's"
+    assert _status(knox_a)["shared_token"]["state"] == "in_sync"
+    rows = [e for e in alice.audit_entries() if "overwrote" in (e.detail or "")]
+    assert len(rows) == 1 and "overwrote version 2" in (rows[0].detail or "")
+    assert "version 3" in (rows[0].detail or "") and "alice's" not in (rows[0].detail or "")
+    # bob now sees upstream ahead and pulls alice's copy
+    assert _status(knox_b)["shared_token"]["state"] == "upstream_ahead"
+    assert knox_b("pull", "shared_token")[0] == 0
+    assert bob.resolve("shared_token", "default") == "alice's"
+    # nothing changed since: --ours writes nothing
+    code, out, _ = knox_a("push", "shared_token", "--ours")
+    assert code == 0 and "unchanged" in out
+    assert _upstream(bao, prefix, "secrets", "shared_token")["metadata"]["version"] == 3
+
+
+def test_push_ours_still_refuses_a_third_write_between_read_and_write(
+    bao: BaoServer, prefix: str, alice: Vault, bob: Vault, knox_a, knox_b
+) -> None:
+    from knoxtui.remote import session, sync
+
+    _conflict(bao, prefix, alice, bob, knox_a, knox_b)
+    remote = alice.remotes.get("team")
+    path = f"secret/data/{prefix}/secrets/shared_token"
+    with session.connect(alice, remote) as client:
+        read = client.kv_current_version
+        carol: list[int] = []
+
+        def read_then_carol_writes(mount: str, item: str) -> int | None:
+            version = read(mount, item)  # the version --ours will use as cas ...
+            if not carol:  # ... then a third writer, once
+                carol.append(bao.call("POST", path, {"data": {"carol": "x"}})["data"]["version"])
+            return version
+
+        client.kv_current_version = read_then_carol_writes  # type: ignore[method-assign]
+        outcomes = sync.push(alice, remote, client, ["shared_token"], ours=True)
+    assert [o.action for o in outcomes] == ["refused"]
+    assert carol == [3] and outcomes[0].code == "cas_mismatch" and outcomes[0].version == 3
+    upstream = _upstream(bao, prefix, "secrets", "shared_token")
+    assert upstream["metadata"]["version"] == 3 and upstream["data"] == {"carol": "x"}
+    assert not [e for e in alice.audit_entries() if "overwrote" in (e.detail or "")]
 
 
 def test_push_without_a_local_change_writes_nothing(
