@@ -360,7 +360,8 @@ def _check(args: argparse.Namespace) -> int:
                     f"CA bundle '{visible(row.secret)}' ({visible(row.environment)}): "
                     f"'{visible(row.subject_cn or row.subject)}' "
                     f"{'expired' if row.days_remaining < 0 else 'expires'} "
-                    f"{row.valid_until:%Y-%m-%d}; routes that break: {', '.join(row.routes)}. "
+                    f"{row.valid_until:%Y-%m-%d}; routes that trust it (they break if this CA is "
+                    f"the one their server's chain needs): {', '.join(row.routes)}. "
                     "Get the new CA certificate from the server's operator and replace the value "
                     f"(knoxtui secret add {row.secret} --type string --value-file F --replace).",
                     file=sys.stderr,

@@ -99,7 +99,11 @@ class ExpiryRow:
     @property
     def environments_label(self) -> str:
         """How to say `breaks_environments` for this status: a valid certificate is only
-        "used in" them; an urgent one "breaks" them soon; an expired one has "broken" them."""
+        "used in" them; an urgent one "breaks" them soon; an expired one has "broken" them.
+        A CA bundle is only "trusted in" them: offline, which CA a server's chain needs is
+        unknown, so an expiring CA may break them or not."""
+        if self.kind == "ca_bundle":
+            return "trusted in"
         if self.status == ExpiryStatus.EXPIRED:
             return "broken in"
         if self.status == ExpiryStatus.URGENT or self.due:

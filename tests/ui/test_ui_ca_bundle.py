@@ -113,7 +113,8 @@ async def test_expiry_panel_lists_the_bundle(tmp_path: Path, frozen_now: object)
         text = _tree_text(screen)
         assert "urgent  (1)" in text
         line = next(row for row in text.splitlines() if row.startswith("bank-ca"))
-        assert "12 days left" in line and "routes: payments" in line
+        assert "12 days left" in line and "trusted by: payments" in line
+        assert "breaks" not in line and "routes:" not in line  # which CA serves it is unknown
         assert "CA bundle: Bank Issuing CA +1" in line
         assert "0 certificate values, 1 CA bundle" in str(screen.query_one("#expiry-head").render())
         # Renew is for client certificates: on a bundle the panel says what to do instead.

@@ -119,7 +119,10 @@ class ExpiryScreen(Screen[None]):
             return str(len(names)) if "…" in shown else shown  # a count beats a stump
 
         route_room = room * 3 // 5
-        text.append("  routes: " + (fitted(row.routes, route_room) if row.routes else "none"))
+        # a bundle's routes trust it; whether they break depends on which CA their server needs
+        routes_word = "trusted by" if row.kind == "ca_bundle" else "routes"
+        shown = fitted(row.routes, route_room) if row.routes else "none"
+        text.append(f"  {routes_word}: {shown}")
         if row.breaks_environments:
             text.append(f"  {row.environments_label}: ")
             text.append(fitted(row.breaks_environments, room - route_room), style=colour)
