@@ -278,3 +278,73 @@ async def test_remote_screen_with_one_remote_shows_no_picker(
         screen = app.screen
         await _wait(pilot, lambda: screen.state == "ready")
         assert not screen.query_one("#remote-pick").display
+
+
+async def test_a_conflict_offers_push_ours_and_pull_theirs_with_a_confirmation(
+    bao: BaoServer, prefix: str, alice: Vault, bob: Vault
+) -> None:
+    from knoxtui.remote import session, sync
+    from knoxtui.ui.screens.dialogs import ConfirmModal
+
+    for vault in (alice, bob):
+        _remote(vault, bao, prefix)
+    alice.add_string("shared", "first")
+    alice.add_string("other", "first")
+    with session.connect(alice, alice.remotes.get("team")) as client:
+        sync.push(alice, alice.remotes.get("team"), client)
+    with session.connect(bob, bob.remotes.get("team")) as client:
+        sync.pull(bob, bob.remotes.get("team"), client)
+        bob.add_string("shared", "bob's", replace=True)
+        bob.add_string("other", "bob's", replace=True)
+        sync.push(bob, bob.remotes.get("team"), client)  # both at version 2 upstream
+    alice.add_string("shared", "alice's", replace=True)
+    alice.add_string("other", "alice's", replace=True)
+    alice.close()
+
+    app = _app(Path(alice.path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await _unlock(pilot, app)
+        await _wait(pilot, lambda: _cells(app).get("other", ("",))[-1] == "conflict")
+        # the inventory: P on a conflict asks first, naming the versions; cancel does nothing
+        inventory = app.screen
+        inventory.query_one(RecordTable).cursor_row = next(
+            i for i, r in enumerate(inventory.query_one(RecordTable).records) if r.key[0] == "other"
+        )
+        await pilot.press("P")
+        await _wait(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal)
+        assert "version 1" in modal.message and "version 2" in modal.message
+        assert "Pull theirs" in modal.confirm and "push ours" in modal.message
+        await pilot.press("n")
+        await _wait(pilot, lambda: app.screen is inventory)
+        assert app.vault is not None and app.vault.resolve("other", "default") == "alice's"
+        await pilot.press("P")
+        await _wait(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await _wait(pilot, lambda: _cells(app).get("other", ("",))[-1] == "in sync")
+        assert app.vault is not None and app.vault.resolve("other", "default") == "bob's"
+
+        # the remote screen: p on a conflict → push ours over version 2
+        await pilot.press("t")
+        await _wait(pilot, lambda: isinstance(app.screen, RemoteScreen))
+        screen = app.screen
+        assert isinstance(screen, RemoteScreen)
+        await _wait(pilot, lambda: screen.state == "ready")
+        screen.table.cursor_row = next(
+            i for i, r in enumerate(screen.table.records) if r.key[1] == "shared"
+        )
+        assert screen.table.records[screen.table.cursor_row].cells[2] == "conflict"
+        await pilot.press("p")
+        await _wait(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        modal = app.screen
+        assert isinstance(modal, ConfirmModal)
+        assert "over v2" in modal.confirm and "version 1" in modal.message
+        await pilot.press("y")
+        await _wait(
+            pilot,
+            lambda: {r.key[1]: r.cells[2] for r in screen.table.records}.get("shared") == "in sync",
+        )
+        upstream = bao.call("GET", f"secret/data/{prefix}/secrets/shared")["data"]
+        assert upstream["metadata"]["version"] == 3
+        assert upstream["data"]["environments"]["default"]["value"] == "alice's"

@@ -72,6 +72,7 @@ class InventoryScreen(Screen[None]):
         self._version = -1
         self._has_remote = False
         self._remote_states: dict[str, str] | None = None  # secret name -> sync state
+        self._remote_items: dict[str, Any] = {}  # secret name -> its remote.sync.ItemStatus
         self._remote_warned = False
         self._plain_records: list[Any] = []
 
@@ -164,6 +165,7 @@ class InventoryScreen(Screen[None]):
                 self.app.call_from_thread(self._remote_failed, remote.name, exc)
                 return
             states = {i.name: i.state for i in items if i.kind == "secret"}
+            self._remote_items = {i.name: i for i in items if i.kind == "secret"}
             self.app.call_from_thread(self._remote_known, states)
 
         self.run_worker(work, thread=True, exclusive=True, group="remote-states")
@@ -198,17 +200,32 @@ class InventoryScreen(Screen[None]):
         self._sync("pull")
 
     def _sync(self, verb: str) -> None:
-        from knoxtui.ui.screens.remote import first_remote, sync_items, tell_outcomes
+        from knoxtui.ui.screens.remote import (
+            first_remote,
+            sync_with_confirmation,
+        )
 
         vault, record = self.knox.vault, self.table.current
         remote = first_remote(vault, self.knox.remote_choice) if vault is not None else None
         if vault is None or remote is None or record is None:
             return
         name = record.key[0]
+        item = self._remote_items.get(name) if self._remote_states is not None else None
+        sync_with_confirmation(
+            self, verb, remote, item, lambda resolve: self._start_sync(verb, name, resolve)
+        )
+
+    def _start_sync(self, verb: str, name: str, resolve: bool) -> None:
+        from knoxtui.ui.screens.remote import first_remote, sync_items, tell_outcomes
+
+        vault = self.knox.vault
+        remote = first_remote(vault, self.knox.remote_choice) if vault is not None else None
+        if vault is None or remote is None:
+            return
 
         def work() -> None:
             try:
-                outcomes = sync_items(vault, remote, verb, [name])
+                outcomes = sync_items(vault, remote, verb, [name], resolve=resolve)
             except KnoxError as exc:
                 self.app.call_from_thread(
                     self.notify, exc.message, title=f"Not {verb}ed", severity="error"

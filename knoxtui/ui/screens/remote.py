@@ -90,14 +90,65 @@ def remote_status(vault: Vault, remote: RemoteRecord) -> list[ItemStatus]:
         return sync.status(vault, remote, client)
 
 
-def sync_items(vault: Vault, remote: RemoteRecord, verb: str, names: list[str]) -> list[Outcome]:
-    """Blocking: push or pull the named items (run in a thread worker)."""
+def sync_items(
+    vault: Vault, remote: RemoteRecord, verb: str, names: list[str], *, resolve: bool = False
+) -> list[Outcome]:
+    """Blocking: push or pull the named items (run in a thread worker). `resolve`: in a
+    conflict, push ours (`push --ours`) or pull theirs (`pull --theirs`)."""
     from knoxtui.remote import session, sync
 
     with session.connect(vault, remote) as client:
         if verb == "push":
-            return sync.push(vault, remote, client, names)
-        return sync.pull(vault, remote, client, names)
+            return sync.push(vault, remote, client, names, ours=resolve)
+        return sync.pull(vault, remote, client, names, theirs=resolve)
+
+
+def conflict_question(verb: str, remote: str, item: ItemStatus) -> tuple[str, str, str]:
+    """(title, message, button) of the confirmation before a push ours / pull theirs of an item
+    in conflict, naming the versions."""
+    what = f"{'Secret' if item.kind == 'secret' else 'Route'} '{item.name}'"
+    base = f"version {item.local_version}" if item.local_version else "no synced version"
+    up = f"version {item.upstream_version}"
+    said = f"{what} changed here (based on {base}) and on remote '{remote}' (now {up}).\n\n"
+    if verb == "push":
+        return (
+            "Push ours?",
+            said + f"Write your copy over {up}: the remote keeps {up} in its history. If "
+            "someone writes again meanwhile, nothing is written.\n(P instead: pull theirs.)",
+            f"Push ours over v{item.upstream_version}",
+        )
+    return (
+        "Pull theirs?",
+        said + f"Replace your copy with {up} from the remote: your local change is lost.\n"
+        "(p instead: push ours.)",
+        f"Pull theirs (v{item.upstream_version})",
+    )
+
+
+def sync_with_confirmation(
+    screen: Any,
+    verb: str,
+    remote: RemoteRecord,
+    item: ItemStatus | None,
+    start: Any,
+) -> None:
+    """`start(resolve)` at once, or — for an item in conflict — after the user confirmed
+    pushing ours / pulling theirs (a cancel does nothing)."""
+    if item is None or item.state != "conflict":
+        start(False)
+        return
+    from knoxtui.ui.screens.dialogs import ConfirmModal
+
+    title, message, button = conflict_question(verb, remote.name, item)
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            start(True)
+
+    screen.app.push_screen(
+        ConfirmModal(title, visible(message, multiline=True), confirm=button, danger=True),
+        answered,
+    )
 
 
 def tell_outcomes(app: Any, verb: str, remote: str, outcomes: list[Outcome]) -> None:
@@ -277,10 +328,19 @@ class RemoteScreen(Screen[None]):
             self.notify(f"Pick an item to {verb} first.", severity="warning")
             return
         name = selected[1]
+        item = next((i for i in self.items if (i.kind, i.name) == selected), None)
+        sync_with_confirmation(
+            self, verb, remote, item, lambda resolve: self._start(verb, name, resolve)
+        )
+
+    def _start(self, verb: str, name: str, resolve: bool) -> None:
+        vault, remote = self.knox.vault, self.remote
+        if vault is None or remote is None:
+            return
 
         def work() -> None:
             try:
-                outcomes = sync_items(vault, remote, verb, [name])
+                outcomes = sync_items(vault, remote, verb, [name], resolve=resolve)
             except KnoxError as exc:
                 self.app.call_from_thread(
                     self.notify, exc.message, title=f"Not {verb}ed", severity="error"
