@@ -179,3 +179,64 @@ async def test_import_chooses_a_keystore_entry_and_its_own_password(
         await wait_for(pilot, lambda: not isinstance(app.screen, ImportScreen))
         meta = app.vault.get_secret("jks-second").value("default").certificate
         assert meta.has_private_key and meta.subject_cn == "second.client.test"
+
+
+def _truststore(tmp_path: Path) -> Path:
+    """A JKS of two trusted-certificate entries (a root and its issuing CA), no private key:
+    what Java clients are handed to trust a server."""
+    root = make_ca("UI Trust Root CA")
+    inter = make_ca("UI Trust Issuing CA", root)
+    for alias, ca in (("root", root), ("issuing", inter)):
+        (tmp_path / f"{alias}.pem").write_bytes(ca.pem)
+        subprocess.run(
+            ["keytool", "-importcert", "-noprompt", "-file", f"{alias}.pem", "-alias", alias,
+             "-keystore", "trust.jks", "-storetype", "JKS", "-storepass", STORE],
+            cwd=tmp_path, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    return tmp_path / "trust.jks"
+
+
+async def test_import_stores_a_truststore_as_a_ca_bundle(demo_vault: Path, tmp_path: Path) -> None:
+    """A truststore chosen as a certificate file is no client certificate missing its key: the
+    checklist says it is stored as a CA bundle, and Create stores its PEM certificates as a
+    string secret (as `secret add --type string --value-file` does)."""
+    path = _truststore(tmp_path)
+    app = app_for(demo_vault)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await unlock(pilot)
+        app.open_import()
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ImportScreen) and bool(app.screen.query("#name"))
+        )
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        screen.query_one("#file", Input).value = str(path)
+        await pilot.pause()
+        screen.validate_now()
+        await wait_for(
+            pilot,
+            lambda: screen.result is not None and screen.result.generation == screen.generation,
+        )
+        await pilot.pause()
+        checklist = screen.query_one(Checklist)
+        assert checklist.state_of("truststore") == "ok", checklist.codes
+        lines = {line.topic: line for line in checklist.lines}
+        assert lines["truststore"].detail == (
+            "2 CA certificates — stored as a CA bundle (string secret)"
+        )
+        assert checklist.state_of("ca_bundle") == "ok"
+        assert "missing_private_key" not in checklist.codes
+        text = " ".join(f"{line.detail} {line.hint}" for line in checklist.lines)
+        assert "key" not in text.lower()  # no "give the key" hint for a truststore
+        assert not screen.query_one("#keystore-fields").display  # no entry to choose
+        screen.query_one("#name", Input).value = "bank-trust"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ImportScreen))
+        secret = app.vault.get_secret("bank-trust")
+        assert secret.secret_type == "string"
+        meta = secret.values[0].ca_bundle
+        assert meta is not None and meta.count == 2
+        assert set(meta.subjects) == {"CN=UI Trust Root CA", "CN=UI Trust Issuing CA"}
+        value = app.vault.resolve("bank-trust", "default", purpose="reveal")
+        assert str(value).count("-----BEGIN CERTIFICATE-----") == 2

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 DEBOUNCE_SECONDS = 0.25
 EXPIRY_ERRORS = frozenset({"expired", "not_yet_valid"})
+TRUSTSTORE_FINDINGS = EXPIRY_ERRORS | {"missing_private_key"}
 TYPES = (
     ("certificate", "certificate"),
     ("string (API key, CA bundle, text)", "string"),
@@ -55,6 +56,17 @@ def is_secret_text(text: str) -> bool:
     from knoxtui.vault import cabundle
 
     return "PRIVATE KEY" in text or not cabundle.looks_like_bundle(text)
+
+
+def is_truststore(bundle: Any) -> bool:
+    """A Java keystore of trusted-certificate entries only (no private key), read cleanly but
+    for the missing key (and the dates, which the CA-bundle checks say)."""
+    return (
+        bundle.format in ("jks", "jceks")
+        and not bundle.has_private_key
+        and bool(bundle.certificates)
+        and all(f.code in TRUSTSTORE_FINDINGS for f in bundle.errors)
+    )
 
 
 def suggest_name(text: str | None) -> str:
@@ -73,6 +85,7 @@ class Validation:
     bundle: Any = field(default=None, repr=False)
     value: Any = field(default=None, repr=False)  # string / oauth2 config to store
     suggested_name: str = ""
+    as_string: bool = False  # a Java truststore: its PEM certificates stored as a string secret
 
 
 class ImportScreen(Screen[bool]):
@@ -404,6 +417,8 @@ class ImportScreen(Screen[bool]):
                 bundle = load_bundle(data, **options)  # it finished in time in the child
         else:
             bundle = load_bundle(data, **options)
+        if is_truststore(bundle):
+            return self._validate_truststore(generation, bundle, lines)
         lines.extend(lines_for_bundle(bundle))
         leaf = bundle.leaf
         return Validation(
@@ -412,6 +427,35 @@ class ImportScreen(Screen[bool]):
             bundle.valid,
             bundle=bundle,
             suggested_name=suggest_name(leaf.subject_cn if leaf is not None else None),
+        )
+
+    def _validate_truststore(
+        self, generation: int, bundle: Any, lines: list[CheckLine]
+    ) -> Validation:
+        """A Java truststore (trusted-certificate entries, no key) is no client certificate: its
+        certificates are stored as PEM in a string secret, the CA bundle a route trusts (as
+        `secret add --type string --value-file` does)."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        certificates = bundle.certificates
+        count = len(certificates)
+        what = "CA certificate" if all(c.is_ca for c in certificates) else "trusted certificate"
+        text = "".join(c.certificate.public_bytes(Encoding.PEM).decode() for c in certificates)
+        checked = self._validate_ca_bundle(generation, text)
+        head = CheckLine(
+            "truststore",
+            "ok",
+            "Truststore",
+            f"{count} {what}{'' if count == 1 else 's'} — stored as a CA bundle (string secret)",
+        )
+        first = certificates[0]
+        return Validation(
+            generation,
+            [*lines, head, *checked.lines],
+            checked.ok,
+            value=checked.value,
+            suggested_name=suggest_name(first.subject_cn),
+            as_string=checked.ok,
         )
 
     def _validate_ca_bundle(self, generation: int, text: str) -> Validation:
@@ -658,7 +702,16 @@ class ImportScreen(Screen[bool]):
         description = self.query_one("#description", Input).value.strip() or None
         kind = self.secret_type
         try:
-            if kind == "certificate":
+            if kind == "certificate" and self.result.as_string:
+                # a Java truststore: its CA certificates as a CA bundle (string secret)
+                vault.add_string(
+                    name,
+                    self.result.value,
+                    environment=environment,
+                    description=description,
+                    replace=self.replace,
+                )
+            elif kind == "certificate":
                 passphrase = self.query_one("#key-passphrase", Input).value or None
                 vault.add_certificate(
                     name,
