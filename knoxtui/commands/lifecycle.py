@@ -481,6 +481,8 @@ def _print_attached(result: Any, *, as_json: bool) -> None:
         )
         for finding in result.warnings:
             print(f"  warning {finding.code}: {visible(finding.message)}", file=sys.stderr)
+            if finding.hint:
+                print(f"    hint: {visible(finding.hint)}", file=sys.stderr)
         if result.replaces:
             print(
                 f"Next: knoxtui rotate {result.replaces} {result.secret} --rehearse ENV, "

@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from knoxtui.errors import KnoxError, ValidationError
 from knoxtui.remote.client import BaoClient
@@ -13,6 +17,7 @@ from knoxtui.remote.errors import RemoteError
 
 if TYPE_CHECKING:
     from knoxtui.lifecycle.renewal import AttachResult
+    from knoxtui.pki.finding import Finding
     from knoxtui.vault import Vault
     from knoxtui.vault.remotes import IssuedCertificate, RemoteRecord
 
@@ -124,4 +129,74 @@ def sign_and_attach(
         vault.remotes.record_issued(
             remote.name, remote.pki_mount, signed.serial, result.secret, result.environment
         )
+    dropped = dropped_by_role(pending.csr_pem, signed.certificate_pem, remote, role)
+    if dropped is not None:
+        result = dataclasses.replace(result, warnings=(*result.warnings, dropped))
     return result, signed
+
+
+# Subject attributes an OpenBao / Vault role sets itself on pki/sign (the CSR's are ignored).
+_ROLE_FIELDS = {
+    NameOID.ORGANIZATION_NAME: "organization",
+    NameOID.ORGANIZATIONAL_UNIT_NAME: "ou",
+    NameOID.COUNTRY_NAME: "country",
+    NameOID.LOCALITY_NAME: "locality",
+    NameOID.STATE_OR_PROVINCE_NAME: "province",
+    NameOID.STREET_ADDRESS: "street_address",
+    NameOID.POSTAL_CODE: "postal_code",
+}
+
+
+def dropped_by_role(
+    csr_pem: bytes, certificate_pem: bytes, remote: RemoteRecord, role: str
+) -> Finding | None:
+    """A warning when the issued certificate lacks subject fields or alternative names the CSR
+    asked for (pki/sign keeps the CN and, per role, the SANs; O=, OU=, C= ... come from the
+    role); None when everything asked for is there. Never fails the signing."""
+    from knoxtui.pki.finding import Finding, Severity
+
+    csr = x509.load_pem_x509_csr(csr_pem)
+    cert = x509.load_pem_x509_certificate(certificate_pem)
+    issued = [(a.oid, a.value) for a in cert.subject]
+    lost_subject = []
+    for attribute in csr.subject:
+        if (attribute.oid, attribute.value) in issued:
+            issued.remove((attribute.oid, attribute.value))
+        else:
+            lost_subject.append(attribute)
+    lost_names = [n for n in _alt_names(csr.extensions) if n not in _alt_names(cert.extensions)]
+    if not lost_subject and not lost_names:
+        return None
+    said = [a.rfc4514_string() for a in lost_subject] + [
+        f"SAN {n.value}" for n in lost_names if isinstance(n.value, str)
+    ]
+    settings = sorted(
+        {f"{_ROLE_FIELDS[a.oid]}=..." for a in lost_subject if a.oid in _ROLE_FIELDS}
+        | (
+            {"use_csr_common_name=true"}
+            if any(a.oid == NameOID.COMMON_NAME for a in lost_subject)
+            else set()
+        )
+        | ({"use_csr_sans=true (and allowed_domains)"} if lost_names else set())
+    )
+    role_fix = (
+        f"set them on the role ({remote.pki_mount}/roles/{role}: {', '.join(settings)})"
+        if settings
+        else f"allow them in the role ({remote.pki_mount}/roles/{role})"
+    )
+    return Finding(
+        "csr_fields_dropped",
+        Severity.WARNING,
+        f"Role '{role}' of remote '{remote.name}' ({remote.pki_mount}) left out what the CSR "
+        f"asked for: {', '.join(said)}. The certificate was stored as issued.",
+        hint=f"To keep them, {role_fix}, or have the CA sign with "
+        f"{remote.pki_mount}/sign-verbatim, which keeps the CSR's subject; then sign again.",
+    )
+
+
+def _alt_names(extensions: x509.Extensions) -> list[x509.GeneralName]:
+    try:
+        value = extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    except x509.ExtensionNotFound:
+        return []
+    return list(value) if isinstance(value, x509.SubjectAlternativeName) else []

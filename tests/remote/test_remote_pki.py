@@ -99,3 +99,41 @@ def test_csr_sign_into_an_environment(
     )
     assert code == 0, err
     assert alice.get_secret("sandbox_cert").environments == ("sandbox",)
+
+
+def test_csr_sign_warns_about_subject_fields_the_role_dropped(
+    bao: BaoServer, prefix: str, alice: Vault, knox_a, tmp_path: Path
+) -> None:
+    _add_remote(knox_a, bao, prefix)
+    _csr_new(knox_a, "org_cert", tmp_path, "--subject", "CN=knox-org,O=Knox Team,OU=Pay\x1bments")
+    code, out, err = knox_a("csr", "sign", "org_cert", "--remote", "team", "--role", "client")
+    assert code == 0, err  # never fails the sign
+    assert "warning csr_fields_dropped" in err
+    assert "O=Knox Team" in err and "OU=Pay\\x1bments" in err and "\x1b" not in err
+    assert "CN=knox-org" not in err.split("csr_fields_dropped")[1]  # the CN was kept
+    assert "pki/roles/client" in err and "organization=" in err and "ou=" in err
+    assert "pki/sign-verbatim" in err
+    meta = alice.get_secret("org_cert").values[0].certificate
+    assert meta is not None and meta.subject_cn == "knox-org"
+
+    _csr_new(knox_a, "org_json", tmp_path, "--subject", "CN=knox-org-2,O=Knox Team")
+    code, out, err = knox_a(
+        "csr", "sign", "org_json", "--remote", "team", "--role", "client", "--json"
+    )
+    assert code == 0, err
+    warnings = [w for w in json.loads(out)["warnings"] if w["code"] == "csr_fields_dropped"]
+    assert len(warnings) == 1 and warnings[0]["severity"] == "warning"
+    assert "O=Knox Team" in warnings[0]["message"] and "sign-verbatim" in warnings[0]["hint"]
+
+
+def test_csr_sign_keeping_every_field_warns_nothing(
+    bao: BaoServer, prefix: str, alice: Vault, knox_a, tmp_path: Path
+) -> None:
+    _add_remote(knox_a, bao, prefix)
+    _csr_new(knox_a, "cn_only", tmp_path, "--subject", "CN=knox-cn-only")
+    code, out, err = knox_a(
+        "csr", "sign", "cn_only", "--remote", "team", "--role", "client", "--json"
+    )
+    assert code == 0, err
+    assert "csr_fields_dropped" not in [w["code"] for w in json.loads(out)["warnings"]]
+    assert "csr_fields_dropped" not in err
