@@ -158,6 +158,8 @@ async def test_renew_dialog_signs_with_the_remote_that_issued_the_certificate(
         await _wait(pilot, lambda: isinstance(app.screen, RenewModal))
         modal = app.screen
         await pilot.pause()
+        # asks for O= again (the role dropped it from the first one)
+        modal.query_one("#csr-subject", Input).value = "CN=knox-team-client,O=Knox Team"
         modal.query_one("#generate", Button).press()
         await _wait(pilot, lambda: modal.pending is not None)
         await pilot.pause()
@@ -174,6 +176,8 @@ async def test_renew_dialog_signs_with_the_remote_that_issued_the_certificate(
         modal.query_one("#csr-role", Input).value = "client"
         sign.press()
         await _wait(pilot, lambda: "Signed by remote 'team'" in _status(modal), seconds=30)
+        # the role dropped O= from the subject the CSR asked for: said, with the way to keep it
+        assert "O=Knox Team" in _status(modal) and "sign-verbatim" in _status(modal)
         new_name = modal.pending.name
         assert app.vault.list_pending_keys() == []
         meta = app.vault.get_secret(new_name).values[0].certificate

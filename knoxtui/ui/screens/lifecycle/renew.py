@@ -260,14 +260,15 @@ class RenewModal(LifecycleModal):
         result, remote = message.result, self.issuer.remote_name
         self.signed = result
         self.query_one("#csr-sign-row").display = False
-        self._status(
-            Text(
-                f"Signed by remote '{visible(remote)}', serial {message.serial}; stored as "
-                f"secret '{visible(result.secret)}' ({visible(result.environment)}), valid until "
-                f"{result.valid_until:%Y-%m-%d}. Next: rotate the routes to it (o)."
-            ),
-            ok=True,
+        text = Text(
+            f"Signed by remote '{visible(remote)}', serial {message.serial}; stored as "
+            f"secret '{visible(result.secret)}' ({visible(result.environment)}), valid until "
+            f"{result.valid_until:%Y-%m-%d}. Next: rotate the routes to it (o)."
         )
+        for finding in result.warnings:
+            if finding.code == "csr_fields_dropped":  # what the role left out, and the way
+                text.append(f"\n⚠ {visible(finding.message)} {visible(finding.hint or '')}")
+        self._status(text, ok=True)
         self.knox.secrets_changed()
         self.query_one("#csr-close", Button).focus()
 
